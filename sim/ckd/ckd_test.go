@@ -1,0 +1,218 @@
+package ckd_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/spf13/afero"
+
+	"github.com/csmsim/csmsim/sim/ckd"
+)
+
+func fileHash(path string) [32]byte {
+	b, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred())
+	return sha256.Sum256(b)
+}
+
+func records(cyl, head uint16, n, size int, fill byte) []ckd.Record {
+	out := make([]ckd.Record, n)
+	for i := range out {
+		out[i] = ckd.Record{Count: ckd.Count{Cyl: cyl, Head: head, Rec: uint8(i + 1)}, Data: bytes.Repeat([]byte{fill + byte(i)}, size)}
+	}
+	return out
+}
+
+var _ = Describe("geometry", func() {
+	DescribeTable("image track size and CMS blocks",
+		func(dev string, trk, blocksPerCyl int) {
+			g, _, err := ckd.ParseDevType(dev)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(g.ImageTrackSize()).To(Equal(trk))
+			Expect(g.BlocksPerCylinder()).To(Equal(blocksPerCyl))
+		},
+		Entry("3390", "3390", 56832, 180),
+		Entry("3380", "3380", 47616, 150),
+	)
+
+	DescribeTable("models",
+		func(dev string, cyls int) {
+			_, n, err := ckd.ParseDevType(dev)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(n).To(Equal(cyls))
+		},
+		Entry("3390-1", "3390-1", 1113), Entry("3390-2", "3390-2", 2226), Entry("3390-3", "3390-3", 3339),
+		Entry("3390-9", "3390-9", 10017), Entry("3390-27", "3390-27", 32760), Entry("3390-54", "3390-54", 65520),
+	)
+
+	It("refuses unknown device types and models by name", func() {
+		_, _, err := ckd.ParseDevType("3350")
+		Expect(err).To(MatchError(ContainSubstring(`unknown device type "3350"`)))
+		_, _, err = ckd.ParseDevType("3390-5")
+		Expect(err).To(MatchError(ContainSubstring(`unknown model "5"`)))
+	})
+
+	// Track capacity follows the device formulas: CMS gets exactly 12 4K
+	// blocks on a 3390 track and 10 on a 3380 track.
+	DescribeTable("track capacity",
+		func(dev string, fits int) {
+			g, _, _ := ckd.ParseDevType(dev)
+			buf := make([]byte, g.ImageTrackSize())
+			ok := &ckd.Track{Cyl: 1, Records: records(1, 0, fits, 4096, 1)}
+			Expect(ok.Encode(g, buf)).To(Succeed())
+			over := &ckd.Track{Cyl: 1, Records: records(1, 0, fits+1, 4096, 1)}
+			Expect(over.Encode(g, buf)).To(MatchError(ContainSubstring("do not fit")))
+			full := &ckd.Track{Records: []ckd.Record{{Data: make([]byte, g.TrackBytes)}}}
+			Expect(full.Encode(g, buf)).To(Succeed())
+			tooBig := &ckd.Track{Records: []ckd.Record{{Data: make([]byte, g.TrackBytes+1)}}}
+			Expect(tooBig.Encode(g, buf)).To(HaveOccurred())
+		},
+		Entry("3390: 12 blocks", "3390", 12),
+		Entry("3380: 10 blocks", "3380", 10),
+	)
+})
+
+var _ = Describe("volumes", func() {
+	var fs afero.Fs
+	BeforeEach(func() { fs = afero.NewMemMapFs() })
+
+	It("creates, writes and reads back tracks and records", func() {
+		v, err := ckd.Create(fs, "vol.390", "3390", 5, "csm001")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(v.Cylinders()).To(Equal(5))
+		Expect(v.Volser()).To(Equal("CSM001"))
+		recs := records(77, 4, 3, 1000, 'a')
+		recs[1].Key = []byte("KEY1")
+		Expect(v.WriteTrack(&ckd.Track{Cyl: 2, Head: 4, Records: recs})).To(Succeed())
+		Expect(v.Close()).To(Succeed())
+
+		v, err = ckd.Open(fs, "vol.390")
+		Expect(err).NotTo(HaveOccurred())
+		t, err := v.ReadTrack(2, 4)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(t.Records).To(Equal(recs))
+		empty, err := v.ReadTrack(4, 14)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(empty.Records).To(BeEmpty())
+	})
+
+	It("refuses to overwrite an existing image", func() {
+		_, err := ckd.Create(fs, "vol.390", "3390", 1, "A")
+		Expect(err).NotTo(HaveOccurred())
+		_, err = ckd.Create(fs, "vol.390", "3390", 1, "A")
+		Expect(err).To(HaveOccurred())
+	})
+
+	It("checks extents and tracks against the volume bounds", func() {
+		v, err := ckd.Create(fs, "vol.390", "3390", 10, "A")
+		Expect(err).NotTo(HaveOccurred())
+		e, err := v.Extent(3, 7)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(e.End()).To(Equal(9))
+		Expect(e.Blocks()).To(Equal(7 * 180))
+		_, err = v.Extent(3, 8)
+		Expect(errors.Is(err, ckd.ErrOutOfRange)).To(BeTrue())
+		Expect(err).To(MatchError(ContainSubstring("extent of 8 cylinders at cylinder 3")))
+		_, err = v.ReadTrack(10, 0)
+		Expect(errors.Is(err, ckd.ErrOutOfRange)).To(BeTrue())
+		_, err = v.ReadTrack(0, 15)
+		Expect(errors.Is(err, ckd.ErrOutOfRange)).To(BeTrue())
+	})
+
+	It("refuses a raw track image meant for another position", func() {
+		v, err := ckd.Create(fs, "vol.390", "3390", 3, "A")
+		Expect(err).NotTo(HaveOccurred())
+		buf := make([]byte, v.Geometry().ImageTrackSize())
+		Expect(v.ReadTrackImage(1, 1, buf)).To(Succeed())
+		before := append([]byte(nil), buf...)
+		Expect(v.WriteTrackImage(1, 2, buf)).To(MatchError(ContainSubstring("home address says cyl 1 head 1")))
+		Expect(v.ReadTrackImage(1, 2, buf)).To(Succeed())
+		Expect(buf).NotTo(Equal(before))
+	})
+
+	Describe("bad images, each reported and left as it was", func() {
+		var dir string
+		BeforeEach(func() {
+			fs = afero.NewOsFs()
+			dir = GinkgoT().TempDir()
+		})
+		make390 := func() string {
+			p := filepath.Join(dir, "v.390")
+			v, err := ckd.Create(fs, p, "3390", 2, "BAD001")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(v.Close()).To(Succeed())
+			return p
+		}
+		patch := func(p string, off int64, b []byte) {
+			f, err := os.OpenFile(p, os.O_RDWR, 0)
+			Expect(err).NotTo(HaveOccurred())
+			_, err = f.WriteAt(b, off)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Close()).To(Succeed())
+		}
+		DescribeTable("open refuses",
+			func(damage func(p string), want string) {
+				p := make390()
+				damage(p)
+				before := fileHash(p)
+				_, err := ckd.Open(fs, p)
+				Expect(err).To(MatchError(ContainSubstring(want)))
+				Expect(err).To(MatchError(ContainSubstring(p)))
+				Expect(fileHash(p)).To(Equal(before))
+			},
+			Entry("truncated header", func(p string) { Expect(os.Truncate(p, 100)).To(Succeed()) }, "offset 100: image header truncated"),
+			Entry("wrong magic", func(p string) { patch(p, 0, []byte("NOT_CKD!")) }, "offset 0: header id"),
+			Entry("compressed image", func(p string) { patch(p, 0, []byte("CKD_C370")) }, "convert it with cckd2ckd"),
+			Entry("unknown device type", func(p string) { patch(p, 16, []byte{0x33}) }, "offset 16: unknown device type byte 0x33"),
+			Entry("corrupt heads", func(p string) { patch(p, 8, []byte{16}) }, "offset 8: 16 heads per cylinder"),
+			Entry("corrupt track size", func(p string) { patch(p, 12, []byte{0, 0xba}) }, "offset 12: track size 47616"),
+			Entry("truncated image", func(p string) {
+				st, _ := os.Stat(p)
+				Expect(os.Truncate(p, st.Size()-1000)).To(Succeed())
+			}, "not a whole number of 3390 cylinders"),
+		)
+
+		It("reports a damaged track with its position and offset", func() {
+			p := make390()
+			patch(p, ckd.HeaderSize+int64(1*15+3)*56832+1, []byte{0, 9})
+			v, err := ckd.Open(fs, p)
+			Expect(err).NotTo(HaveOccurred())
+			_, err = v.ReadTrack(1, 3)
+			var te *ckd.TrackError
+			Expect(errors.As(err, &te)).To(BeTrue())
+			Expect(te.Cyl).To(Equal(1))
+			Expect(te.Head).To(Equal(3))
+			Expect(te.Offset).To(Equal(1))
+		})
+
+		It("refuses bad volume serials and cylinder counts naming the reason", func() {
+			_, err := ckd.Create(fs, filepath.Join(dir, "x"), "3390", 1, "TOOLONG1")
+			Expect(err).To(MatchError(ContainSubstring("1 to 6 characters")))
+			_, err = ckd.Create(fs, filepath.Join(dir, "x"), "3390", 1, "A.B")
+			Expect(err).To(MatchError(ContainSubstring("not allowed")))
+			_, err = ckd.Create(fs, filepath.Join(dir, "x"), "3390", 70000, "A")
+			Expect(err).To(MatchError(ContainSubstring("cylinder count 70000")))
+			_, err = os.Stat(filepath.Join(dir, "x"))
+			Expect(os.IsNotExist(err)).To(BeTrue())
+		})
+	})
+
+	It("keeps the header in the layout Hercules documents", func() {
+		v, err := ckd.Create(fs, "v.380", "3380", 2, "A")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(v.Close()).To(Succeed())
+		b, err := afero.ReadFile(fs, "v.380")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(b[:8])).To(Equal("CKD_P370"))
+		Expect(binary.LittleEndian.Uint32(b[8:])).To(BeEquivalentTo(15))
+		Expect(binary.LittleEndian.Uint32(b[12:])).To(BeEquivalentTo(47616))
+		Expect(b[16]).To(BeEquivalentTo(0x80))
+		Expect(len(b)).To(Equal(ckd.HeaderSize + 2*15*47616))
+	})
+})
