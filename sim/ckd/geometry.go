@@ -50,6 +50,10 @@ const (
 	maxCylinder = 0xFFFF
 )
 
+// MinTrackImage is the shortest track image: home address, R0 and the
+// end-of-track marker.
+const MinTrackImage = haSize + countSize + r0DataSize + eotSize
+
 var endOfTrack = [eotSize]byte{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}
 
 // ImageTrackSize is the bytes one track occupies in the image: the largest

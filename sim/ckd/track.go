@@ -41,46 +41,82 @@ func (e *TrackError) Error() string {
 // ParseTrack decodes a track image that should sit at cyl/head. It checks
 // the home address and R0 against that position, as Hercules' cckdcdsk does.
 func ParseTrack(buf []byte, cyl, head int) (*Track, error) {
+	t := &Track{Cyl: uint16(cyl), Head: uint16(head)}
+	_, err := walkTrack(buf, cyl, head, func(c Count, key, data []byte) {
+		t.Records = append(t.Records, Record{Count: c, Key: append([]byte(nil), key...), Data: append([]byte(nil), data...)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// CheckTrackImage validates a raw track image for position cyl/head without
+// copying it: home address and R0 of that position, well-formed records,
+// an end-of-track marker, and records that fit on a track of g. It returns
+// the image length up to and including the end-of-track marker.
+func (g *Geometry) CheckTrackImage(buf []byte, cyl, head int) (used int, err error) {
+	cells, n := 0, 0
+	used, err = walkTrack(buf, cyl, head, func(_ Count, key, data []byte) {
+		n++
+		cells += g.RecordCells(len(key), len(data))
+	})
+	if err == nil && cells > g.TrackCells() {
+		err = &TrackError{Cyl: cyl, Head: head, Reason: fmt.Sprintf("%d records do not fit on one %s track (%d of %d capacity units)", n, g.Type, cells, g.TrackCells())}
+	}
+	return used, err
+}
+
+// RelocateTrackImage gives a checked track image the home address and R0
+// of another position and zeros what follows its end-of-track marker. User
+// records keep their count fields: this is DDR REORDER.
+func RelocateTrackImage(buf []byte, used, cyl, head int) {
+	binary.BigEndian.PutUint16(buf[1:], uint16(cyl))
+	binary.BigEndian.PutUint16(buf[3:], uint16(head))
+	binary.BigEndian.PutUint16(buf[haSize:], uint16(cyl))
+	binary.BigEndian.PutUint16(buf[haSize+2:], uint16(head))
+	clear(buf[used:])
+}
+
+// walkTrack checks the image's frame and calls rec for each user record,
+// whose key and data alias buf. It returns the used length.
+func walkTrack(buf []byte, cyl, head int, rec func(c Count, key, data []byte)) (int, error) {
 	bad := func(off int, format string, a ...any) error {
 		return &TrackError{Cyl: cyl, Head: head, Offset: off, Reason: fmt.Sprintf(format, a...)}
 	}
 	if len(buf) < haSize+countSize+r0DataSize+eotSize {
-		return nil, bad(0, "track image is %d bytes, too short", len(buf))
+		return 0, bad(0, "track image is %d bytes, too short", len(buf))
 	}
 	if buf[0] != 0 {
-		return nil, bad(0, "home address flag byte is %#x, want 0", buf[0])
+		return 0, bad(0, "home address flag byte is %#x, want 0", buf[0])
 	}
 	hc, hh := binary.BigEndian.Uint16(buf[1:]), binary.BigEndian.Uint16(buf[3:])
 	if int(hc) != cyl || int(hh) != head {
-		return nil, bad(1, "home address says cyl %d head %d", hc, hh)
+		return 0, bad(1, "home address says cyl %d head %d", hc, hh)
 	}
 	r0 := buf[haSize:]
 	if binary.BigEndian.Uint16(r0) != hc || binary.BigEndian.Uint16(r0[2:]) != hh || r0[4] != 0 {
-		return nil, bad(haSize, "record 0 count field does not match the home address")
+		return 0, bad(haSize, "record 0 count field does not match the home address")
 	}
 	if r0[5] != 0 || binary.BigEndian.Uint16(r0[6:]) != r0DataSize {
-		return nil, bad(haSize, "record 0 must have no key and %d data bytes", r0DataSize)
+		return 0, bad(haSize, "record 0 must have no key and %d data bytes", r0DataSize)
 	}
-	t := &Track{Cyl: hc, Head: hh}
 	off := haSize + countSize + r0DataSize
 	for {
 		if off+eotSize > len(buf) {
-			return nil, bad(off, "no end-of-track marker")
+			return 0, bad(off, "no end-of-track marker")
 		}
 		if bytes.Equal(buf[off:off+eotSize], endOfTrack[:]) {
-			return t, nil
+			return off + eotSize, nil
 		}
 		c := buf[off:]
 		kl, dl := int(c[5]), int(binary.BigEndian.Uint16(c[6:]))
 		end := off + countSize + kl + dl
 		if end > len(buf)-eotSize {
-			return nil, bad(off, "record %d (key %d, data %d bytes) runs past the track", c[4], kl, dl)
+			return 0, bad(off, "record %d (key %d, data %d bytes) runs past the track", c[4], kl, dl)
 		}
-		t.Records = append(t.Records, Record{
-			Count: Count{Cyl: binary.BigEndian.Uint16(c), Head: binary.BigEndian.Uint16(c[2:]), Rec: c[4]},
-			Key:   append([]byte(nil), buf[off+countSize:off+countSize+kl]...),
-			Data:  append([]byte(nil), buf[off+countSize+kl:end]...),
-		})
+		rec(Count{Cyl: binary.BigEndian.Uint16(c), Head: binary.BigEndian.Uint16(c[2:]), Rec: c[4]},
+			buf[off+countSize:off+countSize+kl], buf[off+countSize+kl:end])
 		off = end
 	}
 }

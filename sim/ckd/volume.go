@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/spf13/afero"
 )
@@ -37,10 +38,12 @@ func (e *Error) Error() string {
 // ErrOutOfRange is wrapped by every bounds error, for errors.Is.
 var ErrOutOfRange = errors.New("out of range")
 
-// Volume is an open CKD image. Methods are safe for concurrent use on
-// distinct tracks.
+// Volume is an open CKD image. Methods are safe for concurrent use.
 type Volume struct {
 	path string
+	// io serializes ReadAt/WriteAt: afero's in-memory files implement them
+	// with a shared file offset.
+	io   sync.Mutex
 	f    afero.File
 	geo  *Geometry
 	cyls int
@@ -104,7 +107,7 @@ func (v *Volume) format(volser string) error {
 			binary.BigEndian.PutUint16(empty[3:], uint16(h))
 			putCount(empty[haSize:], Count{Cyl: uint16(c), Head: uint16(h)}, 0, r0DataSize)
 			copy(empty[haSize+countSize+r0DataSize:], endOfTrack[:])
-			if _, err := v.f.WriteAt(empty, v.trackOffset(c, h)); err != nil {
+			if _, err := v.writeAt(empty, v.trackOffset(c, h)); err != nil {
 				return v.err("create", v.trackOffset(c, h), err.Error())
 			}
 		}
@@ -213,6 +216,18 @@ func printable(b []byte) string {
 	return string(out)
 }
 
+func (v *Volume) readAt(b []byte, off int64) (int, error) {
+	v.io.Lock()
+	defer v.io.Unlock()
+	return v.f.ReadAt(b, off)
+}
+
+func (v *Volume) writeAt(b []byte, off int64) (int, error) {
+	v.io.Lock()
+	defer v.io.Unlock()
+	return v.f.WriteAt(b, off)
+}
+
 // Close releases the image file.
 func (v *Volume) Close() error { return v.f.Close() }
 
@@ -267,7 +282,7 @@ func (v *Volume) ReadTrackImage(cyl, head int, buf []byte) error {
 	if len(buf) != v.geo.ImageTrackSize() {
 		return fmt.Errorf("track buffer is %d bytes, want %d", len(buf), v.geo.ImageTrackSize())
 	}
-	if _, err := v.f.ReadAt(buf, v.trackOffset(cyl, head)); err != nil {
+	if _, err := v.readAt(buf, v.trackOffset(cyl, head)); err != nil {
 		return v.err("read", v.trackOffset(cyl, head), err.Error())
 	}
 	return nil
@@ -283,10 +298,10 @@ func (v *Volume) WriteTrackImage(cyl, head int, buf []byte) error {
 	if len(buf) != v.geo.ImageTrackSize() {
 		return fmt.Errorf("track buffer is %d bytes, want %d", len(buf), v.geo.ImageTrackSize())
 	}
-	if _, err := ParseTrack(buf, cyl, head); err != nil {
+	if _, err := v.geo.CheckTrackImage(buf, cyl, head); err != nil {
 		return fmt.Errorf("%s: refusing to write: %w", v.path, err)
 	}
-	if _, err := v.f.WriteAt(buf, v.trackOffset(cyl, head)); err != nil {
+	if _, err := v.writeAt(buf, v.trackOffset(cyl, head)); err != nil {
 		return v.err("write", v.trackOffset(cyl, head), err.Error())
 	}
 	return nil
@@ -314,7 +329,7 @@ func (v *Volume) WriteTrack(t *Track) error {
 	if err := t.Encode(v.geo, buf); err != nil {
 		return fmt.Errorf("%s: %w", v.path, err)
 	}
-	if _, err := v.f.WriteAt(buf, v.trackOffset(int(t.Cyl), int(t.Head))); err != nil {
+	if _, err := v.writeAt(buf, v.trackOffset(int(t.Cyl), int(t.Head))); err != nil {
 		return v.err("write", v.trackOffset(int(t.Cyl), int(t.Head)), err.Error())
 	}
 	return nil
