@@ -45,8 +45,11 @@ vet:
 
 test: deps vet
 	@mkdir -p $(REPORTS)
-	$(GINKGO) -r --keep-going --race --randomize-all --trace \
-		--junit-report=junit.xml --output-dir=$(REPORTS) ./...
+	@status=0; $(GINKGO) -r --keep-going --race --randomize-all --trace $(if $(CI),--no-color) \
+		--junit-report=junit.xml --output-dir=$(REPORTS) ./... || status=$$?; \
+	sed -n 's/.*<testsuites tests="\([0-9]*\)" disabled="\([0-9]*\)" errors="\([0-9]*\)" failures="\([0-9]*\)".*/\1 \2 \3 \4/p' $(REPORTS)/junit.xml | \
+		{ read -r tests disabled errors failures && echo "specs: $$((tests - disabled - errors - failures)) passed, $$((errors + failures)) failed"; }; \
+	exit $$status
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,211 @@
+// Package cmsfs emulates CMS minidisks and SFS file pools on any afero.Fs,
+// implementing the interfaces of engine/cms.
+//
+// Layout inside the fs (names starting with '.' can never be CMS names, so
+// metadata and temporaries never collide with files):
+//
+//	/sfs/<POOL>/.pool.json              capacity, administrators, file spaces and quotas
+//	/sfs/<POOL>/<SPACE>/<DIR>/.../<FN>.<FT>
+//	/mdisk/<OWNER>.<VADDR>/.minidisk.json geometry and extent
+//	/mdisk/<OWNER>.<VADDR>/<FN>.<FT>
+//	<any area>/.fm.json                 mode numbers other than 1, by "FN.FT"
+//	.tmp*                               writes in progress; removed by New
+//
+// Block usage is not stored: New recounts it from the files, so it cannot
+// drift. One World should own an fs at a time.
+package cmsfs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/spf13/afero"
+
+	"github.com/csmsim/csmsim/engine/cms"
+)
+
+const (
+	sfsRoot   = "/sfs"
+	mdiskRoot = "/mdisk"
+	tmpPrefix = ".tmp"
+	modesFile = ".fm.json"
+)
+
+// World is the CMS file world of one z/VM system: its file pools and
+// minidisks, kept in an afero.Fs.
+type World struct {
+	fs afero.Fs
+	// mu serializes block accounting, metadata updates and the commit of
+	// writes, so concurrent writers can never jointly overrun a limit.
+	mu    sync.Mutex
+	pools map[string]*FilePool
+	disks map[string]*Minidisk // by "OWNER.VADDR"
+}
+
+// New opens the world kept in fsys, or an empty one. It removes temporaries
+// left by interrupted writes and recounts block usage.
+func New(fsys afero.Fs) (*World, error) {
+	w := &World{fs: fsys, pools: map[string]*FilePool{}, disks: map[string]*Minidisk{}}
+	for _, root := range []string{sfsRoot, mdiskRoot} {
+		if err := w.fs.MkdirAll(root, 0o755); err != nil {
+			return nil, err
+		}
+		if err := w.removeTemps(root); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.loadPools(); err != nil {
+		return nil, err
+	}
+	if err := w.loadMinidisks(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *World) removeTemps(root string) error {
+	var stale []string
+	err := afero.Walk(w.fs, root, func(path string, fi os.FileInfo, err error) error {
+		if err != nil || !strings.HasPrefix(fi.Name(), tmpPrefix) {
+			return err
+		}
+		stale = append(stale, path)
+		if fi.IsDir() {
+			return filepath.SkipDir // SkipDir from a file would skip its siblings
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range stale {
+		if err := w.fs.RemoveAll(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// subdirs lists the directories in dir whose names are not hidden.
+func (w *World) subdirs(dir string) ([]string, error) {
+	infos, err := afero.ReadDir(w.fs, dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, fi := range infos {
+		if fi.IsDir() && !strings.HasPrefix(fi.Name(), ".") {
+			names = append(names, fi.Name())
+		}
+	}
+	return names, nil
+}
+
+// treeBlocks counts the blocks of all CMS files under dir.
+func (w *World) treeBlocks(dir string) (int64, error) {
+	var n int64
+	err := afero.Walk(w.fs, dir, func(path string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(fi.Name(), ".") {
+			if fi.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if fi.Mode().IsRegular() {
+			n += cms.BlocksFor(fi.Size())
+		}
+		return nil
+	})
+	return n, err
+}
+
+func (w *World) readJSON(name string, v any) error {
+	b, err := afero.ReadFile(w.fs, name)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// writeJSON replaces name atomically: written aside, then renamed.
+func (w *World) writeJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := afero.TempFile(w.fs, filepath.Dir(name), tmpPrefix+"-meta-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = w.fs.Rename(f.Name(), name)
+	}
+	if err != nil {
+		_ = w.fs.Remove(f.Name())
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
+
+// modes reads the mode numbers other than 1 kept for an area directory.
+func (w *World) modes(dir string) (map[string]int, error) {
+	m := map[string]int{}
+	err := w.readJSON(filepath.Join(dir, modesFile), &m)
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, nil
+	}
+	return m, err
+}
+
+// setModes records mode numbers by "FN.FT"; 1, the default, is not stored.
+// w.mu must be held.
+func (w *World) setModes(dir string, set map[string]int) error {
+	m, err := w.modes(dir)
+	if err != nil {
+		return err
+	}
+	changed := false
+	for k, n := range set {
+		if old, ok := m[k]; n == 1 && ok {
+			delete(m, k)
+			changed = true
+		} else if n != 1 && (!ok || old != n) {
+			m[k] = n
+			changed = true
+		}
+	}
+	switch {
+	case !changed:
+		return nil
+	case len(m) == 0:
+		return w.fs.Remove(filepath.Join(dir, modesFile))
+	}
+	return w.writeJSON(filepath.Join(dir, modesFile), m)
+}
+
+// sortedKeys lists a map's keys for messages.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,131 @@
+package cmsfs
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/afero"
+
+	"github.com/csmsim/csmsim/engine/cms"
+)
+
+// writer streams a file into a temporary beside its final name and renames
+// it into place on Close. Blocks are reserved as bytes arrive, net of the
+// blocks of the file being replaced (credit), so a write that would pass a
+// limit fails at once and releases everything.
+type writer struct {
+	a        *area
+	id       cms.FileID
+	mode     int
+	f        afero.File
+	credit   int64 // blocks of the existing file when the write began
+	reserved int64 // blocks charged to the ledgers beyond the credit
+	size     int64
+	done     bool
+	err      error // returned by every call once done
+}
+
+var _ cms.FileWriter = (*writer)(nil)
+
+func (wr *writer) what() string { return "write of " + wr.id.Name() }
+
+// reserveLocked makes sure the ledgers hold enough for size bytes.
+// The World's mu must be held.
+func (wr *writer) reserveLocked(size int64) error {
+	extra := cms.BlocksFor(size) - wr.credit - wr.reserved
+	if extra <= 0 {
+		return nil
+	}
+	if err := charge(wr.a.ledgers, wr.a.name, wr.what(), extra); err != nil {
+		return err
+	}
+	wr.reserved += extra
+	return nil
+}
+
+func (wr *writer) Write(p []byte) (int, error) {
+	if wr.done {
+		return 0, wr.err
+	}
+	wr.a.w.mu.Lock()
+	err := wr.reserveLocked(wr.size + int64(len(p)))
+	wr.a.w.mu.Unlock()
+	if err != nil {
+		wr.fail(err)
+		return 0, err
+	}
+	n, err := wr.f.Write(p)
+	wr.size += int64(n)
+	if err != nil {
+		err = fmt.Errorf("%s: %w", wr.a.object(wr.id), err)
+		wr.fail(err)
+	}
+	return n, err
+}
+
+// Close commits the file; on any failure nothing is left behind.
+func (wr *writer) Close() error {
+	if wr.done {
+		return wr.err
+	}
+	err := wr.f.Close()
+	if err == nil {
+		err = wr.commit()
+	}
+	if err != nil {
+		wr.fail(err)
+		return err
+	}
+	wr.done = true
+	wr.err = fmt.Errorf("%s: %w", wr.a.object(wr.id), os.ErrClosed)
+	return nil
+}
+
+// commit settles the accounting against the file as it is now (another
+// writer may have replaced it meanwhile) and renames the temporary into place.
+func (wr *writer) commit() error {
+	a := wr.a
+	a.w.mu.Lock()
+	defer a.w.mu.Unlock()
+	if err := a.check(); err != nil {
+		return err
+	}
+	adjust := cms.BlocksFor(wr.size) - a.blocksOf(wr.id) - wr.reserved
+	if err := charge(a.ledgers, a.name, wr.what(), adjust); err != nil {
+		return err
+	}
+	modes, err := a.w.modes(a.dir)
+	if err == nil {
+		err = a.w.setModes(a.dir, map[string]int{fileName(wr.id): wr.mode})
+	}
+	if err == nil {
+		if err = a.w.fs.Rename(wr.f.Name(), a.path(wr.id)); err != nil {
+			_ = a.w.setModes(a.dir, map[string]int{fileName(wr.id): info(wr.id, 0, modes).ModeNumber})
+		}
+	}
+	if err != nil {
+		_ = charge(a.ledgers, a.name, "", -adjust)
+		return err
+	}
+	wr.reserved = 0
+	return nil
+}
+
+// Abort discards the write; it is a no-op once the writer is done.
+func (wr *writer) Abort() error {
+	if !wr.done {
+		wr.fail(fmt.Errorf("%s: write aborted", wr.a.object(wr.id)))
+	}
+	return nil
+}
+
+// fail removes the temporary, releases the reservation and makes err sticky.
+func (wr *writer) fail(err error) {
+	_ = wr.f.Close()
+	_ = wr.a.w.fs.Remove(wr.f.Name())
+	wr.a.w.mu.Lock()
+	_ = charge(wr.a.ledgers, wr.a.name, "", -wr.reserved)
+	wr.a.w.mu.Unlock()
+	wr.reserved = 0
+	wr.done, wr.err = true, err
+}

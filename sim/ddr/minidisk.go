@@ -1,0 +1,66 @@
+package ddr
+
+import (
+	"io"
+
+	"github.com/spf13/afero"
+
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/sim/ckd"
+)
+
+// MinidiskIO gives the engine DDR over a minidisk's extent of a CKD volume
+// image, opening the image for each operation so nothing stays open
+// between engine steps.
+type MinidiskIO struct {
+	FS        afero.Fs
+	Volume    string // CKD image path in FS
+	Start     int    // first cylinder of the minidisk on the volume
+	Cylinders int
+}
+
+var _ cms.CylinderIO = MinidiskIO{}
+
+func (m MinidiskIO) extent(readOnly bool) (*ckd.Volume, ckd.Extent, error) {
+	open := ckd.Open
+	if readOnly {
+		open = ckd.OpenReadOnly
+	}
+	v, err := open(m.FS, m.Volume)
+	if err != nil {
+		return nil, ckd.Extent{}, err
+	}
+	e, err := v.Extent(m.Start, m.Cylinders)
+	if err != nil {
+		v.Close()
+		return nil, ckd.Extent{}, err
+	}
+	return v, e, nil
+}
+
+// DumpCylinders dumps cylinders from..to of the minidisk to w.
+func (m MinidiskIO) DumpCylinders(from, to int, w io.Writer) error {
+	v, e, err := m.extent(true)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	_, err = Dump(e, from, to, w)
+	return err
+}
+
+// RestoreCylinders restores dump onto the minidisk, at reorderTo if >= 0.
+func (m MinidiskIO) RestoreCylinders(dump io.ReadSeeker, reorderTo int) error {
+	v, e, err := m.extent(false)
+	if err != nil {
+		return err
+	}
+	_, err = Restore(dump, e, reorderTo)
+	if cerr := v.Sync(); err == nil {
+		err = cerr
+	}
+	if cerr := v.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
