@@ -18,22 +18,9 @@ func newDDRCmd(fs afero.Fs) *cobra.Command {
 	return cmd
 }
 
-// wholeVolume opens an image and returns it as one extent.
+// wholeVolume opens an image as one extent.
 func wholeVolume(fs afero.Fs, path string, readOnly bool) (*ckd.Volume, ckd.Extent, error) {
-	open := ckd.Open
-	if readOnly {
-		open = ckd.OpenReadOnly
-	}
-	v, err := open(fs, path)
-	if err != nil {
-		return nil, ckd.Extent{}, err
-	}
-	e, err := v.Extent(0, v.Cylinders())
-	if err != nil {
-		v.Close()
-		return nil, ckd.Extent{}, err
-	}
-	return v, e, nil
+	return ckd.OpenExtent(fs, path, 0, -1, readOnly)
 }
 
 func rangeFlags(cmd *cobra.Command, from, to *int) {

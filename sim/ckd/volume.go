@@ -64,7 +64,7 @@ func Create(fs afero.Fs, path, devType string, cyls int, volser string) (*Volume
 	if cyls < 1 || cyls > maxCylinder+1 {
 		return nil, &Error{Path: path, Op: "create", Offset: -1, Reason: fmt.Sprintf("cylinder count %d: give 1 to %d (or a model, e.g. 3390-3)", cyls, maxCylinder+1)}
 	}
-	vs, err := checkVolser(volser)
+	vs, err := CheckVolser(volser)
 	if err != nil {
 		return nil, &Error{Path: path, Op: "create", Offset: -1, Reason: err.Error()}
 	}
@@ -132,7 +132,8 @@ func labelTrack(volser string) *Track {
 	}}
 }
 
-func checkVolser(s string) (string, error) {
+// CheckVolser validates a volume serial and folds it to upper case.
+func CheckVolser(s string) (string, error) {
 	s = strings.ToUpper(s)
 	if len(s) < 1 || len(s) > 6 {
 		return "", fmt.Errorf("volume serial %q must be 1 to 6 characters", s)
@@ -333,6 +334,28 @@ func (v *Volume) WriteTrack(t *Track) error {
 		return v.err("write", v.trackOffset(int(t.Cyl), int(t.Head)), err.Error())
 	}
 	return nil
+}
+
+// OpenExtent opens an image and returns cylinders start..start+count-1 of
+// it as an extent; count < 0 means to the end of the volume.
+func OpenExtent(fs afero.Fs, path string, start, count int, readOnly bool) (*Volume, Extent, error) {
+	open := Open
+	if readOnly {
+		open = OpenReadOnly
+	}
+	v, err := open(fs, path)
+	if err != nil {
+		return nil, Extent{}, err
+	}
+	if count < 0 {
+		count = v.cyls - start
+	}
+	e, err := v.Extent(start, count)
+	if err != nil {
+		v.Close()
+		return nil, Extent{}, err
+	}
+	return v, e, nil
 }
 
 // Extent is a range of whole cylinders on a volume, such as a minidisk.

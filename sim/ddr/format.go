@@ -134,16 +134,10 @@ func allZero(b []byte) bool {
 	return true
 }
 
+// validVolser accepts only a serial already in canonical (upper) case.
 func validVolser(s string) bool {
-	if len(s) < 1 || len(s) > 6 {
-		return false
-	}
-	for _, r := range s {
-		if !strings.ContainsRune("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@#$", r) {
-			return false
-		}
-	}
-	return true
+	v, err := ckd.CheckVolser(s)
+	return err == nil && v == s
 }
 
 // checkExtent refuses an extent that does not lie on its volume (a

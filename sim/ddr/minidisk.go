@@ -22,20 +22,7 @@ type MinidiskIO struct {
 var _ cms.CylinderIO = MinidiskIO{}
 
 func (m MinidiskIO) extent(readOnly bool) (*ckd.Volume, ckd.Extent, error) {
-	open := ckd.Open
-	if readOnly {
-		open = ckd.OpenReadOnly
-	}
-	v, err := open(m.FS, m.Volume)
-	if err != nil {
-		return nil, ckd.Extent{}, err
-	}
-	e, err := v.Extent(m.Start, m.Cylinders)
-	if err != nil {
-		v.Close()
-		return nil, ckd.Extent{}, err
-	}
-	return v, e, nil
+	return ckd.OpenExtent(m.FS, m.Volume, m.Start, m.Cylinders, readOnly)
 }
 
 // DumpCylinders dumps cylinders from..to of the minidisk to w.
