@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.Execute(); err != nil {
+		var rc exitCode
+		if errors.As(err, &rc) {
+			return int(rc) // SERVMGR printed its messages
+		}
 		fmt.Fprintf(stderr, "csmsim: %v\n", err)
 		return 1
 	}
@@ -36,6 +41,6 @@ func newRoot(fs afero.Fs) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDasdCmd(fs), newDDRCmd(fs))
+	root.AddCommand(newDasdCmd(fs), newDDRCmd(fs), newPrincipalCmd(fs), newCMSCmd(fs), newFixturesCmd(fs), newServmgrCmd(fs))
 	return root
 }

@@ -14,6 +14,11 @@ type CylinderIO interface {
 	// places it at reorderTo, or where it was dumped from if reorderTo < 0.
 	// A failed restore leaves every track as it was.
 	RestoreCylinders(dump io.ReadSeeker, reorderTo int) error
+	// WriteBlocks writes r as consecutive 4K records from cylinder from on,
+	// track by track (the last record padded with zeros), as a nucleus
+	// build does; it returns the cylinders used. Input that does not fit
+	// is an error; the disk is then a scratch disk to discard.
+	WriteBlocks(from int, r io.Reader) (cylinders int, err error)
 }
 
 // DASDMinidisk is a minidisk whose cylinders the engine can also reach

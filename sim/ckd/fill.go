@@ -1,6 +1,11 @@
 package ckd
 
-import "math/rand/v2"
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+)
 
 // CMSBlockSize is the CMS file system block size csmsim formats with.
 const CMSBlockSize = 4096
@@ -29,4 +34,49 @@ func FillSeeded(v *Volume, from, to int, seed uint64) error {
 		}
 	}
 	return nil
+}
+
+// WriteBlocks writes r as consecutive 4K records on the tracks of e from
+// relative cylinder from on, each track filled before the next, the last
+// record padded with zeros. It returns the cylinders used.
+func WriteBlocks(e Extent, from int, r io.Reader) (int, error) {
+	g := e.Volume.geo
+	if from < 0 || from >= e.Count {
+		return 0, fmt.Errorf("%s: cylinder %d is outside the extent of %d cylinders: %w", e.Volume.path, from, e.Count, ErrOutOfRange)
+	}
+	block := make([]byte, CMSBlockSize)
+	cyl, head := from, 0
+	for {
+		t := &Track{Cyl: uint16(e.Start + cyl), Head: uint16(head)}
+		for len(t.Records) < g.BlocksPerTrack {
+			n, err := io.ReadFull(r, block)
+			if n == 0 && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)) {
+				break
+			}
+			if err != nil && err != io.ErrUnexpectedEOF {
+				return 0, err
+			}
+			clear(block[n:])
+			t.Records = append(t.Records, Record{Count: Count{Cyl: t.Cyl, Head: t.Head, Rec: uint8(len(t.Records) + 1)}, Data: append([]byte(nil), block...)})
+		}
+		if len(t.Records) == 0 {
+			if head == 0 {
+				return cyl - from, nil
+			}
+			return cyl - from + 1, nil
+		}
+		if err := e.Volume.WriteTrack(t); err != nil {
+			return 0, err
+		}
+		if head++; head == g.Heads {
+			head, cyl = 0, cyl+1
+		}
+		if cyl == e.Count {
+			// Full to the end: anything left does not fit.
+			if n, _ := io.ReadFull(r, block[:1]); n > 0 {
+				return 0, fmt.Errorf("%s: the data does not fit in cylinders %d-%d of the extent", e.Volume.path, from, e.Count-1)
+			}
+			return cyl - from, nil
+		}
+	}
 }

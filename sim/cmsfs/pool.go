@@ -258,3 +258,17 @@ func (p *FilePool) FreeBlocks() int64 {
 	defer p.w.mu.Unlock()
 	return p.ledger.limit - p.ledger.used
 }
+
+// Spaces lists the enrolled file spaces, sorted.
+func (p *FilePool) Spaces() []string {
+	p.w.mu.Lock()
+	defer p.w.mu.Unlock()
+	return slices.Sorted(maps.Keys(p.meta.Spaces))
+}
+
+// Capacity is the pool's size in 4K blocks.
+func (p *FilePool) Capacity() int64 {
+	p.w.mu.Lock()
+	defer p.w.mu.Unlock()
+	return p.ledger.limit
+}

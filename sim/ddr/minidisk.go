@@ -51,3 +51,17 @@ func (m MinidiskIO) RestoreCylinders(dump io.ReadSeeker, reorderTo int) error {
 	}
 	return err
 }
+
+// WriteBlocks writes r as 4K records from cylinder from of the minidisk on.
+func (m MinidiskIO) WriteBlocks(from int, r io.Reader) (int, error) {
+	v, e, err := m.extent(false)
+	if err != nil {
+		return 0, err
+	}
+	defer v.Close()
+	n, err := ckd.WriteBlocks(e, from, r)
+	if cerr := v.Sync(); err == nil {
+		err = cerr
+	}
+	return n, err
+}

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/afero"
+	"github.com/spf13/cobra"
+
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/servmgr"
+	"github.com/csmsim/csmsim/fixtures"
+	"github.com/csmsim/csmsim/sim/flock"
+	"github.com/csmsim/csmsim/sim/world"
+)
+
+// stateFs is a principal's state directory as an afero.Fs.
+func stateFs(fs afero.Fs, dir string) afero.Fs { return afero.NewBasePathFs(fs, dir) }
+
+var scales = map[string]fixtures.Scale{"tiny": fixtures.ScaleTiny, "small": fixtures.ScaleSmall, "large": fixtures.ScaleLarge}
+
+func newPrincipalCmd(fs afero.Fs) *cobra.Command {
+	cmd := &cobra.Command{Use: "principal", Short: "Create the principal system (MAINTCSM, VMPSFS) in a state directory"}
+	var (
+		state, ssi, scale string
+		blocks            int64
+		seed              uint64
+	)
+	initCmd := &cobra.Command{
+		Use:   "init --state DIR [--vmpsfs-blocks N] [--ssi NAME] [--scale tiny|small|large] [--seed N]",
+		Short: "Create a fresh principal: VMPSFS, MAINT720 with the CSM720 UNLOAD file on 5BC, MAINTCSM with its A-disk",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sc, ok := scales[scale]
+			if !ok {
+				return fmt.Errorf("--scale %q: use tiny, small or large", scale)
+			}
+			if err := fs.MkdirAll(state, 0o755); err != nil {
+				return err
+			}
+			base := fixtures.Base(world.DefaultRelease, seed, sc)
+			s, err := world.InitPrincipal(stateFs(fs, state), world.PrincipalOptions{
+				SSI: ssi, VMPSFSBlocks: blocks, Seed: seed, Unload: world.BaseUnload(base)})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "principal %s created in %s: VMPSFS %d blocks, %s on MAINT720 05BC (%d parts)\n",
+				s.Name(), state, blocks, world.UnloadFileID(world.DefaultRelease), len(base.Parts))
+			if ssi != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "the principal is a member of SSI cluster %s\n", ssi)
+			}
+			return nil
+		},
+	}
+	stateFlag(initCmd, &state)
+	initCmd.Flags().Int64Var(&blocks, "vmpsfs-blocks", world.DefaultVMPSFSBlocks, "VMPSFS capacity in 4K blocks (INITIALIZE needs 355,800 free)")
+	initCmd.Flags().StringVar(&ssi, "ssi", "", "make the principal a member of this SSI cluster (to rehearse INITIALIZE's refusal)")
+	initCmd.Flags().StringVar(&scale, "scale", "tiny", "size of the generated BASE: tiny, small or large")
+	initCmd.Flags().Uint64Var(&seed, "seed", fixtures.SampleBaseSeed, "seed of the generated BASE (the default matches the sample envelopes)")
+	cmd.AddCommand(initCmd)
+	return cmd
+}
+
+func stateFlag(cmd *cobra.Command, state *string) {
+	cmd.Flags().StringVar(state, "state", "", "state directory of the system (required)")
+	_ = cmd.MarkFlagRequired("state")
+}
+
+// openState opens the system in a state directory. The process holds the
+// state's lock until it exits: opening a CMS world tidies temporaries
+// left by crashed writers, which must not be another live process's.
+func openState(fs afero.Fs, state string) (*world.System, error) {
+	if _, err := fs.Stat(state); err != nil {
+		return nil, fmt.Errorf("state directory %s: %v; create it with csmsim principal init --state %s", state, err, state)
+	}
+	if _, err := flock.New(filepath.Join(state, "locks")).Lock("csmsim state"); err != nil {
+		return nil, err
+	}
+	return world.Open(stateFs(fs, state))
+}
+
+func newCMSCmd(fs afero.Fs) *cobra.Command {
+	var state, user string
+	cmd := &cobra.Command{
+		Use:   "cms --state DIR [--user USERID] COMMAND...",
+		Short: "Run a CMS file pool command: ENROLL ADMIN|USER, MODIFY USER, QUERY LIMITS, QUERY FILEPOOL",
+		Example: "  csmsim cms --state p ENROLL ADMIN MAINTCSM VMPSFS:\n" +
+			"  csmsim cms --state p 'ENROLL USER MAINTCSM VMPSFS: (BLOCKS 50000'\n" +
+			"  csmsim cms --state p QUERY LIMITS FOR ALL VMPSFS:",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openState(fs, state)
+			if err != nil {
+				return err
+			}
+			return s.CMS().Exec(strings.ToUpper(user), args, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().SetInterspersed(false)
+	stateFlag(cmd, &state)
+	cmd.Flags().StringVar(&user, "user", "MAINT720", "the userid typing the command (file pool administrators: MAINT, MAINT720)")
+	return cmd
+}
+
+func newFixturesCmd(fs afero.Fs) *cobra.Command {
+	cmd := &cobra.Command{Use: "fixtures", Short: "Place sample envelopes or generate new ones"}
+	var state string
+	sample := &cobra.Command{
+		Use:   "sample --state DIR",
+		Short: "Put the committed sample envelopes (RSU0801, RSU0802) on MAINTCSM's A-disk as <NAME> SERVLINK",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openState(fs, state)
+			if err != nil {
+				return err
+			}
+			for _, e := range fixtures.SampleEnvelopes() {
+				f, err := fixtures.SampleFS.Open("sample/" + e.FileName())
+				if err != nil {
+					return err
+				}
+				err = putEnvelope(s, e.FileID(), func(w io.Writer) error { _, err := io.Copy(w, f); return err })
+				f.Close()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s placed on MAINTCSM 0191\n", e.FileID())
+			}
+			return nil
+		},
+	}
+	stateFlag(sample, &state)
+
+	var (
+		gstate, kind, name, comp, origin, out string
+		seed                                  uint64
+		parts                                 int
+	)
+	gen := &cobra.Command{
+		Use:   "gen --state DIR --kind rsu|cor|localmod --name NAME [--parts N] [--seed N] [--component C] [--origin O] [--out FILE]",
+		Short: "Generate an envelope against the principal's BASE, onto MAINTCSM's A-disk (or --out FILE)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openState(fs, gstate)
+			if err != nil {
+				return err
+			}
+			cfg := s.Config()
+			base := fixtures.Base(cfg.Release, cfg.Seed, fixtures.ScaleTiny)
+			var e fixtures.EnvelopeSpec
+			name = strings.ToUpper(name)
+			switch strings.ToLower(kind) {
+			case "rsu":
+				e = fixtures.RSU(cfg.Release, name, seed, base, parts)
+			case "cor":
+				e = fixtures.COR(cfg.Release, name, seed, base, strings.ToUpper(comp), parts)
+			case "localmod":
+				e = fixtures.LocalMod(cfg.Release, name, seed, base, strings.ToUpper(comp), strings.ToUpper(origin), parts)
+			default:
+				return fmt.Errorf("--kind %q: use rsu, cor or localmod", kind)
+			}
+			if out != "" {
+				f, err := fs.Create(out)
+				if err != nil {
+					return err
+				}
+				if err := fixtures.WriteEnvelope(f, e); err != nil {
+					f.Close()
+					return err
+				}
+				return f.Close()
+			}
+			if err := putEnvelope(s, e.FileID(), func(w io.Writer) error { return fixtures.WriteEnvelope(w, e) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s generated on MAINTCSM 0191: %d parts\n", e.FileID(), len(e.Parts))
+			return nil
+		},
+	}
+	stateFlag(gen, &gstate)
+	gen.Flags().StringVar(&kind, "kind", "rsu", "rsu, cor or localmod")
+	gen.Flags().StringVar(&name, "name", "", "envelope name, 1-8 characters (required)")
+	_ = gen.MarkFlagRequired("name")
+	gen.Flags().IntVar(&parts, "parts", 4, "parts to change")
+	gen.Flags().Uint64Var(&seed, "seed", 1, "seed of the envelope")
+	gen.Flags().StringVar(&comp, "component", "CMS", "component (cor, localmod)")
+	gen.Flags().StringVar(&origin, "origin", "CUSTOMER", "origin of a local modification: IBM, VENDOR or CUSTOMER")
+	gen.Flags().StringVar(&out, "out", "", "write the envelope to this file instead")
+	cmd.AddCommand(sample, gen)
+	return cmd
+}
+
+// putEnvelope writes an envelope onto MAINTCSM 0191, where SRVLVL SERVICE
+// looks for it.
+func putEnvelope(s *world.System, fileID string, fill func(w io.Writer) error) error {
+	disk, err := s.Minidisk(level.EnvelopeDisk.Owner, level.EnvelopeDisk.Vaddr)
+	if err != nil {
+		return err
+	}
+	id, err := cms.ParseFileID(fileID)
+	if err != nil {
+		return err
+	}
+	w, err := disk.Create(id)
+	if err != nil {
+		return err
+	}
+	if err := fill(w); err != nil {
+		_ = w.Abort()
+		return err
+	}
+	return w.Close()
+}
+
+// exitCode carries SERVMGR's return code to the process exit status.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("RC=%d", int(e)) }
+
+func newServmgrCmd(fs afero.Fs) *cobra.Command {
+	var state, user, at string
+	cmd := &cobra.Command{
+		Use:   "servmgr OPERANDS... --state DIR",
+		Short: "Run one SERVMGR command on the principal in DIR; the exit status is its return code",
+		Long: "Run one SERVMGR command. Give the operands as separate words or as one quoted string\n" +
+			"(the CMS options parenthesis is a shell metacharacter): csmsim servmgr --state p 'srvlvl send 720 lvl vm01 (test'\n\n" +
+			strings.Join(servmgr.Forms(), "\n"),
+		Args:               cobra.MinimumNArgs(1),
+		DisableFlagParsing: false,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openState(fs, state)
+			if err != nil {
+				return err
+			}
+			clock, err := clockFlag(at)
+			if err != nil {
+				return err
+			}
+			env := &level.Env{Sys: s, Locker: flock.New(filepath.Join(state, "locks")), Clock: clock, User: strings.ToUpper(user)}
+			res := servmgr.Run(env, args)
+			for _, l := range res.Strings() {
+				fmt.Fprintln(cmd.OutOrStdout(), l)
+			}
+			if res.RC != 0 {
+				return exitCode(res.RC)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().SetInterspersed(false)
+	stateFlag(cmd, &state)
+	cmd.Flags().StringVar(&user, "user", level.Admin, "the userid entering the command")
+	cmd.Flags().StringVar(&at, "time", "", "fix the clock at this RFC 3339 time (reproducible logs); default: the wall clock")
+	return cmd
+}
+
+// wallClock is the CLI's clock: the engine gets time only through it.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func clockFlag(at string) (cms.Clock, error) {
+	if at == "" {
+		return wallClock{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return nil, fmt.Errorf("--time %q: %v; e.g. 2026-11-23T14:00:00Z", at, err)
+	}
+	return servmgr.FixedClock{T: t}, nil
+}
+

@@ -1,0 +1,309 @@
+// Package fleet is SERVMGR's managed-system operands: the System Status
+// Table (SYSTEM ADD, DELETE, MODIFY, QUERY), nicknames, and (with a
+// transport) SEND, PUT2PROD and SERVCHECK.
+package fleet
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/table"
+)
+
+// MaxSystems is how many managed systems one principal may have.
+const MaxSystems = 54
+
+// System Status Table tags.
+const (
+	tagRelease  = "RELEASE"
+	tagHost     = "HOST"
+	tagPort     = "PORT"
+	tagCommType = "COMMTYPE"
+	tagSecure   = "SECURE"
+	tagESM      = "ESM"
+	tagLevel    = "SRVLVL"
+	tagState    = "STATE"
+	tagStatus   = "STATUS"
+)
+
+// Spec is what SYSTEM ADD records about a system.
+type Spec struct {
+	System, Level string
+	NoESM         bool
+	Host          string
+	CommType      string
+	Port          int
+	Require       bool
+}
+
+func (e *Env) sysStat() (*table.Store, error) {
+	a, err := e.Area(level.AdminTop())
+	if err != nil {
+		return nil, err
+	}
+	return table.NewStore(a, e.Locker), nil
+}
+
+// Env is level.Env: the same principal, locks and clock.
+type Env struct{ *level.Env }
+
+// Area is the file area of an SFS directory in VMPSFS.
+func (e *Env) Area(d cms.DirID) (cms.FileArea, error) {
+	p, err := e.Pool()
+	if err != nil {
+		return nil, err
+	}
+	return p.Dir(d)
+}
+
+func (e *Env) readSystems() (*table.Store, *table.Table, error) {
+	st, err := e.sysStat()
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := table.SysStat.Read(st)
+	if errors.Is(err, table.ErrNotFound) {
+		// Before INITIALIZE there is no table: an empty one reads the same.
+		t, err = table.New(table.SysStat.Name, table.SysStat.KeyTag)
+	}
+	return st, t, err
+}
+
+// Add is SYSTEM ADD at table level: at most MaxSystems systems, release
+// 7.2 or later, the level defined; host, port and options are kept.
+func Add(e *Env, vrm string, s Spec) (msg.Result, error) {
+	var res msg.Result
+	if n, err := strconv.Atoi(vrm); err != nil || n < 720 {
+		return res, level.Refuse(msg.CSM2816E, s.System, vrm)
+	}
+	_, levels, err := e.ReadLevels(vrm)
+	if err != nil {
+		return res, err
+	}
+	lv, ok := levels.Get(s.Level)
+	if !ok {
+		return res, level.Refuse(msg.CSM2710E, s.Level, vrm)
+	}
+	st, t, err := e.readSystems()
+	if err != nil {
+		return res, err
+	}
+	if _, ok := t.Get(s.System); ok {
+		return res, level.Refuse(msg.CSM2811E, s.System, vrm)
+	}
+	if t.Len() >= MaxSystems {
+		return res, level.Refuse(msg.CSM2814E, s.System, t.Len(), MaxSystems)
+	}
+	p, err := e.Pool()
+	if err != nil {
+		return res, err
+	}
+	dir := level.SystemDir(s.System)
+	made := false
+	if _, err := p.Dir(dir); errors.Is(err, cms.ErrNotFound) {
+		if err := p.CreateDir(dir, level.Admin); err != nil {
+			return res, err
+		}
+		made = true
+	}
+	gen := t.Gen
+	state, _ := lv.Get("STATE")
+	en := table.NewEntry(table.SysStat.KeyTag, s.System, tagRelease, vrm, tagHost, s.Host, tagPort, strconv.Itoa(s.Port),
+		tagCommType, s.CommType, tagSecure, secure(s.Require), tagESM, esm(s.NoESM), tagLevel, lv.Key(), tagState, state, tagStatus, "ADDED")
+	if err := create(st); err != nil {
+		return res, err
+	}
+	if _, err := table.SysStat.Update(st, &gen, func(t *table.Table) error { return t.Add(en) }); err != nil {
+		if made {
+			_ = p.EraseDir(dir, level.Admin)
+		}
+		return res, err
+	}
+	res.Addf(msg.CSM2800I, s.System, vrm, lv.Key(), s.Host, s.Port)
+	return res, nil
+}
+
+// create makes an empty System Status Table if there is none (the first
+// SYSTEM ADD on a principal set up before tables existed).
+func create(st *table.Store) error {
+	if _, err := table.SysStat.Read(st); errors.Is(err, table.ErrNotFound) {
+		return table.SysStat.Create(st)
+	}
+	return nil
+}
+
+func secure(require bool) string {
+	if require {
+		return "REQUIRE"
+	}
+	return "NOREQUIRE"
+}
+
+func esm(none bool) string {
+	if none {
+		return "NONE"
+	}
+	return "-"
+}
+
+func systemOf(t *table.Table, vrm, system string) (table.Entry, error) {
+	en, ok := t.Get(system)
+	if !ok || get(en, tagRelease) != vrm {
+		return table.Entry{}, level.Refuse(msg.CSM2810E, system, vrm)
+	}
+	return en, nil
+}
+
+func get(en table.Entry, tag string) string {
+	v, _ := en.Get(tag)
+	return v
+}
+
+// Delete is SYSTEM DELETE vrm system. MAINTCSM.<system> and its logs stay.
+func Delete(e *Env, vrm, system string) (msg.Result, error) {
+	var res msg.Result
+	st, t, err := e.readSystems()
+	if err != nil {
+		return res, err
+	}
+	en, err := systemOf(t, vrm, system)
+	if err != nil {
+		return res, err
+	}
+	gen := t.Gen
+	if _, err := table.SysStat.Update(st, &gen, func(t *table.Table) error { return t.Delete(en.Key()) }); err != nil {
+		return res, err
+	}
+	res.Addf(msg.CSM2801I, en.Key(), vrm)
+	return res, nil
+}
+
+// Change is what SYSTEM MODIFY changes; zero values leave a field alone.
+type Change struct {
+	Host    string
+	Level   string
+	Port    int
+	Require *bool
+}
+
+// Modify is SYSTEM MODIFY vrm system ...
+func Modify(e *Env, vrm, system string, c Change) (msg.Result, error) {
+	var res msg.Result
+	st, t, err := e.readSystems()
+	if err != nil {
+		return res, err
+	}
+	en, err := systemOf(t, vrm, system)
+	if err != nil {
+		return res, err
+	}
+	set := map[string]string{}
+	if c.Level != "" {
+		_, levels, err := e.ReadLevels(vrm)
+		if err != nil {
+			return res, err
+		}
+		lv, ok := levels.Get(c.Level)
+		if !ok {
+			return res, level.Refuse(msg.CSM2710E, c.Level, vrm)
+		}
+		set[tagLevel] = lv.Key()
+		set[tagState] = get(lv, "STATE")
+	}
+	if c.Host != "" {
+		set[tagHost] = c.Host
+	}
+	if c.Port != 0 {
+		set[tagPort] = strconv.Itoa(c.Port)
+	}
+	if c.Require != nil {
+		set[tagSecure] = secure(*c.Require)
+	}
+	gen := t.Gen
+	if _, err := table.SysStat.Update(st, &gen, func(t *table.Table) error { return t.Set(en.Key(), set) }); err != nil {
+		return res, err
+	}
+	var what []string
+	for _, tag := range []string{tagHost, tagPort, tagSecure, tagLevel} {
+		if v, ok := set[tag]; ok {
+			what = append(what, tag+" "+v)
+		}
+	}
+	res.Addf(msg.CSM2802I, en.Key(), vrm, strings.Join(what, ", "))
+	return res, nil
+}
+
+// Resolve turns system|nickname|ALL into the systems of vrm it names,
+// through the nicknames of MAINTCSM NAMES (nesting allowed).
+func Resolve(e *Env, vrm, target string) ([]string, error) {
+	_, t, err := e.readSystems()
+	if err != nil {
+		return nil, err
+	}
+	var all []string
+	for _, s := range t.List() {
+		if get(s, tagRelease) == vrm {
+			all = append(all, s.Key())
+		}
+	}
+	if strings.EqualFold(target, "ALL") {
+		return all, nil
+	}
+	names, err := e.names()
+	if err != nil {
+		return nil, err
+	}
+	isSystem := func(s string) bool {
+		en, ok := t.Get(s)
+		return ok && get(en, tagRelease) == vrm
+	}
+	out, err := table.ResolveNames(names, target, isSystem)
+	switch {
+	case errors.Is(err, table.ErrUnknownName):
+		return nil, level.Refuse(msg.CSM2812E, strings.ToUpper(target), vrm)
+	case errors.Is(err, table.ErrNicknameCycle):
+		return nil, level.Refuse(msg.CSM2813E, strings.ToUpper(target), err.Error())
+	}
+	return out, err
+}
+
+// names reads MAINTCSM NAMES from MAINTCSM's A-disk; none means no
+// nicknames.
+func (e *Env) names() (*table.Table, error) {
+	disk, err := e.Sys.Minidisk(level.EnvelopeDisk.Owner, level.EnvelopeDisk.Vaddr)
+	if err != nil {
+		return nil, err
+	}
+	t, err := table.Names.Read(table.NewStore(disk, e.Locker))
+	if errors.Is(err, table.ErrNotFound) {
+		return table.New(table.Names.Name, table.Names.KeyTag)
+	}
+	return t, err
+}
+
+// Query is SYSTEM QUERY vrm [system|nickname|ALL].
+func Query(e *Env, vrm, target string) (msg.Result, error) {
+	var res msg.Result
+	if target == "" {
+		target = "ALL"
+	}
+	systems, err := Resolve(e, vrm, target)
+	if err != nil {
+		return res, err
+	}
+	_, t, err := e.readSystems()
+	if err != nil {
+		return res, err
+	}
+	res.Addf(msg.CSM2820I, vrm)
+	res.Addf(msg.CSM2821I, "SYSTEM", "LEVEL", "HOST", "PORT", "STATE", "STATUS")
+	for _, s := range systems {
+		en, _ := t.Get(s)
+		res.Addf(msg.CSM2821I, en.Key(), get(en, tagLevel), get(en, tagHost), get(en, tagPort), get(en, tagState), get(en, tagStatus))
+	}
+	return res, nil
+}

@@ -1,0 +1,101 @@
+package level
+
+import (
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/table"
+)
+
+// Add is SERVMGR SRVLVL ADD vrm level BASEDON level [NONESM] [DESC text]:
+// a new TEST level whose directories are primed from the based-on level.
+func Add(e *Env, vrm, level, basedOn string, noESM bool, desc string) (msg.Result, error) {
+	var res msg.Result
+	if len(level) > MaxLevelName {
+		return res, Refuse(msg.CSM2712E, level, MaxLevelName)
+	}
+	if _, err := cms.NewDirID(Pool, Space(vrm), level); err != nil {
+		return res, Refuse(msg.CSM0000S, err.Error())
+	}
+	st, t, err := e.ReadLevels(vrm)
+	if err != nil {
+		return res, err
+	}
+	gen := t.Gen
+	if _, ok := t.Get(level); ok {
+		return res, Refuse(msg.CSM2711E, level, vrm)
+	}
+	if _, ok := t.Get(basedOn); !ok {
+		return res, Refuse(msg.CSM2713E, basedOn, vrm)
+	}
+	basedOn = mustEntry(t, basedOn).Key() // as the table spells it
+	p, err := e.Pool()
+	if err != nil {
+		return res, err
+	}
+	from, to := LevelDir(vrm, basedOn), LevelDir(vrm, level)
+	skip := func(d cms.DirID) bool { return len(d.Names()) >= 2 && d.Names()[1] == Packages }
+	if err := e.checkRoom(p, vrm, from, skip); err != nil {
+		return res, err
+	}
+	comps, err := e.components(vrm, basedOn)
+	if err != nil {
+		return res, err
+	}
+
+	// From here on, a failure erases the new level: nothing stays half made.
+	undo := func(err error) (msg.Result, error) {
+		_ = p.EraseTree(to, Admin)
+		return msg.Result{}, err
+	}
+	if err := copyTree(p, from, to, Admin, skip); err != nil {
+		return undo(err)
+	}
+	files, _, err := countTree(p, to, nil)
+	if err != nil {
+		return undo(err)
+	}
+	if err := e.writeLevelTop(p, vrm, level, basedOn, desc, comps); err != nil {
+		return undo(err)
+	}
+	esm := "-"
+	if noESM {
+		esm = "NONE"
+	}
+	// COND on the generation read: a concurrent ADD of the same name, or a
+	// DELETE of the based-on level, makes this one fail cleanly.
+	_, err = table.SvcStat.Update(st, &gen, func(t *table.Table) error {
+		return t.Add(table.NewEntry("SRVLVL", level, tagRelease, vrm, tagBasedOn, basedOn, tagState, stateTest,
+			tagLock, "OFF", tagESM, esm, tagDesc, desc))
+	})
+	if err != nil {
+		return undo(err)
+	}
+	res.Addf(msg.CSM2705I, level, basedOn, files)
+	res.Addf(msg.CSM2700I, level, vrm, basedOn)
+	return res, nil
+}
+
+func mustEntry(t *table.Table, key string) table.Entry {
+	en, _ := t.Get(key)
+	return en
+}
+
+// checkRoom refuses a copy of from that would not fit in the release's
+// file space, before anything is written.
+func (e *Env) checkRoom(p cms.FilePool, vrm string, from cms.DirID, skip func(cms.DirID) bool) error {
+	_, need, err := countTree(p, from, skip)
+	if err != nil {
+		return err
+	}
+	limit, used, err := p.Quota(Space(vrm))
+	if err != nil {
+		return err
+	}
+	if used+need > limit {
+		return Refuse(msg.CSM0030E, Pool+":"+Space(vrm)+".", from.String(), need, limit-used)
+	}
+	if free := p.FreeBlocks(); need > free {
+		return Refuse(msg.CSM0031E, "File pool "+Pool, from.String())
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package level
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/table"
+)
+
+// Env is what a SERVMGR command on the principal works with: the system,
+// its locks and clock, and the user running it (MAINTCSM).
+type Env struct {
+	Sys    cms.System
+	Locker table.Locker
+	Clock  cms.Clock
+	User   string
+}
+
+// refusal is a command failing with a message; nothing was changed.
+type refusal struct{ line msg.Line }
+
+func (r *refusal) Error() string { return r.line.String() }
+
+// Refuse makes the error for a refused command from a message format.
+func Refuse(format string, args ...any) error {
+	return &refusal{msg.Messagef(format, args...)}
+}
+
+// Lines renders an error as the command's messages: a refusal is its own
+// message; other errors (CMS, tables, envelopes) are mapped to theirs.
+func Lines(err error) []msg.Line {
+	var r *refusal
+	if errors.As(err, &r) {
+		return []msg.Line{r.line}
+	}
+	var pe *table.ParseError
+	if errors.As(err, &pe) {
+		return []msg.Line{msg.Messagef(msg.CSM3000E, pe.File, pe.Line, pe.Col, pe.Problem)}
+	}
+	var ce *table.CondError
+	if errors.As(err, &ce) {
+		return []msg.Line{msg.Messagef(msg.CSM3001E, ce.Table, ce.Want, ce.Have)}
+	}
+	switch {
+	case errors.Is(err, cms.ErrQuotaExceeded), errors.Is(err, cms.ErrDiskFull):
+		return []msg.Line{msg.Messagef(msg.CSM0031E, "storage", err.Error())}
+	}
+	return []msg.Line{msg.Messagef(msg.CSM0000S, err.Error())}
+}
+
+func (e *Env) Pool() (cms.FilePool, error) { return e.Sys.FilePool(Pool) }
+
+func (e *Env) area(d cms.DirID) (cms.FileArea, error) {
+	p, err := e.Pool()
+	if err != nil {
+		return nil, err
+	}
+	return p.Dir(d)
+}
+
+// levels is the release's Service Level Table store.
+func (e *Env) levels(vrm string) (*table.Store, error) {
+	a, err := e.area(ReleaseTop(vrm))
+	if err != nil {
+		return nil, err
+	}
+	return table.NewStore(a, e.Locker), nil
+}
+
+// CheckRelease refuses releases CSM does not serve.
+func CheckRelease(vrm string) error {
+	n, err := strconv.Atoi(vrm)
+	if err != nil || len(vrm) != 3 || n < 720 {
+		return Refuse(msg.CSM0021E, vrm)
+	}
+	return nil
+}
+
+// ReadLevels reads the release's Service Level Table; a release without
+// one is not initialized.
+func (e *Env) ReadLevels(vrm string) (*table.Store, *table.Table, error) {
+	if err := CheckRelease(vrm); err != nil {
+		return nil, nil, err
+	}
+	st, err := e.levels(vrm)
+	if err != nil {
+		if errors.Is(err, cms.ErrNotEnrolled) || errors.Is(err, cms.ErrNotFound) {
+			return nil, nil, Refuse(msg.CSM0020E, vrm, vrm)
+		}
+		return nil, nil, err
+	}
+	t, err := table.SvcStat.Read(st)
+	if errors.Is(err, table.ErrNotFound) {
+		return nil, nil, Refuse(msg.CSM0020E, vrm, vrm)
+	}
+	return st, t, err
+}
+
+// levelEntry finds a level, refusing an unknown one.
+func levelEntry(t *table.Table, vrm, level string) (table.Entry, error) {
+	en, ok := t.Get(level)
+	if !ok {
+		return table.Entry{}, Refuse(msg.CSM2710E, level, vrm)
+	}
+	return en, nil
+}
+
+// Level table tags.
+const (
+	tagRelease  = "RELEASE"
+	tagBasedOn  = "BASEDON"
+	tagState    = "STATE"
+	tagLock     = "LOCK"
+	tagESM      = "ESM"
+	tagDesc     = "DESC"
+	tagPackage  = "PACKAGE"
+	stateTest   = "TEST"
+	stateStable = "STABLE"
+)
+
+func get(en table.Entry, tag string) string {
+	v, _ := en.Get(tag)
+	return v
+}
+
+// mustChange refuses a locked or STABLE level.
+func mustChange(en table.Entry, vrm string) error {
+	lvl := en.Key()
+	if get(en, tagLock) == "ON" {
+		return Refuse(msg.CSM2714E, lvl, vrm, vrm, lvl)
+	}
+	if get(en, tagState) == stateStable {
+		return Refuse(msg.CSM2715E, lvl, vrm)
+	}
+	return nil
+}
+
+// components lists the component directories of a level.
+func (e *Env) components(vrm, level string) ([]string, error) {
+	p, err := e.Pool()
+	if err != nil {
+		return nil, err
+	}
+	dirs, err := p.ListDirs(LevelDir(vrm, level))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range dirs {
+		n := d.Names()
+		if len(n) == 2 && n[1] != TestBuild && n[1] != Packages {
+			out = append(out, n[1])
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func (e *Env) now() string { return e.Clock.Now().UTC().Format("2006-01-02 15:04:05") }
+
+func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }

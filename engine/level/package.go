@@ -1,0 +1,181 @@
+package level
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/servlink"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/table"
+)
+
+// Package is SERVMGR SRVLVL PACKAGE vrm level: it compares each
+// component's PARTCAT with the level's CSMPKG BASELIST (the parts of the
+// based-on level) and writes, into CSMvrm.<level>.PACKAGE, one SERVLINK per
+// changed component holding only the changed and new parts, and a package
+// manifest. Unchanged components get no SERVLINK.
+func Package(e *Env, vrm, level string) (msg.Result, error) {
+	var res msg.Result
+	st, t, err := e.ReadLevels(vrm)
+	if err != nil {
+		return res, err
+	}
+	gen := t.Gen
+	en, err := levelEntry(t, vrm, level)
+	if err != nil {
+		return res, err
+	}
+	level = en.Key()
+	if level == BaseLevel {
+		return res, Refuse(msg.CSM2718E, vrm, "packaged")
+	}
+	basedOn := get(en, tagBasedOn)
+	p, err := e.Pool()
+	if err != nil {
+		return res, err
+	}
+	top, err := p.Dir(LevelDir(vrm, level))
+	if err != nil {
+		return res, err
+	}
+	base, err := readTable(top, BaselistID, baselistName, "PART")
+	if err != nil {
+		return res, err
+	}
+	comps, err := e.components(vrm, level)
+	if err != nil {
+		return res, err
+	}
+	var links []servlink.Manifest
+	var need int64
+	for _, c := range comps {
+		cat, err := readCatalog(p, vrm, level, c)
+		if err != nil {
+			return res, err
+		}
+		m := servlink.Manifest{Format: servlink.FormatVersion, Kind: servlink.KindServlink, Name: c, Release: vrm,
+			Level: level, BasedOn: basedOn, Time: e.Clock.Now().Unix(), Components: []string{c}}
+		for _, pe := range cat.List() {
+			old, ok := base.Get(c + " " + pe.Key())
+			if ok && get(old, "SHA256") == get(pe, "SHA256") {
+				continue
+			}
+			part, err := partOf(c, pe)
+			if err != nil {
+				return res, err
+			}
+			m.Parts = append(m.Parts, shipped(part))
+			need += cms.BlocksFor(part.Size)
+		}
+		if len(m.Parts) > 0 {
+			if err := m.Check(); err != nil {
+				return res, err
+			}
+			links = append(links, m)
+		}
+	}
+	limit, used, err := p.Quota(Space(vrm))
+	if err != nil {
+		return res, err
+	}
+	if used+need+int64(len(links))+1 > limit {
+		return res, Refuse(msg.CSM0030E, Pool+":"+Space(vrm)+".", "the package", need, limit-used)
+	}
+
+	// A new package replaces the old one whole.
+	pkg := PackageDir(vrm, level)
+	if _, err := p.Dir(pkg); err == nil {
+		if err := p.EraseTree(pkg, Admin); err != nil {
+			return res, err
+		}
+	}
+	if err := p.CreateDir(pkg, Admin); err != nil {
+		return res, err
+	}
+	undo := func(err error) (msg.Result, error) {
+		_ = p.EraseTree(pkg, Admin)
+		return msg.Result{}, err
+	}
+	out, err := p.Dir(pkg)
+	if err != nil {
+		return undo(err)
+	}
+	manifest := servlink.Manifest{Format: servlink.FormatVersion, Kind: servlink.KindPackage, Name: level, Release: vrm,
+		Level: level, BasedOn: basedOn, Time: e.Clock.Now().Unix(), Components: []string{}}
+	for _, m := range links {
+		ref, err := e.writeServlink(p, out, vrm, level, m)
+		if err != nil {
+			return undo(err)
+		}
+		manifest.Components = append(manifest.Components, m.Name)
+		manifest.Servlinks = append(manifest.Servlinks, ref)
+		res.Addf(msg.CSM2735I, m.Name, len(m.Parts), ref.Size)
+	}
+	if err := writeFile(out, ManifestID, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(manifest)
+	}); err != nil {
+		return undo(err)
+	}
+	if len(links) == 0 {
+		res.Addf(msg.CSM2736W, level, basedOn)
+	}
+	res.Addf(msg.CSM2737I, pkg.String()+" "+ManifestID.Name(), len(links))
+	if _, err := table.SvcStat.Update(st, &gen, func(t *table.Table) error {
+		return t.Modify(level, func(x *table.Entry) { x.Set(tagPackage, e.now()) })
+	}); err != nil {
+		return undo(err)
+	}
+	return res, nil
+}
+
+// shipped is how a part travels: the nucleus dump, kept in TESTBLD on the
+// principal, goes as a CMS BUILD part the managed system's CSMPKGLD knows.
+func shipped(p servlink.Part) servlink.Part {
+	if p.Area == nucleusDumpArea {
+		p.Area = servlink.AreaBuild
+	}
+	return p
+}
+
+// source is where a shipped part is read from on the principal.
+func source(vrm, level string, p servlink.Part) cms.DirID {
+	if p.Component == "CMS" && p.File == NucleusID.Name() {
+		return TestBuildDir(vrm, level)
+	}
+	return AreaDir(vrm, level, p.Component, p.Area)
+}
+
+// writeServlink writes <COMP> SERVLINK, streaming each part from its
+// directory; the writer checks every part against the PARTCAT's SHA-256.
+func (e *Env) writeServlink(p cms.FilePool, out cms.FileArea, vrm, level string, m servlink.Manifest) (servlink.ServlinkRef, error) {
+	id := ServlinkID(m.Name)
+	h := sha256.New()
+	var n int64
+	err := writeFile(out, id, func(w io.Writer) error {
+		return servlink.WriteStream(&counter{w: io.MultiWriter(w, h), n: &n}, m, func(part servlink.Part) (io.Reader, error) {
+			a, err := p.Dir(source(vrm, level, part))
+			if err != nil {
+				return nil, err
+			}
+			fid, err := cms.ParseFileID(part.File)
+			if err != nil {
+				return nil, err
+			}
+			return a.Open(fid)
+		})
+	})
+	if err != nil {
+		var se *servlink.Error
+		if errors.As(err, &se) {
+			return servlink.ServlinkRef{}, Refuse(msg.CSM0000S, "a part changed since its PARTCAT entry was made: "+se.Error())
+		}
+		return servlink.ServlinkRef{}, err
+	}
+	return servlink.ServlinkRef{Component: m.Name, File: id.Name(), Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}

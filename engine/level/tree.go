@@ -1,0 +1,108 @@
+package level
+
+import (
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/csmsim/csmsim/engine/cms"
+)
+
+// rebase maps a directory under from to the same place under to.
+func rebase(x, from, to cms.DirID) (cms.DirID, error) {
+	rel := x.Names()[len(from.Names()):]
+	return cms.NewDirID(to.Pool(), to.Space(), append(slices.Clone(to.Names()), rel...)...)
+}
+
+// copyTree creates to (whose parent must exist) as a copy of from's
+// subdirectories and files, streaming each file. Callers check the quota
+// first, so a failure here is an I/O error.
+func copyTree(p cms.FilePool, from, to cms.DirID, by string, skip func(cms.DirID) bool) error {
+	dirs, err := p.ListDirs(from)
+	if err != nil {
+		return err
+	}
+	if err := p.CreateDir(to, by); err != nil {
+		return err
+	}
+	for _, x := range append([]cms.DirID{from}, dirs...) {
+		if skip != nil && skip(x) {
+			continue
+		}
+		y, err := rebase(x, from, to)
+		if err != nil {
+			return err
+		}
+		if x != from {
+			if err := p.CreateDir(y, by); err != nil {
+				return err
+			}
+		}
+		if err := copyFiles(p, x, y, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyFiles copies the files of directory x into y; keep, when given,
+// selects them.
+func copyFiles(p cms.FilePool, x, y cms.DirID, keep func(cms.FileID) bool) error {
+	src, err := p.Dir(x)
+	if err != nil {
+		return err
+	}
+	dst, err := p.Dir(y)
+	if err != nil {
+		return err
+	}
+	files, err := src.List()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if keep != nil && !keep(f.ID) {
+			continue
+		}
+		if err := copyFile(src, dst, f.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst cms.FileArea, id cms.FileID) error {
+	r, err := src.Open(id)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return writeFile(dst, id, func(w io.Writer) error {
+		_, err := io.Copy(w, r)
+		return err
+	})
+}
+
+// writeFile creates id in a through fill; on any error the file is left as
+// it was (FileWriter commits only on Close).
+func writeFile(a cms.FileArea, id cms.FileID, fill func(w io.Writer) error) error {
+	w, err := a.Create(id)
+	if err != nil {
+		return err
+	}
+	if err := fill(w); err != nil {
+		_ = w.Abort()
+		return fmt.Errorf("writing %s in %s: %w", id.Name(), a, err)
+	}
+	return w.Close()
+}
+
+// readFile streams id of a into use.
+func readFile(a cms.FileArea, id cms.FileID, use func(r io.Reader) error) error {
+	r, err := a.Open(id)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return use(r)
+}

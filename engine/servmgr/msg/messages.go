@@ -1,0 +1,269 @@
+// Package msg is the message table of SERVMGR: every message's id, severity
+// and text, the lines commands issue and their return codes. It is a leaf
+// package, so that the packages SERVMGR dispatches to (level, fleet, table
+// users) issue the same messages without importing package servmgr.
+package msg
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Severity is the letter that ends a message id, as in VMSES/E.
+type Severity byte
+
+const (
+	Info    Severity = 'I' // RC 0
+	Warning Severity = 'W' // RC 4
+	Error   Severity = 'E' // RC 8
+	Severe  Severity = 'S' // RC 12
+)
+
+// RC is the return code a message of this severity gives its command.
+func (s Severity) RC() int {
+	switch s {
+	case Info:
+		return 0
+	case Warning:
+		return 4
+	case Error:
+		return 8
+	}
+	return 12
+}
+
+func (s Severity) String() string { return string(rune(s)) }
+
+// The message table.
+//
+// Each constant is named by its message id and holds the id, a blank and the
+// text's format; pass it to Messagef (or Result.Addf), which go vet checks
+// like fmt.Printf. Message(id, args...) reaches the same table by id.
+//
+// Numbering (stable; add new messages, never renumber or reuse one):
+//
+//	0000-0099  general: command start and end, syntax, release, authority, storage
+//	2700-2799  SRVLVL: service levels, envelopes, local mods, nucleus, packages
+//	2800-2899  SYSTEM: managed systems and nicknames
+//	2900-2999  INITIALIZE and MANAGED
+//	3000-3049  tables (SYSSTAT, SVCSTAT, NAMES): format, generations, COND
+//	3050-3099  transport to managed systems
+//	3100-3999  reserved for the managed-system side (CSMAGENT, CSMSERVE)
+//
+// Keep the constants sorted by number and list every one in catalogFormats.
+const (
+	// General.
+	CSM0000S = "CSM0000S Internal error: %s"
+	CSM0001I = "CSM0001I SERVMGR %s started"
+	CSM0002I = "CSM0002I SERVMGR %s ended RC=%d"
+	CSM0003I = "CSM0003I No changes were made"
+	CSM0010E = "CSM0010E Syntax error in %s, token %d %q at column %d: %s"
+	CSM0011E = "CSM0011E Syntax error in %s at end of line, column %d: %s"
+	CSM0012I = "CSM0012I Form: %s"
+	CSM0013E = "CSM0013E No operand given; SERVMGR needs %s"
+	CSM0020E = "CSM0020E Release %s is not initialized; enter SERVMGR INITIALIZE %s first"
+	CSM0021E = "CSM0021E Release %s is not supported; CSM needs z/VM 7.2 (720) or later"
+	CSM0022E = "CSM0022E User %s is not an administrator of file pool %s; an administrator must enter ENROLL ADMIN %s %s:"
+	CSM0030E = "CSM0030E Quota of %s exceeded writing %s: %d blocks needed, %d left"
+	CSM0031E = "CSM0031E %s is full writing %s"
+
+	// SRVLVL.
+	CSM2700I = "CSM2700I Service level %s added to release %s, based on %s, state TEST"
+	CSM2701I = "CSM2701I Service level %s deleted from release %s"
+	CSM2702I = "CSM2702I Service level %s of release %s locked"
+	CSM2703I = "CSM2703I Service level %s of release %s unlocked"
+	CSM2704W = "CSM2704W Service level %s of release %s was already %s"
+	CSM2705I = "CSM2705I Directories of service level %s primed from %s: %d files"
+	CSM2710E = "CSM2710E Service level %s is not defined in release %s"
+	CSM2711E = "CSM2711E Service level %s already exists in release %s"
+	CSM2712E = "CSM2712E Service level name %s is longer than %d characters"
+	CSM2713E = "CSM2713E Based-on level %s is not defined in release %s"
+	CSM2714E = "CSM2714E Service level %s of release %s is locked; enter SERVMGR SRVLVL SETLOCK %s %s OFF first"
+	CSM2715E = "CSM2715E Service level %s of release %s is STABLE and cannot be changed; define a new level based on it"
+	CSM2716E = "CSM2716E Service level %s of release %s is in use by %d system(s): %s"
+	CSM2717E = "CSM2717E Service level %s of release %s is the base of service level(s) %s"
+	CSM2718E = "CSM2718E Service level BASE of release %s cannot be %s"
+	CSM2720E = "CSM2720E Envelope %s SERVLINK not found on %s"
+	CSM2721E = "CSM2721E Envelope %s is not valid: reason code %s at offset %d: %s"
+	CSM2722E = "CSM2722E Component %s is not in envelope %s"
+	CSM2723E = "CSM2723E Component %s is not known in release %s"
+	CSM2724I = "CSM2724I Envelope %s applied to component %s of service level %s: %d parts"
+	CSM2725I = "CSM2725I Local modification %s (%s) applied to component %s of service level %s: %d parts"
+	CSM2730I = "CSM2730I CMS nucleus built and dumped to %s: %d cylinders"
+	CSM2731E = "CSM2731E CMS nucleus build failed: %s"
+	CSM2735I = "CSM2735I SERVLINK written for component %s: %d parts, %d bytes"
+	CSM2736W = "CSM2736W Nothing changed in service level %s since %s; no SERVLINK written"
+	CSM2737I = "CSM2737I Package manifest %s written: %d components"
+	CSM2740I = "CSM2740I Service levels of release %s:"
+	CSM2741I = "CSM2741I %-16s %-16s %-6s %-4s %s"
+	CSM2744I = "CSM2744I VMFSETUP of component %s in service level %s would access, in order:"
+	CSM2745I = "CSM2745I %2d. %s as %s"
+	CSM2760E = "CSM2760E Service level %s of release %s has no package; enter SERVMGR SRVLVL PACKAGE %s %s first"
+
+	// SYSTEM.
+	CSM2800I = "CSM2800I System %s added to release %s at service level %s (host %s, port %d)"
+	CSM2801I = "CSM2801I System %s deleted from release %s"
+	CSM2802I = "CSM2802I System %s of release %s modified: %s"
+	CSM2810E = "CSM2810E System %s is not defined in release %s"
+	CSM2811E = "CSM2811E System %s is already defined in release %s"
+	CSM2812E = "CSM2812E %s is neither a system of release %s nor a nickname in MAINTCSM NAMES"
+	CSM2813E = "CSM2813E Nickname %s in MAINTCSM NAMES refers to itself through %s"
+	CSM2814E = "CSM2814E System %s refused: the principal already manages %d systems, at most %d are allowed"
+	CSM2815E = "CSM2815E System %s is a member of SSI cluster %s; managed systems must not be SSI members"
+	CSM2816E = "CSM2816E System %s runs release %s; managed systems must run z/VM 7.2 or later"
+	CSM2820I = "CSM2820I Systems of release %s:"
+	CSM2821I = "CSM2821I %-8s %-16s %-24s %-5s %-6s %s"
+
+	// INITIALIZE and MANAGED.
+	CSM2900I = "CSM2900I Release %s initialized: %s loaded into %s (%d files, %d blocks)"
+	CSM2901E = "CSM2901E Release %s is already initialized: %s exists"
+	CSM2902E = "CSM2902E File pool %s has not enough free 4K blocks: %d needed, %d free"
+	CSM2903E = "CSM2903E The principal system is a member of SSI cluster %s; a CSM principal must not be an SSI member"
+	CSM2904E = "CSM2904E %s not found on %s; it is needed to load release %s"
+	CSM2905I = "CSM2905I Service Level Table of release %s created with level BASE"
+	CSM2906I = "CSM2906I BITMAP, VVTLCL summary and SERVLVL DESCRIPT written for BASE of release %s"
+	CSM2910I = "CSM2910I MANAGED %s: :CSM_MANAGED %s set in VM SYSSUF for %d components"
+	CSM2911E = "CSM2911E MANAGED is only valid on a managed system"
+	CSM2912E = "CSM2912E SERVICE refused for component %s: VM SYSSUF says :CSM_MANAGED YES; enter SERVMGR MANAGED OFF for emergency service"
+
+	// Tables and transport.
+	CSM3000E = "CSM3000E Table %s is malformed at line %d, column %d: %s"
+	CSM3001E = "CSM3001E Table %s changed since it was read (generation %d, now %d); nothing was overwritten"
+	CSM3002E = "CSM3002E Table %s not found in %s"
+	CSM3010E = "CSM3010E COND refused: system %s is at service level %s, not at the based-on level %s"
+	CSM3050E = "CSM3050E SERVMGR %s needs the transport to managed systems, and none is configured"
+)
+
+// catalogFormats lists every message constant, sorted by number. A test
+// checks it against the constants of this file.
+var catalogFormats = []string{
+	CSM0000S, CSM0001I, CSM0002I, CSM0003I, CSM0010E, CSM0011E, CSM0012I, CSM0013E,
+	CSM0020E, CSM0021E, CSM0022E, CSM0030E, CSM0031E,
+	CSM2700I, CSM2701I, CSM2702I, CSM2703I, CSM2704W, CSM2705I, CSM2710E, CSM2711E,
+	CSM2712E, CSM2713E, CSM2714E, CSM2715E, CSM2716E, CSM2717E, CSM2718E, CSM2720E,
+	CSM2721E, CSM2722E, CSM2723E, CSM2724I, CSM2725I, CSM2730I, CSM2731E, CSM2735I,
+	CSM2736W, CSM2737I, CSM2740I, CSM2741I, CSM2744I, CSM2745I, CSM2760E,
+	CSM2800I, CSM2801I, CSM2802I, CSM2810E, CSM2811E, CSM2812E, CSM2813E, CSM2814E,
+	CSM2815E, CSM2816E, CSM2820I, CSM2821I,
+	CSM2900I, CSM2901E, CSM2902E, CSM2903E, CSM2904E, CSM2905I, CSM2906I, CSM2910I,
+	CSM2911E, CSM2912E,
+	CSM3000E, CSM3001E, CSM3002E, CSM3010E, CSM3050E,
+}
+
+// Msg is one entry of the message table.
+type Msg struct {
+	ID     string // CSMnnnnX, e.g. CSM2760E
+	Sev    Severity
+	Format string // the text's format, without the id
+}
+
+var idPattern = regexp.MustCompile(`^CSM[0-9]{4}[IWES]$`)
+
+var (
+	catalog []Msg
+	byID    = map[string]Msg{}
+)
+
+func init() {
+	for _, f := range catalogFormats {
+		id, text, _ := strings.Cut(f, " ")
+		if _, dup := byID[id]; dup || !idPattern.MatchString(id) {
+			panic("msg: bad or duplicate message id " + id)
+		}
+		m := Msg{ID: id, Sev: Severity(id[len(id)-1]), Format: text}
+		catalog = append(catalog, m)
+		byID[id] = m
+	}
+}
+
+// Catalog returns the message table, sorted by id.
+func Catalog() []Msg {
+	out := append([]Msg(nil), catalog...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Lookup returns the table entry of id.
+func Lookup(id string) (Msg, bool) {
+	m, ok := byID[id]
+	return m, ok
+}
+
+// Line is one message as a command issues it.
+type Line struct {
+	ID   string
+	Sev  Severity
+	Text string
+}
+
+// String is the message as printed and logged: "CSM2760E <text>".
+func (l Line) String() string { return l.ID + " " + l.Text }
+
+// RC is the return code of the line's severity.
+func (l Line) RC() int { return l.Sev.RC() }
+
+func internal(format string, args ...any) Line {
+	return Line{ID: "CSM0000S", Sev: Severe, Text: "Internal error: " + fmt.Sprintf(format, args...)}
+}
+
+// Messagef issues a message from one of the constants above, e.g.
+// Messagef(CSM2710E, level, vrm). go vet checks its arguments against the
+// format. A format that is not in the table gives a CSM0000S line.
+func Messagef(format string, args ...any) Line {
+	s := fmt.Sprintf(format, args...)
+	id, _, _ := strings.Cut(format, " ")
+	m, ok := byID[id]
+	if !ok || m.ID+" "+m.Format != format {
+		return internal("message format %q is not in the message table", format)
+	}
+	_, text, _ := strings.Cut(s, " ")
+	return Line{ID: id, Sev: m.Sev, Text: text}
+}
+
+// Message issues message id with args, e.g. Message("CSM2710E", level, vrm).
+// An unknown id gives a CSM0000S line. Prefer Messagef with the constant,
+// which go vet checks.
+func Message(id string, args ...any) Line {
+	m, ok := byID[id]
+	if !ok {
+		return internal("message %s is not in the message table", id)
+	}
+	return Line{ID: id, Sev: m.Sev, Text: fmt.Sprintf(m.Format, args...)}
+}
+
+// Result is what a command produced: its messages and its return code, the
+// highest of its messages' (0 without any).
+type Result struct {
+	RC    int
+	Lines []Line
+}
+
+// Add appends lines and raises RC to the highest severity seen.
+func (r *Result) Add(lines ...Line) {
+	for _, l := range lines {
+		r.Lines = append(r.Lines, l)
+		if rc := l.RC(); rc > r.RC {
+			r.RC = rc
+		}
+	}
+}
+
+// Addf adds Messagef(format, args...).
+func (r *Result) Addf(format string, args ...any) {
+	r.Add(Messagef(format, args...))
+}
+
+// Failed reports an error or worse (RC 8 or more): by the all-or-nothing
+// rule, nothing was changed.
+func (r Result) Failed() bool { return r.RC >= Error.RC() }
+
+// Strings renders the lines as printed.
+func (r Result) Strings() []string {
+	out := make([]string, len(r.Lines))
+	for i, l := range r.Lines {
+		out[i] = l.String()
+	}
+	return out
+}

@@ -1,0 +1,206 @@
+package servmgr
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/fleet"
+	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/table"
+)
+
+// Run parses one SERVMGR command line (as separate words or one string),
+// runs it on the principal of env and logs it in $CSMCMD $MSGLOG. The
+// result's lines are what the user sees, ending with CSM0002I and the RC.
+func Run(env *level.Env, args []string) msg.Result {
+	cmd, err := ParseArgs(args)
+	if err != nil {
+		var res msg.Result
+		if se, ok := AsSyntaxError(err); ok {
+			res.Add(se.Lines()...)
+		} else {
+			res.Add(msg.Messagef(msg.CSM0000S, err.Error()))
+		}
+		unparsed := Unparsed{Line: joinArgs(args)}
+		res.Add(Ended(unparsed, res.RC))
+		logResult(env, unparsed, res, nil)
+		return res
+	}
+	return Execute(env, cmd)
+}
+
+// Execute runs a parsed command. Every operation checks everything before
+// it writes, so a result with RC 8 or more changed nothing but the log.
+func Execute(env *level.Env, cmd Command) msg.Result {
+	res, systems := dispatch(env, cmd)
+	res.Add(Ended(cmd, res.RC))
+	logResult(env, cmd, res, systems)
+	return res
+}
+
+func dispatch(env *level.Env, cmd Command) (msg.Result, []string) {
+	fe := &fleet.Env{Env: env}
+	var (
+		res     msg.Result
+		err     error
+		systems []string
+	)
+	switch c := cmd.(type) {
+	case Initialize:
+		res, err = level.Initialize(env, c.VRM)
+	case Managed:
+		err = level.Refuse(msg.CSM2911E)
+	case SrvlvlAdd:
+		res, err = level.Add(env, c.VRM, c.Level, c.BasedOn, c.NoESM, c.Desc)
+	case SrvlvlDelete:
+		res, err = level.Delete(env, c.VRM, c.Level)
+	case SrvlvlService:
+		res, err = level.Service(env, c.VRM, c.Level, c.Component, c.Envelope)
+	case SrvlvlLocalmod:
+		res, err = level.Localmod(env, c.VRM, c.Level, c.Component, c.Envelope, c.Origin)
+	case SrvlvlPackage:
+		res, err = level.Package(env, c.VRM, c.Level)
+	case SrvlvlSetlock:
+		res, err = level.Setlock(env, c.VRM, c.Level, c.On)
+	case SrvlvlQuery:
+		res, err = level.Query(env, c.VRM, c.Level)
+	case SrvlvlVmfsetup:
+		res, err = level.Vmfsetup(env, c.VRM, c.Level, c.Component)
+	case SystemAdd:
+		systems = []string{c.System}
+		res, err = fleet.Add(fe, c.VRM, fleet.Spec{System: c.System, Level: c.Level, NoESM: c.NoESM, Host: c.Host,
+			CommType: c.CommType, Port: c.Port, Require: c.Require})
+	case SystemDelete:
+		systems = []string{c.System}
+		res, err = fleet.Delete(fe, c.VRM, c.System)
+	case SystemModify:
+		systems = []string{c.System}
+		res, err = fleet.Modify(fe, c.VRM, c.System, fleet.Change{Host: c.Host, Level: c.Level, Port: c.Port, Require: c.Require})
+	case SystemQuery:
+		res, err = fleet.Query(fe, c.VRM, c.Target)
+	case SrvlvlSend:
+		systems, err = needTransport(env, fe, c.VRM, c.Level, c.Target, cmd)
+	case SystemPut2Prod:
+		systems, err = needTransport(env, fe, c.VRM, "", c.Target, cmd)
+	case SystemServcheck:
+		systems, err = needTransport(env, fe, c.VRM, "", c.Target, cmd)
+	default:
+		err = level.Refuse(msg.CSM0000S, "no dispatch for "+cmd.Name())
+	}
+	if err != nil {
+		res.Add(level.Lines(err)...)
+	}
+	return res, systems
+}
+
+// needTransport checks what can be checked on the principal (release,
+// level, the systems a nickname names), then refuses: SEND, PUT2PROD and
+// SERVCHECK reach managed systems, and no transport is configured.
+func needTransport(env *level.Env, fe *fleet.Env, vrm, lvl, target string, cmd Command) ([]string, error) {
+	if vrm == "" { // SEND typed without a release, as the seed does
+		vrm = releaseOf(env, lvl)
+	}
+	_, levels, err := env.ReadLevels(vrm)
+	if err != nil {
+		return nil, err
+	}
+	if lvl != "" {
+		if _, ok := levels.Get(lvl); !ok {
+			return nil, level.Refuse(msg.CSM2710E, lvl, vrm)
+		}
+	}
+	systems, err := fleet.Resolve(fe, vrm, target)
+	if err != nil {
+		return nil, err
+	}
+	return systems, level.Refuse(msg.CSM3050E, cmd.Name())
+}
+
+// releaseOf finds the release that defines level, trying the releases CSM
+// serves in order; 720 if none does (the error then names it).
+func releaseOf(env *level.Env, lvl string) string {
+	for n := 720; n <= 790; n += 10 {
+		vrm := strconv.Itoa(n)
+		if _, t, err := env.ReadLevels(vrm); err == nil {
+			if _, ok := t.Get(lvl); ok {
+				return vrm
+			}
+		}
+	}
+	return "720"
+}
+
+func joinArgs(args []string) string {
+	var b bytes.Buffer
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(a)
+	}
+	return b.String()
+}
+
+// logResult appends the command and its messages to $CSMCMD $MSGLOG: in
+// VMPSFS:CSMvrm. once the release is initialized, else on MAINTCSM's
+// A-disk; and in MAINTCSM.<system> of every system the command named.
+func logResult(env *level.Env, cmd Command, res msg.Result, systems []string) {
+	entry := LogEntry{Start: env.Clock.Now(), End: env.Clock.Now(), User: env.User, Cmd: cmd, Result: res}
+	var places []cms.FileArea
+	if p, err := env.Pool(); err == nil {
+		if vrm := cmd.Release(); vrm != "" && level.CheckRelease(vrm) == nil {
+			if a, err := p.Dir(level.ReleaseTop(vrm)); err == nil {
+				places = append(places, a)
+			}
+		}
+		for _, s := range systems {
+			if a, err := p.Dir(level.SystemDir(s)); err == nil {
+				places = append(places, a)
+			}
+		}
+	}
+	if len(places) == 0 {
+		if d, err := env.Sys.Minidisk(level.EnvelopeDisk.Owner, level.EnvelopeDisk.Vaddr); err == nil {
+			places = append(places, d)
+		}
+	}
+	for _, a := range places {
+		// One writer at a time per log, or concurrent commands lose entries.
+		unlock, err := env.Locker.Lock(table.Resource(a.String(), level.MsgLogID))
+		if err != nil {
+			continue
+		}
+		_ = appendLog(a, entry) // a log that cannot be written must not fail the command
+		unlock()
+	}
+}
+
+// appendLog rewrites the log with the new entry at its end; the file is
+// replaced atomically, so a reader sees the old or the new log whole.
+func appendLog(a cms.FileArea, e LogEntry) error {
+	id := level.MsgLogID
+	w, err := a.Create(id)
+	if err != nil {
+		return err
+	}
+	if r, err := a.Open(id); err == nil {
+		_, err = io.Copy(w, r)
+		r.Close()
+		if err != nil {
+			_ = w.Abort()
+			return err
+		}
+	} else if !errors.Is(err, cms.ErrNotFound) {
+		_ = w.Abort()
+		return err
+	}
+	if err := WriteLog(w, e); err != nil {
+		_ = w.Abort()
+		return err
+	}
+	return w.Close()
+}

@@ -1,0 +1,49 @@
+package table
+
+import "github.com/csmsim/csmsim/engine/cms"
+
+// Kind is one of the CSM tables: its file, table name and key tag, and
+// what must hold across the whole table before it is written.
+type Kind struct {
+	File   cms.FileID
+	Name   string
+	KeyTag string
+	check  func(*Table) error
+}
+
+// The CSM tables, kept in MAINTCSM's file space.
+var (
+	// SysStat is the System Status Table: one entry per managed system.
+	SysStat = Kind{File: cms.MustParseFileID("CSM SYSSTAT"), Name: "SYSSTAT", KeyTag: "SYSTEM"}
+	// SvcStat is the Service Level Table: one entry per service level.
+	SvcStat = Kind{File: cms.MustParseFileID("CSM SVCSTAT"), Name: "SVCSTAT", KeyTag: "SRVLVL"}
+	// Names holds nicknames for groups of systems and nicknames:
+	// :NICK.GROUP1 :LIST.VM01 VM02 GROUP2
+	Names = Kind{File: cms.MustParseFileID(namesFile), Name: "NAMES", KeyTag: "NICK", check: CheckNames}
+)
+
+// namesFile is the NAMES file, by name so messages need not reach for Names.
+const namesFile = "MAINTCSM NAMES"
+
+// TagList is the NAMES tag that lists a nickname's members, blank-separated.
+const TagList = "LIST"
+
+// Read reads k's table from s; the header must name k's table.
+func (k Kind) Read(s *Store) (*Table, error) { return s.read(k.File, k.Name, k.KeyTag) }
+
+// Create writes k's table, empty at generation 1.
+func (k Kind) Create(s *Store) error { return s.Create(k.File, k.Name, k.KeyTag) }
+
+// Update is Store.Update for k's table; the result must also pass k's
+// whole-table check (for NAMES: no nickname cycles) or nothing is written.
+func (k Kind) Update(s *Store, cond *uint64, fn func(*Table) error) (uint64, error) {
+	return s.update(k.File, k.Name, k.KeyTag, cond, func(t *Table) error {
+		if err := fn(t); err != nil {
+			return err
+		}
+		if k.check != nil {
+			return k.check(t)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,99 @@
+package table
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/csmsim/csmsim/engine/cms"
+)
+
+// Reason codes, one per distinct failure. They are stable: SERVMGR prints
+// them and scenarios expect them, so never renumber, only add.
+const (
+	ReasonMalformed       = "0801" // the table file does not parse
+	ReasonGenerationMoved = "0802" // COND named a generation that is no longer current
+	ReasonDuplicateKey    = "0803" // an entry with that key exists
+	ReasonNoSuchKey       = "0804" // no entry with that key
+	ReasonNotFound        = "0805" // the table file does not exist
+	ReasonExists          = "0806" // the table file exists already
+	ReasonInvalid         = "0807" // bad tag name, value or key in an entry being written
+	ReasonNicknameCycle   = "0808" // MAINTCSM NAMES nests a nickname in itself
+	ReasonUnknownName     = "0809" // neither a system nor a nickname
+	ReasonLockFailed      = "0810" // the table's lock could not be taken
+	ReasonIOFailed        = "0811" // reading or writing the file failed
+)
+
+// Conditions to test for with errors.Is. Missing things also match
+// cms.ErrNotFound and duplicates cms.ErrExists.
+var (
+	ErrMalformed       = errors.New("malformed table")
+	ErrGenerationMoved = errors.New("table generation moved")
+	ErrDuplicateKey    = fmt.Errorf("duplicate key: %w", cms.ErrExists)
+	ErrNoSuchKey       = fmt.Errorf("no such key: %w", cms.ErrNotFound)
+	ErrNotFound        = fmt.Errorf("table %w", cms.ErrNotFound)
+	ErrExists          = fmt.Errorf("table %w", cms.ErrExists)
+	ErrInvalid         = errors.New("invalid entry")
+	ErrNicknameCycle   = errors.New("nickname cycle")
+	ErrUnknownName     = errors.New("unknown system or nickname")
+	ErrLockFailed      = errors.New("table lock failed")
+	ErrIO              = errors.New("table I/O failed")
+)
+
+// Reasoner is an error that carries a reason code.
+type Reasoner interface {
+	error
+	Reason() string
+}
+
+// ReasonOf is the reason code of the first error in err's chain that has
+// one, or "" when none does.
+func ReasonOf(err error) string {
+	var r Reasoner
+	if errors.As(err, &r) {
+		return r.Reason()
+	}
+	return ""
+}
+
+// Error is a refused table operation. Msg is complete: it names the table
+// and says what to do.
+type Error struct {
+	Table string // file or table name, e.g. "CSM SYSSTAT"
+	Key   string // the entry concerned, if any
+	Code  string // a Reason* constant
+	Err   error  // an Err* condition
+	Msg   string
+}
+
+func (e *Error) Error() string  { return e.Msg }
+func (e *Error) Reason() string { return e.Code }
+func (e *Error) Unwrap() error  { return e.Err }
+
+// ParseError is a table file that does not parse. Line and Col are 1-based;
+// Col counts characters.
+type ParseError struct {
+	File      string // e.g. "CSM SYSSTAT"
+	Line, Col int
+	Problem   string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("%s: line %d, column %d: %s; fix the line or restore the table from backup",
+		e.File, e.Line, e.Col, e.Problem)
+}
+func (e *ParseError) Reason() string { return ReasonMalformed }
+func (e *ParseError) Unwrap() error  { return ErrMalformed }
+
+// CondError is a conditional update refused because the table moved on
+// since the command read it. Nothing was written.
+type CondError struct {
+	Table      string
+	Want, Have uint64 // the generation the command read; the current one
+}
+
+func (e *CondError) Error() string {
+	return fmt.Sprintf("table %s is at generation %d, the command read generation %d; nothing was changed; read the table again and retry",
+		e.Table, e.Have, e.Want)
+}
+func (e *CondError) Reason() string { return ReasonGenerationMoved }
+func (e *CondError) Unwrap() error  { return ErrGenerationMoved }

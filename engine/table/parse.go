@@ -1,0 +1,191 @@
+package table
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Header tags, on line 1 in this order.
+const (
+	tagTable = "TABLE"
+	tagGen   = "GEN"
+)
+
+// Parse reads a table, taking its key tag from the first entry. fileName
+// names the file in messages ("CSM SYSSTAT"). On any fault it returns a
+// *ParseError (or the reader's error) and no table.
+func Parse(fileName string, r io.Reader) (*Table, error) {
+	return ParseAs(fileName, "", "", r)
+}
+
+// ParseAs is Parse that also requires the header to name table name and
+// every entry to start with keyTag; an empty name or keyTag is not checked.
+func ParseAs(fileName, name, keyTag string, r io.Reader) (*Table, error) {
+	p := parser{file: fileName, t: &Table{File: fileName, KeyTag: strings.ToUpper(keyTag)}}
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadString('\n')
+		if line != "" || err == nil {
+			p.n++
+			if perr := p.line(strings.TrimSuffix(line, "\n")); perr != nil {
+				return nil, p.fail(perr)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, &Error{Table: fileName, Code: ReasonIOFailed, Err: fmt.Errorf("%w: %w", ErrIO, err),
+				Msg: fmt.Sprintf("%s: reading line %d: %v", fileName, p.n+1, err)}
+		}
+	}
+	if p.n == 0 {
+		p.n = 1
+		return nil, p.fail(&lineError{1, "the file is empty; line 1 must be the header :TABLE.name :GEN.n"})
+	}
+	if name != "" && !strings.EqualFold(p.t.Name, name) {
+		p.n = 1
+		return nil, p.fail(&lineError{len(":TABLE.") + 1, fmt.Sprintf("the header names table %s, expected %s", p.t.Name, strings.ToUpper(name))})
+	}
+	return p.t, nil
+}
+
+type parser struct {
+	file string
+	n    int // current line number
+	t    *Table
+	// lines[i] is the line entry i was read from, for duplicate reports.
+	lines []int
+}
+
+// lineError is a fault within one line; col is 1-based in characters.
+type lineError struct {
+	col     int
+	problem string
+}
+
+func (p *parser) fail(e *lineError) error {
+	return &ParseError{File: p.file, Line: p.n, Col: e.col, Problem: e.problem}
+}
+
+func (p *parser) line(s string) *lineError {
+	if p.n == 1 {
+		return p.header(s)
+	}
+	if strings.Trim(s, " ") == "" || s[0] == '*' {
+		return nil
+	}
+	e, perr := parseLine(s)
+	if perr != nil {
+		return perr
+	}
+	t := p.t
+	if t.KeyTag == "" {
+		t.KeyTag = e.KeyTag()
+	}
+	if e.KeyTag() != t.KeyTag {
+		return &lineError{1, fmt.Sprintf("the entry starts with :%s., but every entry of table %s starts with its key :%s.", e.KeyTag(), t.Name, t.KeyTag)}
+	}
+	keyCol := col(s, len(":"+t.KeyTag+"."))
+	if e.Key() == "" {
+		return &lineError{keyCol, fmt.Sprintf("the key :%s. has no value", t.KeyTag)}
+	}
+	if i := t.index(e.Key()); i >= 0 {
+		return &lineError{keyCol, fmt.Sprintf("duplicate key :%s.%s (first on line %d)", t.KeyTag, e.Key(), p.lines[i])}
+	}
+	t.entries = append(t.entries, e)
+	p.lines = append(p.lines, p.n)
+	return nil
+}
+
+// header checks line 1: ":TABLE.name :GEN.n" and nothing else.
+func (p *parser) header(s string) *lineError {
+	if !strings.HasPrefix(strings.ToUpper(s), ":"+tagTable+".") {
+		return &lineError{1, "line 1 must be the header :TABLE.name :GEN.n"}
+	}
+	tags, pos, perr := scanLine(s)
+	if perr != nil {
+		return perr
+	}
+	valCol := func(i int) int { return col(s, pos[i]+len(tags[i].Name)+2) }
+	if c := checkName(tags[0].Value); c != "" {
+		return &lineError{valCol(0), "table name: " + c}
+	}
+	p.t.Name = strings.ToUpper(tags[0].Value)
+	switch {
+	case len(tags) < 2:
+		return &lineError{col(s, len(s)), "the header has no :GEN.n after the table name"}
+	case tags[1].Name != tagGen:
+		return &lineError{col(s, pos[1]), fmt.Sprintf("expected :GEN.n after the table name, found :%s.", tags[1].Name)}
+	case len(tags) > 2:
+		return &lineError{col(s, pos[2]), fmt.Sprintf("unexpected tag :%s. in the header (it holds only :TABLE. and :GEN.)", tags[2].Name)}
+	}
+	g, err := strconv.ParseUint(tags[1].Value, 10, 64)
+	if err != nil || g == 0 {
+		return &lineError{valCol(1), fmt.Sprintf("generation %q is not a whole number from 1 to %d", tags[1].Value, uint64(1<<64-1))}
+	}
+	p.t.Gen = g
+	return nil
+}
+
+// parseLine parses one entry line.
+func parseLine(s string) (Entry, *lineError) {
+	tags, _, perr := scanLine(s)
+	if perr != nil {
+		return Entry{}, perr
+	}
+	return Entry{tags}, nil
+}
+
+// scanLine splits a tag line into tags, with the byte offset of each tag's
+// ':'. A ':' at the start or after a blank and followed by a name character
+// starts a tag, which must then be a name and '.'; any other ':' is text.
+func scanLine(s string) ([]Tag, []int, *lineError) {
+	if i, problem := badChar(s); i >= 0 {
+		return nil, nil, &lineError{col(s, i), problem}
+	}
+	if s == "" || s[0] != ':' || len(s) < 2 || !isNameChar(s[1]) {
+		return nil, nil, &lineError{1, "the line does not start with a tag such as :NAME."}
+	}
+	var tags []Tag
+	var pos []int
+	for at := 0; at < len(s); {
+		j := at + 1
+		for j < len(s) && isNameChar(s[j]) {
+			j++
+		}
+		if j == len(s) || s[j] != '.' {
+			return nil, nil, &lineError{col(s, at), fmt.Sprintf("tag %q has no '.'", s[at:j])}
+		}
+		name := strings.ToUpper(s[at+1 : j])
+		next := nextTag(s, j+1)
+		for k, t := range tags {
+			if t.Name == name {
+				return nil, nil, &lineError{col(s, at), fmt.Sprintf("tag :%s. appears twice (first at column %d)", name, col(s, pos[k]))}
+			}
+		}
+		tags = append(tags, Tag{name, strings.Trim(s[j+1:next], " ")})
+		pos = append(pos, at)
+		at = next
+	}
+	return tags, pos, nil
+}
+
+// nextTag is the offset of the next tag start at or after from, or len(s).
+func nextTag(s string, from int) int {
+	for k := from; k+1 < len(s); k++ {
+		if s[k] == ':' && s[k-1] == ' ' && isNameChar(s[k+1]) {
+			return k
+		}
+	}
+	return len(s)
+}
+
+// col is the 1-based character column of byte offset i in s.
+func col(s string, i int) int {
+	return utf8.RuneCountInString(s[:i]) + 1
+}

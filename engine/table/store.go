@@ -1,0 +1,135 @@
+package table
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/csmsim/csmsim/engine/cms"
+)
+
+// Store reads and updates tables kept as files in one FileArea.
+type Store struct {
+	area cms.FileArea
+	lk   Locker
+}
+
+// NewStore keeps tables in area; lk serializes updates of each file and
+// must be shared by everyone who updates the same files.
+func NewStore(area cms.FileArea, lk Locker) *Store { return &Store{area: area, lk: lk} }
+
+// Resource is the name a Store locks to update file id in the area named
+// areaName (FileArea.String()). The file mode is left out: it does not
+// change which file it is.
+func Resource(areaName string, id cms.FileID) string { return areaName + " " + id.Name() }
+
+// Read reads table file id; every entry must start with keyTag ("" to take
+// it from the first entry). A missing file is ErrNotFound.
+func (s *Store) Read(id cms.FileID, keyTag string) (*Table, error) {
+	return s.read(id, "", keyTag)
+}
+
+func (s *Store) read(id cms.FileID, name, keyTag string) (*Table, error) {
+	r, err := s.area.Open(id)
+	if errors.Is(err, cms.ErrNotFound) {
+		return nil, &Error{Table: id.Name(), Code: ReasonNotFound, Err: fmt.Errorf("%w: %w", ErrNotFound, err),
+			Msg: fmt.Sprintf("table %s does not exist in %s", id.Name(), s.area)}
+	} else if err != nil {
+		return nil, s.ioError(id, "opening", err)
+	}
+	defer r.Close()
+	return ParseAs(id.Name(), name, keyTag, r)
+}
+
+// Create writes a new empty table at generation 1; it is refused if the
+// file exists.
+func (s *Store) Create(id cms.FileID, name, keyTag string) error {
+	t, err := New(name, keyTag)
+	if err != nil {
+		return err
+	}
+	t.File = id.Name()
+	unlock, err := s.lock(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := s.area.Stat(id); err == nil {
+		return &Error{Table: id.Name(), Code: ReasonExists, Err: ErrExists,
+			Msg: fmt.Sprintf("table %s already exists in %s; update it instead", id.Name(), s.area)}
+	} else if !errors.Is(err, cms.ErrNotFound) {
+		return s.ioError(id, "checking", err)
+	}
+	return s.write(id, t)
+}
+
+// Update changes table file id through fn under the file's lock and
+// returns the new generation. With cond, it is a conditional update: it
+// fails with a *CondError unless the table is still at generation *cond.
+// fn works on a copy; if fn fails, or anything else does, the file is left
+// exactly as it was. fn's own error is returned unchanged.
+func (s *Store) Update(id cms.FileID, keyTag string, cond *uint64, fn func(*Table) error) (uint64, error) {
+	return s.update(id, "", keyTag, cond, fn)
+}
+
+func (s *Store) update(id cms.FileID, name, keyTag string, cond *uint64, fn func(*Table) error) (uint64, error) {
+	unlock, err := s.lock(id)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	t, err := s.read(id, name, keyTag)
+	if err != nil {
+		return 0, err
+	}
+	if cond != nil && *cond != t.Gen {
+		return 0, &CondError{Table: id.Name(), Want: *cond, Have: t.Gen}
+	}
+	work := t.Clone()
+	if err := fn(work); err != nil {
+		return 0, err
+	}
+	// The header is the Store's business, whatever fn did to it.
+	work.File, work.Name, work.Gen = t.File, t.Name, t.Gen+1
+	if t.KeyTag != "" {
+		work.KeyTag = t.KeyTag
+	}
+	if err := s.write(id, work); err != nil {
+		return 0, err
+	}
+	return work.Gen, nil
+}
+
+func (s *Store) lock(id cms.FileID) (func(), error) {
+	unlock, err := s.lk.Lock(Resource(s.area.String(), id))
+	if err != nil {
+		return nil, &Error{Table: id.Name(), Code: ReasonLockFailed, Err: fmt.Errorf("%w: %w", ErrLockFailed, err),
+			Msg: fmt.Sprintf("table %s in %s: cannot lock it: %v", id.Name(), s.area, err)}
+	}
+	return unlock, nil
+}
+
+// write renders t in full before creating the file, then commits it with
+// one rename (FileWriter.Close), so a failure leaves the old file intact.
+func (s *Store) write(id cms.FileID, t *Table) error {
+	b, err := t.bytes()
+	if err != nil {
+		return err
+	}
+	w, err := s.area.Create(id)
+	if err != nil {
+		return s.ioError(id, "writing", err)
+	}
+	if _, err := w.Write(b); err != nil {
+		_ = w.Abort()
+		return s.ioError(id, "writing", err)
+	}
+	if err := w.Close(); err != nil {
+		return s.ioError(id, "writing", err)
+	}
+	return nil
+}
+
+func (s *Store) ioError(id cms.FileID, doing string, err error) error {
+	return &Error{Table: id.Name(), Code: ReasonIOFailed, Err: fmt.Errorf("%w: %w", ErrIO, err),
+		Msg: fmt.Sprintf("%s table %s in %s: %v; the table is unchanged", doing, id.Name(), s.area, err)}
+}
