@@ -273,4 +273,3 @@ func clockFlag(at string) (cms.Clock, error) {
 	}
 	return servmgr.FixedClock{T: t}, nil
 }
-

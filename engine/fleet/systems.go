@@ -110,14 +110,23 @@ func Add(e *Env, vrm string, s Spec) (msg.Result, error) {
 		}
 		made = true
 	}
-	gen := t.Gen
 	state, _ := lv.Get("STATE")
 	en := table.NewEntry(table.SysStat.KeyTag, s.System, tagRelease, vrm, tagHost, s.Host, tagPort, strconv.Itoa(s.Port),
 		tagCommType, s.CommType, tagSecure, secure(s.Require), tagESM, esm(s.NoESM), tagLevel, lv.Key(), tagState, state, tagStatus, "ADDED")
 	if err := create(st); err != nil {
 		return res, err
 	}
-	if _, err := table.SysStat.Update(st, &gen, func(t *table.Table) error { return t.Add(en) }); err != nil {
+	// Checked again under the table's lock, so concurrent ADDs neither
+	// lose one another nor pass the limit together.
+	if _, err := table.SysStat.Update(st, nil, func(t *table.Table) error {
+		if _, ok := t.Get(s.System); ok {
+			return level.Refuse(msg.CSM2811E, s.System, vrm)
+		}
+		if t.Len() >= MaxSystems {
+			return level.Refuse(msg.CSM2814E, s.System, t.Len(), MaxSystems)
+		}
+		return t.Add(en)
+	}); err != nil {
 		if made {
 			_ = p.EraseDir(dir, level.Admin)
 		}
@@ -174,8 +183,7 @@ func Delete(e *Env, vrm, system string) (msg.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	gen := t.Gen
-	if _, err := table.SysStat.Update(st, &gen, func(t *table.Table) error { return t.Delete(en.Key()) }); err != nil {
+	if _, err := table.SysStat.Update(st, nil, func(t *table.Table) error { return t.Delete(en.Key()) }); err != nil {
 		return res, err
 	}
 	res.Addf(msg.CSM2801I, en.Key(), vrm)
@@ -223,8 +231,7 @@ func Modify(e *Env, vrm, system string, c Change) (msg.Result, error) {
 	if c.Require != nil {
 		set[tagSecure] = secure(*c.Require)
 	}
-	gen := t.Gen
-	if _, err := table.SysStat.Update(st, &gen, func(t *table.Table) error { return t.Set(en.Key(), set) }); err != nil {
+	if _, err := table.SysStat.Update(st, nil, func(t *table.Table) error { return t.Set(en.Key(), set) }); err != nil {
 		return res, err
 	}
 	var what []string

@@ -20,7 +20,6 @@ func Add(e *Env, vrm, level, basedOn string, noESM bool, desc string) (msg.Resul
 	if err != nil {
 		return res, err
 	}
-	gen := t.Gen
 	if _, ok := t.Get(level); ok {
 		return res, Refuse(msg.CSM2711E, level, vrm)
 	}
@@ -61,9 +60,15 @@ func Add(e *Env, vrm, level, basedOn string, noESM bool, desc string) (msg.Resul
 	if noESM {
 		esm = "NONE"
 	}
-	// COND on the generation read: a concurrent ADD of the same name, or a
-	// DELETE of the based-on level, makes this one fail cleanly.
-	_, err = table.SvcStat.Update(st, &gen, func(t *table.Table) error {
+	// Checked again under the table's lock: a concurrent ADD of the same
+	// name, or a DELETE of the based-on level, makes this one fail cleanly.
+	_, err = table.SvcStat.Update(st, nil, func(t *table.Table) error {
+		if _, ok := t.Get(level); ok {
+			return Refuse(msg.CSM2711E, level, vrm)
+		}
+		if _, ok := t.Get(basedOn); !ok {
+			return Refuse(msg.CSM2713E, basedOn, vrm)
+		}
 		return t.Add(table.NewEntry("SRVLVL", level, tagRelease, vrm, tagBasedOn, basedOn, tagState, stateTest,
 			tagLock, "OFF", tagESM, esm, tagDesc, desc))
 	})

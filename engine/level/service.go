@@ -41,7 +41,6 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 	if err != nil {
 		return res, err
 	}
-	gen := t.Gen
 	en, err := levelEntry(t, vrm, level)
 	if err != nil {
 		return res, err
@@ -157,7 +156,7 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 		return res, err
 	}
 	// The level's content changed: an existing package is stale.
-	_, err = table.SvcStat.Update(st, &gen, func(t *table.Table) error {
+	_, err = table.SvcStat.Update(st, nil, func(t *table.Table) error {
 		return t.Modify(level, func(x *table.Entry) { x.Remove(tagPackage) })
 	})
 	return res, err

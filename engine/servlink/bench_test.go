@@ -17,12 +17,12 @@ var bench struct {
 	parts  int
 }
 
-// benchEnvelope is an RSU of about 64 MiB (1 MiB parts on average),
+// benchEnvelope is an RSU of about 64 MiB (66 parts, 1 MiB on average),
 // generated once by the fixtures generator and kept in memory as the source.
 func benchEnvelope(b *testing.B) []byte {
 	bench.once.Do(func() {
 		base := fixtures.Base("720", 64, fixtures.Scale{Parts: 8, PartBytes: 1 << 20})
-		e := fixtures.RSU("720", "RSU6464", 64, base, 48)
+		e := fixtures.RSU("720", "RSU6464", 64, base, 50)
 		var buf bytes.Buffer
 		if err := fixtures.WriteEnvelope(&buf, e); err != nil {
 			b.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/csmsim/csmsim/engine/servlink"
+	"github.com/csmsim/csmsim/fixtures"
 )
 
 // expectReason asserts err is an *Error with that reason, member and offset.
@@ -149,6 +151,20 @@ var _ = Describe("Writer, Reader and Validate", func() {
 		_, err = servlink.Validate(bytes.NewReader(stream))
 		expectReason(err, servlink.ReasonBadName, "MANIFEST.JSON", 0)
 		Expect(err.Error()).To(ContainSubstring(`parts[2] file "dmszero text": write it as "DMSZERO TEXT"`))
+	})
+
+	It("holds one buffer, not the stream: validating 16 MiB allocates well under 1 MiB", func() {
+		base := fixtures.Base("720", 5, fixtures.Scale{Parts: 2, PartBytes: 1 << 20})
+		var buf bytes.Buffer
+		Expect(fixtures.WriteEnvelope(&buf, fixtures.RSU("720", "RSU1616", 5, base, 12))).To(Succeed())
+		Expect(buf.Len()).To(BeNumerically(">", 15<<20))
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, err := servlink.Validate(bytes.NewReader(buf.Bytes()))
+		runtime.ReadMemStats(&after)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(after.TotalAlloc - before.TotalAlloc).To(BeNumerically("<", 1<<20))
 	})
 
 	It("accepts zero padding after the end-of-archive blocks, as tar pads to a record", func() {
