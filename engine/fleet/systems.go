@@ -77,6 +77,12 @@ func (e *Env) readSystems() (*table.Store, *table.Table, error) {
 // 7.2 or later, the level defined; host, port and options are kept.
 func Add(e *Env, vrm string, s Spec) (msg.Result, error) {
 	var res msg.Result
+	// One SYSTEM ADD at a time: it makes MAINTCSM.<system> before the entry.
+	unlock, err := e.Locker.Lock(level.Pool + ":" + level.Admin + ". SERVMGR")
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	if n, err := strconv.Atoi(vrm); err != nil || n < 720 {
 		return res, level.Refuse(msg.CSM2816E, s.System, vrm)
 	}

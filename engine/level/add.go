@@ -10,6 +10,11 @@ import (
 // a new TEST level whose directories are primed from the based-on level.
 func Add(e *Env, vrm, level, basedOn string, noESM bool, desc string) (msg.Result, error) {
 	var res msg.Result
+	unlock, err := e.lockRelease(vrm)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	if len(level) > MaxLevelName {
 		return res, Refuse(msg.CSM2712E, level, MaxLevelName)
 	}

@@ -163,3 +163,10 @@ func (e *Env) components(vrm, level string) ([]string, error) {
 func (e *Env) now() string { return e.Clock.Now().UTC().Format("2006-01-02 15:04:05") }
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
+
+// lockRelease serializes the commands that change a release's levels, as
+// one MAINTCSM runs one command at a time: ADD's copy, SERVICE's writes and
+// PACKAGE's SERVLINKs must not interleave with another command's.
+func (e *Env) lockRelease(vrm string) (func(), error) {
+	return e.Locker.Lock(Pool + ":" + Space(vrm) + ". SERVMGR")
+}

@@ -14,6 +14,11 @@ import (
 // lock that keeps a level's content as it is.
 func Setlock(e *Env, vrm, level string, on bool) (msg.Result, error) {
 	var res msg.Result
+	unlock, err := e.lockRelease(vrm)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	st, t, err := e.ReadLevels(vrm)
 	if err != nil {
 		return res, err
@@ -48,6 +53,11 @@ func Setlock(e *Env, vrm, level string, on bool) (msg.Result, error) {
 // a system is at the level, and while another level is based on it.
 func Delete(e *Env, vrm, level string) (msg.Result, error) {
 	var res msg.Result
+	unlock, err := e.lockRelease(vrm)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	st, t, err := e.ReadLevels(vrm)
 	if err != nil {
 		return res, err

@@ -20,6 +20,11 @@ import (
 // manifest. Unchanged components get no SERVLINK.
 func Package(e *Env, vrm, level string) (msg.Result, error) {
 	var res msg.Result
+	unlock, err := e.lockRelease(vrm)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	st, t, err := e.ReadLevels(vrm)
 	if err != nil {
 		return res, err

@@ -37,6 +37,11 @@ func Localmod(e *Env, vrm, level, comp, envelope, origin string) (msg.Result, er
 // writes: parts, inventory, the nucleus if it changed, and the tables.
 func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, error) {
 	var res msg.Result
+	unlock, err := e.lockRelease(vrm)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	st, t, err := e.ReadLevels(vrm)
 	if err != nil {
 		return res, err
