@@ -25,20 +25,34 @@ deps:
 	for t in $(HERCULES_TOOLS); do command -v $$t >/dev/null || { echo "$$t still missing after installing hercules" >&2; exit 1; }; done
 	$(GO) mod download
 
-# The sample scenario arrives with the engine; until then, the DASD + DDR
-# demo: a nucleus-like range dumped and restored with REORDER, then checked
-# by Hercules' own cckdcdsk.
+# The sample scenario (scenarios/sample.yaml) arrives with the managed side;
+# until then `make run` rehearses every principal-side step of the seed's
+# sample scenario through the CLI on a fresh state directory, then the
+# nucleus path on DASD: the level's CMS nucleus dump restored with DDR
+# REORDER onto the recomp cylinders of a 0190 volume, checked by Hercules.
+P   := $(OUT)/principal
+SM  := $(BIN) servmgr --state $(P)
 run: deps build
 	@rm -rf $(OUT) && mkdir -p $(OUT)
-	$(BIN) dasd init $(OUT)/bldnuc.390 3390 --cyls 20 --volser BLDNUC
-	$(BIN) dasd fill $(OUT)/bldnuc.390 --from 2 --to 4 --seed 720
-	$(BIN) ddr dump $(OUT)/bldnuc.390 --from 2 --to 4 --out $(OUT)/cmsnuc.ddr
-	$(BIN) dasd init $(OUT)/mnt190.390 3390 --cyls 120 --volser M01RES
-	$(BIN) ddr restore $(OUT)/cmsnuc.ddr $(OUT)/mnt190.390 --reorder 100
-	$(BIN) dasd list $(OUT)/mnt190.390 100 0
-	@printf 'INPUT 0190 3390 M01RES\nOUTPUT 0191 3390 BLDNUC\nCOPY 100 TO 102 REORDER TO 10\n' > $(OUT)/copyback.ddr
-	$(BIN) ddr run $(OUT)/copyback.ddr --unit 0190=$(OUT)/mnt190.390 --unit 0191=$(OUT)/bldnuc.390
-	ckd2cckd -q -r $(OUT)/mnt190.390 $(OUT)/mnt190.cckd && cckdcdsk -3 -ro $(OUT)/mnt190.cckd && echo "cckdcdsk -3: $(OUT)/mnt190.390 is clean after REORDER"
+	$(BIN) principal init --state $(P)
+	$(BIN) cms --state $(P) ENROLL ADMIN MAINTCSM VMPSFS:
+	$(BIN) fixtures sample --state $(P)
+	$(SM) initialize 720
+	$(SM) srvlvl add 720 vm010102_BLD1 basedon BASE nonesm desc Initial RSU Install
+	$(SM) srvlvl service 720 vm010102_bld1 all rsu0801
+	$(SM) 'system add 720 vm01 vm010102_bld1 nonesm hostname vm01.Washington.ibm.com commtype ftp (port 4535 norequire)'
+	$(SM) srvlvl add 720 vm010802_BLD2 basedon vm010102_BLD1 nonesm desc August RSU Install
+	$(SM) srvlvl service 720 vm010802_BLD2 all rsu0802
+	$(SM) srvlvl package 720 vm010802_BLD2
+	$(SM) srvlvl setlock 720 vm010802_BLD2 on
+	$(SM) srvlvl query 720
+	$(SM) system query 720
+	-$(SM) 'srvlvl send 720 vm010802_BLD2 vm01 (test'
+	$(BIN) dasd init $(OUT)/m01res.390 3390 --cyls 120 --volser M01RES
+	$(BIN) ddr restore '$(P)/cms/sfs/VMPSFS/CSM720/VM010802_BLD2/TESTBLD/CMSNUC.DDRDUMP' $(OUT)/m01res.390 --reorder 110
+	$(BIN) dasd list $(OUT)/m01res.390 110 0
+	ckd2cckd -q -r $(OUT)/m01res.390 $(OUT)/m01res.cckd && cckdcdsk -3 -ro $(OUT)/m01res.cckd && echo "cckdcdsk -3: $(OUT)/m01res.390 is clean after REORDER"
+	@echo "run: the principal is in $(P); SEND needs the managed side (next issue), so it ends RC=8 above"
 
 vet:
 	$(GO) vet ./...
