@@ -170,3 +170,29 @@ func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
 func (e *Env) lockRelease(vrm string) (func(), error) {
 	return e.Locker.Lock(Pool + ":" + Space(vrm) + ". SERVMGR")
 }
+
+// levelCmd is a command on one level: it holds the release's lock and has
+// read the Service Level Table and the level's entry.
+type levelCmd struct {
+	st     *table.Store
+	t      *table.Table
+	en     table.Entry
+	unlock func()
+}
+
+// begin starts a command on an existing level of vrm.
+func (e *Env) begin(vrm, level string) (*levelCmd, error) {
+	unlock, err := e.lockRelease(vrm)
+	if err != nil {
+		return nil, err
+	}
+	st, t, err := e.ReadLevels(vrm)
+	if err == nil {
+		var en table.Entry
+		if en, err = levelEntry(t, vrm, level); err == nil {
+			return &levelCmd{st: st, t: t, en: en, unlock: unlock}, nil
+		}
+	}
+	unlock()
+	return nil, err
+}

@@ -14,20 +14,12 @@ import (
 // lock that keeps a level's content as it is.
 func Setlock(e *Env, vrm, level string, on bool) (msg.Result, error) {
 	var res msg.Result
-	unlock, err := e.lockRelease(vrm)
+	c, err := e.begin(vrm, level)
 	if err != nil {
 		return res, err
 	}
-	defer unlock()
-	st, t, err := e.ReadLevels(vrm)
-	if err != nil {
-		return res, err
-	}
-	en, err := levelEntry(t, vrm, level)
-	if err != nil {
-		return res, err
-	}
-	level = en.Key()
+	defer c.unlock()
+	st, en, level := c.st, c.en, c.en.Key()
 	want := map[bool]string{true: "ON", false: "OFF"}[on]
 	if level == BaseLevel && !on {
 		return res, Refuse(msg.CSM2718E, vrm, "unlocked")
@@ -53,20 +45,12 @@ func Setlock(e *Env, vrm, level string, on bool) (msg.Result, error) {
 // a system is at the level, and while another level is based on it.
 func Delete(e *Env, vrm, level string) (msg.Result, error) {
 	var res msg.Result
-	unlock, err := e.lockRelease(vrm)
+	c, err := e.begin(vrm, level)
 	if err != nil {
 		return res, err
 	}
-	defer unlock()
-	st, t, err := e.ReadLevels(vrm)
-	if err != nil {
-		return res, err
-	}
-	en, err := levelEntry(t, vrm, level)
-	if err != nil {
-		return res, err
-	}
-	level = en.Key()
+	defer c.unlock()
+	st, t, level := c.st, c.t, c.en.Key()
 	if level == BaseLevel {
 		return res, Refuse(msg.CSM2718E, vrm, "deleted")
 	}

@@ -20,20 +20,12 @@ import (
 // manifest. Unchanged components get no SERVLINK.
 func Package(e *Env, vrm, level string) (msg.Result, error) {
 	var res msg.Result
-	unlock, err := e.lockRelease(vrm)
+	c, err := e.begin(vrm, level)
 	if err != nil {
 		return res, err
 	}
-	defer unlock()
-	st, t, err := e.ReadLevels(vrm)
-	if err != nil {
-		return res, err
-	}
-	en, err := levelEntry(t, vrm, level)
-	if err != nil {
-		return res, err
-	}
-	level = en.Key()
+	defer c.unlock()
+	st, en, level := c.st, c.en, c.en.Key()
 	if level == BaseLevel {
 		return res, Refuse(msg.CSM2718E, vrm, "packaged")
 	}

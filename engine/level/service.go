@@ -37,20 +37,12 @@ func Localmod(e *Env, vrm, level, comp, envelope, origin string) (msg.Result, er
 // writes: parts, inventory, the nucleus if it changed, and the tables.
 func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, error) {
 	var res msg.Result
-	unlock, err := e.lockRelease(vrm)
+	c, err := e.begin(vrm, level)
 	if err != nil {
 		return res, err
 	}
-	defer unlock()
-	st, t, err := e.ReadLevels(vrm)
-	if err != nil {
-		return res, err
-	}
-	en, err := levelEntry(t, vrm, level)
-	if err != nil {
-		return res, err
-	}
-	level = en.Key()
+	defer c.unlock()
+	st, en, level := c.st, c.en, c.en.Key()
 	if err := mustChange(en, vrm); err != nil {
 		return res, err
 	}
