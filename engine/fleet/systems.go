@@ -75,7 +75,7 @@ func (e *Env) readSystems() (*table.Store, *table.Table, error) {
 
 // Add is SYSTEM ADD at table level: at most MaxSystems systems, release
 // 7.2 or later, the level defined; host, port and options are kept.
-func Add(e *Env, vrm string, s Spec) (msg.Result, error) {
+func Add(e *Env, w *Wire, vrm string, s Spec) (msg.Result, error) {
 	var res msg.Result
 	// One SYSTEM ADD at a time: it makes MAINTCSM.<system> before the entry.
 	unlock, err := e.Locker.Lock(level.Pool + ":" + level.Admin + ". SERVMGR")
@@ -103,6 +103,13 @@ func Add(e *Env, vrm string, s Spec) (msg.Result, error) {
 	}
 	if t.Len() >= MaxSystems {
 		return res, level.Refuse(msg.CSM2814E, s.System, t.Len(), MaxSystems)
+	}
+	if w.ready() {
+		line, err := w.checkNew(en0(s, vrm), s, vrm, lv.Key())
+		if err != nil {
+			return res, err
+		}
+		res.Add(line)
 	}
 	p, err := e.Pool()
 	if err != nil {
@@ -140,6 +147,54 @@ func Add(e *Env, vrm string, s Spec) (msg.Result, error) {
 	}
 	res.Addf(msg.CSM2800I, s.System, vrm, lv.Key(), s.Host, s.Port)
 	return res, nil
+}
+
+// en0 is the SYSSTAT entry a new system would get, for reaching it.
+func en0(s Spec, vrm string) table.Entry {
+	return table.NewEntry(table.SysStat.KeyTag, s.System, tagRelease, vrm, tagHost, s.Host, tagPort, strconv.Itoa(s.Port),
+		tagSecure, secure(s.Require))
+}
+
+// checkNew is SYSTEM ADD's conversation with the new system: it must
+// answer over FTP, not be an SSI member, run 7.2 or later and be at the
+// level given; then it is told to refuse non-CSM SERVICE (:CSM_MANAGED YES).
+func (w *Wire) checkNew(en table.Entry, s Spec, vrm, lvl string) (msg.Line, error) {
+	ss, err := w.open(en)
+	if err != nil {
+		return msg.Line{}, err
+	}
+	defer ss.conn.Close()
+	info, err := ss.agent("INFO")
+	if err != nil {
+		return msg.Line{}, err
+	}
+	f := infoFields(info)
+	if ssi := f["SSI"]; ssi != "" && ssi != "-" {
+		return msg.Line{}, level.Refuse(msg.CSM2815E, s.System, ssi)
+	}
+	if n, err := strconv.Atoi(f["RELEASE"]); err != nil || n < 720 {
+		return msg.Line{}, level.Refuse(msg.CSM2816E, s.System, f["RELEASE"])
+	}
+	if !strings.EqualFold(f["LEVEL"], lvl) {
+		return msg.Line{}, level.Refuse(msg.CSM3065E, s.System, f["LEVEL"], lvl)
+	}
+	if _, err := ss.agent("MANAGE"); err != nil {
+		return msg.Line{}, err
+	}
+	return msg.Messagef(msg.CSM3064I, s.System, f["RELEASE"], f["LEVEL"]), nil
+}
+
+// infoFields reads "CSMAGENT SYSTEM x RELEASE r SSI s LEVEL l MANAGED m".
+func infoFields(text string) map[string]string {
+	f := strings.Fields(text)
+	out := map[string]string{}
+	for i := 0; i+1 < len(f); i++ {
+		switch f[i] {
+		case "SYSTEM", "RELEASE", "SSI", "LEVEL", "MANAGED":
+			out[f[i]] = f[i+1]
+		}
+	}
+	return out
 }
 
 // create makes an empty System Status Table if there is none (the first

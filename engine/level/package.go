@@ -175,3 +175,32 @@ func (e *Env) writeServlink(p cms.FilePool, out cms.FileArea, vrm, level string,
 	}
 	return servlink.ServlinkRef{Component: m.Name, File: id.Name(), Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
+
+// Parts is what a system at level should have: every part of the level's
+// PARTCATs as it travels ("COMP AREA FN FT" -> SHA-256), for SERVCHECK.
+func Parts(e *Env, vrm, level string) (map[string]string, error) {
+	p, err := e.Pool()
+	if err != nil {
+		return nil, err
+	}
+	comps, err := e.components(vrm, level)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, c := range comps {
+		cat, err := readCatalog(p, vrm, level, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, en := range cat.List() {
+			part, err := partOf(c, en)
+			if err != nil {
+				return nil, err
+			}
+			part = shipped(part)
+			out[c+" "+partKey(part.Area, part.File)] = part.SHA256
+		}
+	}
+	return out, nil
+}

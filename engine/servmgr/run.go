@@ -17,6 +17,12 @@ import (
 // runs it on the principal of env and logs it in $CSMCMD $MSGLOG. The
 // result's lines are what the user sees, ending with CSM0002I and the RC.
 func Run(env *level.Env, args []string) msg.Result {
+	return RunWith(env, nil, args)
+}
+
+// RunWith is Run with a wire to the managed systems (transport, CSMWORK's
+// credentials) for SYSTEM ADD's checks, SEND, PUT2PROD and SERVCHECK.
+func RunWith(env *level.Env, wire *fleet.Wire, args []string) msg.Result {
 	cmd, err := ParseArgs(args)
 	if err != nil {
 		var res msg.Result
@@ -30,19 +36,19 @@ func Run(env *level.Env, args []string) msg.Result {
 		logResult(env, unparsed, res, nil)
 		return res
 	}
-	return Execute(env, cmd)
+	return Execute(env, wire, cmd)
 }
 
 // Execute runs a parsed command. Every operation checks everything before
 // it writes, so a result with RC 8 or more changed nothing but the log.
-func Execute(env *level.Env, cmd Command) msg.Result {
-	res, systems := dispatch(env, cmd)
+func Execute(env *level.Env, wire *fleet.Wire, cmd Command) msg.Result {
+	res, systems := dispatch(env, wire, cmd)
 	res.Add(Ended(cmd, res.RC))
 	logResult(env, cmd, res, systems)
 	return res
 }
 
-func dispatch(env *level.Env, cmd Command) (msg.Result, []string) {
+func dispatch(env *level.Env, wire *fleet.Wire, cmd Command) (msg.Result, []string) {
 	fe := &fleet.Env{Env: env}
 	var (
 		res     msg.Result
@@ -72,7 +78,7 @@ func dispatch(env *level.Env, cmd Command) (msg.Result, []string) {
 		res, err = level.Vmfsetup(env, c.VRM, c.Level, c.Component)
 	case SystemAdd:
 		systems = []string{c.System}
-		res, err = fleet.Add(fe, c.VRM, fleet.Spec{System: c.System, Level: c.Level, NoESM: c.NoESM, Host: c.Host,
+		res, err = fleet.Add(fe, wire, c.VRM, fleet.Spec{System: c.System, Level: c.Level, NoESM: c.NoESM, Host: c.Host,
 			CommType: c.CommType, Port: c.Port, Require: c.Require})
 	case SystemDelete:
 		systems = []string{c.System}
@@ -83,11 +89,21 @@ func dispatch(env *level.Env, cmd Command) (msg.Result, []string) {
 	case SystemQuery:
 		res, err = fleet.Query(fe, c.VRM, c.Target)
 	case SrvlvlSend:
-		systems, err = needTransport(env, fe, c.VRM, c.Level, c.Target, cmd)
+		vrm := c.VRM
+		if vrm == "" { // SEND typed without a release, as the seed does
+			vrm = releaseOf(env, c.Level)
+		}
+		if systems, err = needTransport(env, wire, fe, vrm, c.Level, c.Target, cmd); err == nil {
+			res, err = fleet.Send(fe, wire, vrm, c.Level, c.Target, c.Stable, c.Cond)
+		}
 	case SystemPut2Prod:
-		systems, err = needTransport(env, fe, c.VRM, "", c.Target, cmd)
+		if systems, err = needTransport(env, wire, fe, c.VRM, "", c.Target, cmd); err == nil {
+			res, err = fleet.Put2Prod(fe, wire, c.VRM, c.Target)
+		}
 	case SystemServcheck:
-		systems, err = needTransport(env, fe, c.VRM, "", c.Target, cmd)
+		if systems, err = needTransport(env, wire, fe, c.VRM, "", c.Target, cmd); err == nil {
+			res, err = fleet.Servcheck(fe, wire, c.VRM, c.Target)
+		}
 	default:
 		err = level.Refuse(msg.CSM0000S, "no dispatch for "+cmd.Name())
 	}
@@ -98,12 +114,9 @@ func dispatch(env *level.Env, cmd Command) (msg.Result, []string) {
 }
 
 // needTransport checks what can be checked on the principal (release,
-// level, the systems a nickname names), then refuses: SEND, PUT2PROD and
-// SERVCHECK reach managed systems, and no transport is configured.
-func needTransport(env *level.Env, fe *fleet.Env, vrm, lvl, target string, cmd Command) ([]string, error) {
-	if vrm == "" { // SEND typed without a release, as the seed does
-		vrm = releaseOf(env, lvl)
-	}
+// level, the systems a nickname names), and refuses when no transport is
+// configured: SEND, PUT2PROD and SERVCHECK reach managed systems.
+func needTransport(env *level.Env, wire *fleet.Wire, fe *fleet.Env, vrm, lvl, target string, cmd Command) ([]string, error) {
 	_, levels, err := env.ReadLevels(vrm)
 	if err != nil {
 		return nil, err
@@ -117,7 +130,10 @@ func needTransport(env *level.Env, fe *fleet.Env, vrm, lvl, target string, cmd C
 	if err != nil {
 		return nil, err
 	}
-	return systems, level.Refuse(msg.CSM3050E, cmd.Name())
+	if wire == nil || wire.Transport == nil {
+		return systems, level.Refuse(msg.CSM3050E, cmd.Name())
+	}
+	return systems, nil
 }
 
 // releaseOf finds the release that defines level, trying the releases CSM

@@ -134,6 +134,21 @@ const (
 	CSM3002E = "CSM3002E Table %s not found in %s"
 	CSM3010E = "CSM3010E COND refused: system %s is at service level %s, not at the based-on level %s"
 	CSM3050E = "CSM3050E SERVMGR %s needs the transport to managed systems, and none is configured"
+	CSM3051E = "CSM3051E %s: cannot reach CSMSERVE at %s: %s"
+	CSM3052E = "CSM3052E %s: %s"
+	CSM3053I = "CSM3053I %s: %s sent to %s: %d files, %d bytes"
+	CSM3054I = "CSM3054I %s: CSMAGENT %s ended RC=%d"
+	CSM3055E = "CSM3055E %s: CSMAGENT %s ended RC=%d: %s"
+	CSM3056I = "CSM3056I %s: service level %s loaded %s"
+	CSM3057I = "CSM3057I %s: service level %s put into production"
+	CSM3058I = "CSM3058I %s: no drift from service level %s (%d parts)"
+	CSM3059W = "CSM3059W %s: drift from service level %s: %s %s"
+	CSM3060I = "CSM3060I %s: %d of %d systems succeeded"
+	CSM3061I = "CSM3061I Service level %s of release %s is now STABLE and locked"
+	CSM3062E = "CSM3062E %s: CSMSERVE is busy with job %s; try again when it ends"
+	CSM3063E = "CSM3063E %s: service level %s of release %s was not loaded STABLE; enter SERVMGR SRVLVL SEND %s %s %s (STABLE first"
+	CSM3064I = "CSM3064I System %s reports release %s, service level %s, CSM_MANAGED YES set"
+	CSM3065E = "CSM3065E System %s reports service level %s, not %s as given on SYSTEM ADD"
 )
 
 // catalogFormats lists every message constant, sorted by number. A test
@@ -149,7 +164,9 @@ var catalogFormats = []string{
 	CSM2815E, CSM2816E, CSM2820I, CSM2821I,
 	CSM2900I, CSM2901E, CSM2902E, CSM2903E, CSM2904E, CSM2905I, CSM2906I, CSM2910I,
 	CSM2911E, CSM2912E,
-	CSM3000E, CSM3001E, CSM3002E, CSM3010E, CSM3050E,
+	CSM3000E, CSM3001E, CSM3002E, CSM3010E, CSM3050E, CSM3051E, CSM3052E, CSM3053I,
+	CSM3054I, CSM3055E, CSM3056I, CSM3057I, CSM3058I, CSM3059W, CSM3060I, CSM3061I,
+	CSM3062E, CSM3063E, CSM3064I, CSM3065E,
 }
 
 // Msg is one entry of the message table.

@@ -1,0 +1,296 @@
+package fleet
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/table"
+)
+
+// Send is SRVLVL SEND vrm level system|nickname|ALL (TEST|STABLE [COND]:
+// the level's package goes to every system, the agent validates and loads
+// it, and SYSSTAT records each system's result. STABLE, once every system
+// loaded it, marks the level STABLE and locked.
+func Send(e *Env, w *Wire, vrm, lvl, target string, stable, cond bool) (msg.Result, error) {
+	var res msg.Result
+	if !w.ready() {
+		return res, level.Refuse(msg.CSM3050E, "SRVLVL SEND")
+	}
+	st, levels, err := e.ReadLevels(vrm)
+	if err != nil {
+		return res, err
+	}
+	lv, ok := levels.Get(lvl)
+	if !ok {
+		return res, level.Refuse(msg.CSM2710E, lvl, vrm)
+	}
+	lvl = lv.Key()
+	if _, ok := lv.Get("PACKAGE"); !ok {
+		return res, level.Refuse(msg.CSM2760E, lvl, vrm, vrm, lvl)
+	}
+	systems, err := Resolve(e, vrm, target)
+	if err != nil {
+		return res, err
+	}
+	_, sys, err := e.readSystems()
+	if err != nil {
+		return res, err
+	}
+	pkg, err := e.Area(level.PackageDir(vrm, lvl))
+	if err != nil {
+		return res, err
+	}
+	files, err := pkg.List()
+	if err != nil {
+		return res, err
+	}
+	mode := map[bool]string{true: "STABLE", false: "TEST"}[stable]
+	words := "LOAD " + lvl + " " + mode
+	if cond {
+		words += " COND " + get(lv, "BASEDON")
+	}
+	outs := w.fanOut(systems, func(s string) outcome {
+		en, _ := sys.Get(s)
+		o := outcome{system: s, update: map[string]string{tagStatus: "SENDFAILED"}}
+		ss, err := w.open(en)
+		if err != nil {
+			o.lines = level.Lines(err)
+			return o
+		}
+		defer ss.conn.Close()
+		var bytesSent int64
+		for _, f := range files {
+			r := &reopener{a: pkg, id: f.ID}
+			err := ss.conn.Put(w.ctx(), f.ID.FN()+"."+f.ID.FT(), r, f.Bytes)
+			r.Close()
+			if err != nil {
+				o.lines = []msg.Line{msg.Messagef(msg.CSM3052E, s, err.Error())}
+				return o
+			}
+			bytesSent += f.Bytes
+		}
+		o.lines = append(o.lines, msg.Messagef(msg.CSM3053I, s, lvl, ss.addr, len(files), bytesSent))
+		rc, lines, err := ss.job(e, words)
+		if err != nil {
+			o.lines = append(o.lines, level.Lines(err)...)
+			return o
+		}
+		if rc >= 8 {
+			o.lines = append(o.lines, msg.Messagef(msg.CSM3055E, s, "LOAD", rc, lastLine(lines)))
+			o.update[tagStatus] = "LOADFAILED"
+			return o
+		}
+		o.ok = true
+		o.lines = append(o.lines, msg.Messagef(msg.CSM3056I, s, lvl, mode))
+		o.update = map[string]string{tagLevel: lvl, tagState: mode, tagStatus: "LOADED"}
+		return o
+	})
+	good := e.record(&res, outs)
+	res.Addf(msg.CSM3060I, "SRVLVL SEND", good, len(outs))
+	if stable && good == len(outs) && len(outs) > 0 {
+		if _, err := table.SvcStat.Update(st, nil, func(t *table.Table) error {
+			return t.Modify(lvl, func(x *table.Entry) { x.Set("STATE", "STABLE"); x.Set("LOCK", "ON") })
+		}); err != nil {
+			return res, err
+		}
+		res.Addf(msg.CSM3061I, lvl, vrm)
+	}
+	return res, nil
+}
+
+// record adds each system's lines to res, writes the SYSSTAT changes in
+// one update and returns how many systems succeeded.
+func (e *Env) record(res *msg.Result, outs []outcome) int {
+	good := 0
+	for _, o := range outs {
+		res.Add(o.lines...)
+		if o.ok {
+			good++
+		}
+	}
+	st, err := e.sysStat()
+	if err == nil {
+		_, err = table.SysStat.Update(st, nil, func(t *table.Table) error {
+			for _, o := range outs {
+				if _, ok := t.Get(o.system); ok && len(o.update) > 0 {
+					if err := t.Set(o.system, o.update); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		res.Add(level.Lines(err)...)
+	}
+	return good
+}
+
+func lastLine(lines []string) string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" && !strings.HasPrefix(l, "CSM0002I") {
+			return l
+		}
+	}
+	return "see the system's log"
+}
+
+// Put2Prod is SYSTEM PUT2PROD vrm system|nickname|ALL: each system copies
+// its STABLE test build into production.
+func Put2Prod(e *Env, w *Wire, vrm, target string) (msg.Result, error) {
+	var res msg.Result
+	if !w.ready() {
+		return res, level.Refuse(msg.CSM3050E, "SYSTEM PUT2PROD")
+	}
+	if _, _, err := e.ReadLevels(vrm); err != nil {
+		return res, err
+	}
+	systems, err := Resolve(e, vrm, target)
+	if err != nil {
+		return res, err
+	}
+	_, sys, err := e.readSystems()
+	if err != nil {
+		return res, err
+	}
+	outs := w.fanOut(systems, func(s string) outcome {
+		en, _ := sys.Get(s)
+		lvl := get(en, tagLevel)
+		o := outcome{system: s}
+		if get(en, tagState) != "STABLE" {
+			o.lines = []msg.Line{msg.Messagef(msg.CSM3063E, s, lvl, vrm, vrm, lvl, s)}
+			return o
+		}
+		ss, err := w.open(en)
+		if err != nil {
+			o.lines = level.Lines(err)
+			return o
+		}
+		defer ss.conn.Close()
+		rc, lines, err := ss.job(e, "PUT2PROD "+lvl)
+		if err != nil {
+			o.lines = level.Lines(err)
+			return o
+		}
+		if rc >= 8 {
+			o.lines = []msg.Line{msg.Messagef(msg.CSM3055E, s, "PUT2PROD", rc, lastLine(lines))}
+			o.update = map[string]string{tagStatus: "P2PFAILED"}
+			return o
+		}
+		o.ok = true
+		o.lines = []msg.Line{msg.Messagef(msg.CSM3057I, s, lvl)}
+		o.update = map[string]string{"PROD": lvl, tagStatus: "PROD"}
+		return o
+	})
+	good := e.record(&res, outs)
+	res.Addf(msg.CSM3060I, "SYSTEM PUT2PROD", good, len(outs))
+	return res, nil
+}
+
+// Servcheck is SYSTEM SERVCHECK vrm system|nickname|ALL: each system's
+// inventory against the level SYSSTAT records for it, part by part.
+func Servcheck(e *Env, w *Wire, vrm, target string) (msg.Result, error) {
+	var res msg.Result
+	if !w.ready() {
+		return res, level.Refuse(msg.CSM3050E, "SYSTEM SERVCHECK")
+	}
+	if _, _, err := e.ReadLevels(vrm); err != nil {
+		return res, err
+	}
+	systems, err := Resolve(e, vrm, target)
+	if err != nil {
+		return res, err
+	}
+	_, sys, err := e.readSystems()
+	if err != nil {
+		return res, err
+	}
+	want := map[string]map[string]string{}
+	for _, s := range systems {
+		en, _ := sys.Get(s)
+		lvl := get(en, tagLevel)
+		if _, ok := want[lvl]; !ok {
+			if want[lvl], err = level.Parts(e.Env, vrm, lvl); err != nil {
+				return res, err
+			}
+		}
+	}
+	outs := w.fanOut(systems, func(s string) outcome {
+		en, _ := sys.Get(s)
+		lvl := get(en, tagLevel)
+		o := outcome{system: s}
+		ss, err := w.open(en)
+		if err != nil {
+			o.lines = level.Lines(err)
+			return o
+		}
+		defer ss.conn.Close()
+		rc, lines, err := ss.job(e, "QUERY")
+		if err == nil && rc >= 8 {
+			err = level.Refuse(msg.CSM3055E, s, "QUERY", rc, lastLine(lines))
+		}
+		var inv *table.Table
+		if err == nil {
+			var b bytes.Buffer
+			if err = ss.conn.Get(w.ctx(), "CSMAGENT.INVENTRY", &b); err == nil {
+				inv, err = table.Parse("CSMAGENT INVENTRY", &b)
+			}
+		}
+		if err != nil {
+			o.lines = level.Lines(err)
+			return o
+		}
+		o.lines, o.ok = drift(s, lvl, want[lvl], inv)
+		status := "NODRIFT"
+		if !o.ok {
+			status = "DRIFT"
+		}
+		o.update = map[string]string{tagStatus: status}
+		o.ok = true // a drift report is a successful check
+		return o
+	})
+	e.record(&res, outs)
+	return res, nil
+}
+
+// drift compares a level's parts with a system's inventory.
+func drift(system, lvl string, want map[string]string, inv *table.Table) ([]msg.Line, bool) {
+	have := map[string]string{}
+	for _, en := range inv.List() {
+		if strings.Count(en.Key(), " ") >= 3 { // part rows; component rows have one word
+			have[en.Key()] = get(en, "SHA256")
+		}
+	}
+	var lines []msg.Line
+	keys := make([]string, 0, len(want)+len(have))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	for k := range have {
+		if _, ok := want[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		w, inLevel := want[k]
+		h, onSystem := have[k]
+		switch {
+		case !onSystem:
+			lines = append(lines, msg.Messagef(msg.CSM3059W, system, lvl, k, "missing"))
+		case !inLevel:
+			lines = append(lines, msg.Messagef(msg.CSM3059W, system, lvl, k, "not in the level"))
+		case w != h:
+			lines = append(lines, msg.Messagef(msg.CSM3059W, system, lvl, k, fmt.Sprintf("changed (SHA-256 %.12s, level has %.12s)", h, w)))
+		}
+	}
+	if len(lines) == 0 {
+		return []msg.Line{msg.Messagef(msg.CSM3058I, system, lvl, len(want))}, true
+	}
+	return lines, false
+}
