@@ -42,37 +42,9 @@ func Package(e *Env, vrm, level string) (msg.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	comps, err := e.components(vrm, level)
+	links, need, err := e.servlinks(p, vrm, level, basedOn, base)
 	if err != nil {
 		return res, err
-	}
-	var links []servlink.Manifest
-	var need int64
-	for _, c := range comps {
-		cat, err := readCatalog(p, vrm, level, c)
-		if err != nil {
-			return res, err
-		}
-		m := servlink.Manifest{Format: servlink.FormatVersion, Kind: servlink.KindServlink, Name: c, Release: vrm,
-			Level: level, BasedOn: basedOn, Time: e.Clock.Now().Unix(), Components: []string{c}}
-		for _, pe := range cat.List() {
-			old, ok := base.Get(c + " " + pe.Key())
-			if ok && get(old, "SHA256") == get(pe, "SHA256") {
-				continue
-			}
-			part, err := partOf(c, pe)
-			if err != nil {
-				return res, err
-			}
-			m.Parts = append(m.Parts, shipped(part))
-			need += cms.BlocksFor(part.Size)
-		}
-		if len(m.Parts) > 0 {
-			if err := m.Check(); err != nil {
-				return res, err
-			}
-			links = append(links, m)
-		}
 	}
 	limit, used, err := p.Quota(Space(vrm))
 	if err != nil {
@@ -100,22 +72,7 @@ func Package(e *Env, vrm, level string) (msg.Result, error) {
 	if err != nil {
 		return undo(err)
 	}
-	manifest := servlink.Manifest{Format: servlink.FormatVersion, Kind: servlink.KindPackage, Name: level, Release: vrm,
-		Level: level, BasedOn: basedOn, Time: e.Clock.Now().Unix(), Components: []string{}}
-	for _, m := range links {
-		ref, err := e.writeServlink(p, out, vrm, level, m)
-		if err != nil {
-			return undo(err)
-		}
-		manifest.Components = append(manifest.Components, m.Name)
-		manifest.Servlinks = append(manifest.Servlinks, ref)
-		res.Addf(msg.CSM2735I, m.Name, len(m.Parts), ref.Size)
-	}
-	if err := writeFile(out, ManifestID, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(manifest)
-	}); err != nil {
+	if err := e.writePackage(&res, p, out, vrm, level, basedOn, links); err != nil {
 		return undo(err)
 	}
 	if len(links) == 0 {
@@ -203,4 +160,84 @@ func Parts(e *Env, vrm, level string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// servlinks plans one SERVLINK per component with parts that differ from
+// base (CSMPKG BASELIST); a nil base means every part (a full package).
+func (e *Env) servlinks(p cms.FilePool, vrm, level, basedOn string, base *table.Table) ([]servlink.Manifest, int64, error) {
+	comps, err := e.components(vrm, level)
+	if err != nil {
+		return nil, 0, err
+	}
+	var links []servlink.Manifest
+	var need int64
+	for _, c := range comps {
+		cat, err := readCatalog(p, vrm, level, c)
+		if err != nil {
+			return nil, 0, err
+		}
+		m := servlink.Manifest{Format: servlink.FormatVersion, Kind: servlink.KindServlink, Name: c, Release: vrm,
+			Level: level, BasedOn: basedOn, Time: e.Clock.Now().Unix(), Components: []string{c}}
+		for _, pe := range cat.List() {
+			if base != nil {
+				if old, ok := base.Get(c + " " + pe.Key()); ok && get(old, "SHA256") == get(pe, "SHA256") {
+					continue
+				}
+			}
+			part, err := partOf(c, pe)
+			if err != nil {
+				return nil, 0, err
+			}
+			m.Parts = append(m.Parts, shipped(part))
+			need += cms.BlocksFor(part.Size)
+		}
+		if len(m.Parts) > 0 {
+			if err := m.Check(); err != nil {
+				return nil, 0, err
+			}
+			links = append(links, m)
+		}
+	}
+	return links, need, nil
+}
+
+// writePackage writes the SERVLINKs and CSMPKG MANIFEST into out.
+func (e *Env) writePackage(res *msg.Result, p cms.FilePool, out cms.FileArea, vrm, level, basedOn string, links []servlink.Manifest) error {
+	manifest := servlink.Manifest{Format: servlink.FormatVersion, Kind: servlink.KindPackage, Name: level, Release: vrm,
+		Level: level, BasedOn: basedOn, Time: e.Clock.Now().Unix(), Components: []string{}}
+	for _, m := range links {
+		ref, err := e.writeServlink(p, out, vrm, level, m)
+		if err != nil {
+			return err
+		}
+		manifest.Components = append(manifest.Components, m.Name)
+		manifest.Servlinks = append(manifest.Servlinks, ref)
+		res.Addf(msg.CSM2735I, m.Name, len(m.Parts), ref.Size)
+	}
+	return writeFile(out, ManifestID, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(manifest)
+	})
+}
+
+// FullPackage writes a package of every part of level into out, based on
+// nothing: what installs a system at that level (csmsim node init).
+func FullPackage(e *Env, vrm, level string, out cms.FileArea) (msg.Result, error) {
+	var res msg.Result
+	c, err := e.begin(vrm, level)
+	if err != nil {
+		return res, err
+	}
+	defer c.unlock()
+	p, err := e.Pool()
+	if err != nil {
+		return res, err
+	}
+	links, _, err := e.servlinks(p, vrm, c.en.Key(), "", nil)
+	if err != nil {
+		return res, err
+	}
+	err = e.writePackage(&res, p, out, vrm, c.en.Key(), "", links)
+	return res, err
 }
