@@ -41,6 +41,6 @@ func newRoot(fs afero.Fs) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDasdCmd(fs), newDDRCmd(fs), newPrincipalCmd(fs), newCMSCmd(fs), newFixturesCmd(fs), newServmgrCmd(fs))
+	root.AddCommand(newDasdCmd(fs), newDDRCmd(fs), newPrincipalCmd(fs), newCMSCmd(fs), newFixturesCmd(fs), newServmgrCmd(fs), newNodeCmd(fs))
 	return root
 }

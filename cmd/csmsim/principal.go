@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -11,8 +12,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/fleet"
 	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/servmgr"
+	"github.com/csmsim/csmsim/engine/transport"
 	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/sim/flock"
 	"github.com/csmsim/csmsim/sim/world"
@@ -75,7 +78,7 @@ func stateFlag(cmd *cobra.Command, state *string) {
 // left by crashed writers, which must not be another live process's.
 func openState(fs afero.Fs, state string) (*world.System, error) {
 	if _, err := fs.Stat(state); err != nil {
-		return nil, fmt.Errorf("state directory %s: %v; create it with csmsim principal init --state %s", state, err, state)
+		return nil, fmt.Errorf("%s: %v; create a principal with csmsim principal init --state %s, a managed system with csmsim node init --root %s", state, err, state, state)
 	}
 	if _, err := flock.New(filepath.Join(state, "locks")).Lock("csmsim state"); err != nil {
 		return nil, err
@@ -222,7 +225,9 @@ type exitCode int
 func (e exitCode) Error() string { return fmt.Sprintf("RC=%d", int(e)) }
 
 func newServmgrCmd(fs afero.Fs) *cobra.Command {
-	var state, user, at string
+	var state, user, at, pwFile, caFile string
+	var workers int
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "servmgr OPERANDS... --state DIR",
 		Short: "Run one SERVMGR command on the principal in DIR; the exit status is its return code",
@@ -241,7 +246,16 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 				return err
 			}
 			env := &level.Env{Sys: s, Locker: flock.New(filepath.Join(state, "locks")), Clock: clock, User: strings.ToUpper(user)}
-			res := servmgr.Run(env, args)
+			pw, err := password(fs, pwFile)
+			if err != nil {
+				return err
+			}
+			var wire *fleet.Wire
+			if pw != "" { // no CSMWORK password, no transport
+				wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: timeout}), Password: pw,
+					CAFile: caFile, Workers: workers, Pause: pause(100 * time.Millisecond), Ctx: cmd.Context()}
+			}
+			res := servmgr.RunWith(env, wire, args)
 			for _, l := range res.Strings() {
 				fmt.Fprintln(cmd.OutOrStdout(), l)
 			}
@@ -255,7 +269,25 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 	stateFlag(cmd, &state)
 	cmd.Flags().StringVar(&user, "user", level.Admin, "the userid entering the command")
 	cmd.Flags().StringVar(&at, "time", "", "fix the clock at this RFC 3339 time (reproducible logs); default: the wall clock")
+	cmd.Flags().StringVar(&pwFile, "password-file", "", "file whose first line is CSMWORK's password (or set "+PasswordEnv+"); without one, no transport")
+	cmd.Flags().StringVar(&caFile, "ca-file", "", "PEM CA that signed the nodes' certificates, for systems added with REQUIRE")
+	cmd.Flags().IntVar(&workers, "workers", 8, "managed systems served at once")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "timeout of each FTP step")
 	return cmd
+}
+
+// pause waits d between polls of a managed system's job, or until ctx ends.
+func pause(d time.Duration) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // wallClock is the CLI's clock: the engine gets time only through it.

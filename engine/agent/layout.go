@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/table"
 )
 
 // A managed system, as csmsim lays it out (z/VM 7.2 service layout, reduced
@@ -21,7 +22,27 @@ import (
 //	MAINTvrm 0490                  CMS test-build disk; its last cylinders are the
 //	                               recomp area CSMPKGLD restores the nucleus onto
 //	MAINTvrm 0190                  CMS production system disk (recomp area the same)
+//	MAINTvrm 0191                  A-disk: envelopes for emergency local SERVICE
 //	VMPSFS:MAINTvrm.               $CSMCMD $MSGLOG
+//
+// VM SYSSUF is a tag table (engine/table) keyed by component; one entry per
+// component VMSES/E knows, and one system entry keyed "*":
+//
+//	:TABLE.SYSSUF :GEN.7
+//	:COMP.* :PRODSIDE.A
+//	:COMP.CMS :LEVEL.VM010802_BLD2 :STATE.STABLE :PROD.VM010102_BLD1 :CSM_MANAGED.YES
+//	:COMP.CP :LEVEL.VM010802_BLD2 :STATE.STABLE :PROD.VM010102_BLD1 :CSM_MANAGED.YES
+//
+// LEVEL is the service level in the test build (a level is system-wide:
+// LOAD sets it for every component), STATE how it was loaded (TEST or
+// STABLE), PROD the level in production ("-" for none) and CSM_MANAGED
+// whether local SERVICE is blocked (YES) or allowed (NO). The "*" entry's
+// PRODSIDE names the live production side, A or B (absent: nothing has been
+// put into production; PUT2PROD then stages side A). Keeping both in one
+// table lets PUT2PROD switch the side and every PROD in one update.
+//
+// <comp> PARTCAT in VMPSFS:MAINTvrm.<comp> has the principal's format
+// (engine/level): :PART.BUILD DMSNUC TEXT :SIZE.n :SHA256.x [:PTF.p] [:NUC.YES].
 const (
 	Pool          = "VMPSFS"
 	StagingOwner  = "CSMSERVE"
@@ -32,7 +53,43 @@ const (
 	// RecompCylinders is the size of the nucleus area at the end of 0490
 	// and 0190.
 	RecompCylinders = 10
+	// LocalDiskVaddr is MAINTvrm's A-disk, where SERVMGR MANAGED OFF's
+	// emergency local SERVICE finds its envelopes.
+	LocalDiskVaddr = "0191"
 )
+
+// VM SYSSUF tags and values.
+const (
+	SysufTable  = "SYSSUF"
+	TagComp     = "COMP"
+	TagLevel    = "LEVEL"
+	TagState    = "STATE"
+	TagProd     = "PROD"
+	TagManaged  = "CSM_MANAGED"
+	TagProdSide = "PRODSIDE"
+	// SystemKey is the key of the SYSSUF entry that holds PRODSIDE.
+	SystemKey   = "*"
+	StateTest   = "TEST"
+	StateStable = "STABLE"
+	None        = "-"
+)
+
+// Sysuf is VM SYSSUF as a table kind: read, create and update it through
+// a table.Store over MAINTvrm 051D.
+var Sysuf = table.Kind{File: SysufID, Name: SysufTable, KeyTag: TagComp}
+
+// Inventory table: CSMAGENT INVENTRY in the staging area.
+const (
+	InventoryTable = "INVENTRY"
+	InventoryKey   = "PART"
+)
+
+// PartcatID is <comp> PARTCAT, in VMPSFS:MAINTvrm.<comp>.
+func PartcatID(comp string) cms.FileID { return cms.MustParseFileID(comp + " PARTCAT") }
+
+// ServlinkID is <comp> SERVLINK (in the staging area) or <envelope>
+// SERVLINK (on the A-disk).
+func ServlinkID(name string) cms.FileID { return cms.MustParseFileID(name + " SERVLINK") }
 
 // Files of the protocol and the inventory.
 var (
@@ -44,7 +101,9 @@ var (
 )
 
 // JobMessagesID is the staging file with job n's messages.
-func JobMessagesID(n int) cms.FileID { return cms.MustParseFileID(fmt.Sprintf("J%07d MSGS", n%10_000_000)) }
+func JobMessagesID(n int) cms.FileID {
+	return cms.MustParseFileID(fmt.Sprintf("J%07d MSGS", n%10_000_000))
+}
 
 // MaintUser is the release's service machine, MAINTvrm.
 func MaintUser(vrm string) string { return "MAINT" + vrm }
@@ -68,3 +127,6 @@ func ProdDir(vrm, side, comp string) cms.DirID { return dir(vrm, "PROD"+side, co
 
 // Top is VMPSFS:MAINTvrm.
 func Top(vrm string) cms.DirID { return dir(vrm) }
+
+// ProdTop is VMPSFS:MAINTvrm.PROD<side>, side "A" or "B".
+func ProdTop(vrm, side string) cms.DirID { return dir(vrm, "PROD"+side) }

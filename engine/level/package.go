@@ -234,10 +234,16 @@ func FullPackage(e *Env, vrm, level string, out cms.FileArea) (msg.Result, error
 	if err != nil {
 		return res, err
 	}
-	links, _, err := e.servlinks(p, vrm, c.en.Key(), "", nil)
+	// The manifest still names the level's base; with every part in it,
+	// the package loads on a system at any level (without COND).
+	basedOn := get(c.en, tagBasedOn)
+	if basedOn == "" || basedOn == "-" {
+		basedOn = BaseLevel
+	}
+	links, _, err := e.servlinks(p, vrm, c.en.Key(), basedOn, nil)
 	if err != nil {
 		return res, err
 	}
-	err = e.writePackage(&res, p, out, vrm, c.en.Key(), "", links)
+	err = e.writePackage(&res, p, out, vrm, c.en.Key(), basedOn, links)
 	return res, err
 }

@@ -123,7 +123,7 @@ func (s *System) Minidisk(owner, vaddr string) (cms.Minidisk, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return s.minidisk(m), nil // a cms.DASDMinidisk when it lies on a volume
 }
 
 // TempDisk implements cms.System: a fresh CKD volume that exists until

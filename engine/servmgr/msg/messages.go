@@ -149,6 +149,39 @@ const (
 	CSM3063E = "CSM3063E %s: service level %s of release %s was not loaded STABLE; enter SERVMGR SRVLVL SEND %s %s %s (STABLE first"
 	CSM3064I = "CSM3064I System %s reports release %s, service level %s, CSM_MANAGED YES set"
 	CSM3065E = "CSM3065E System %s reports service level %s, not %s as given on SYSTEM ADD"
+
+	// CSMAGENT on a managed system.
+	CSM3100E = "CSM3100E VM SYSSUF not found on %s; the system has no VMSES/E inventory for CSM to manage"
+	CSM3101I = "CSM3101I System %s is managed by CSM: :CSM_MANAGED YES set in VM SYSSUF for %d components"
+	CSM3103I = "CSM3103I Service level %s recorded as installed on system %s: %d components, %d parts, production side %s"
+	CSM3104E = "CSM3104E Component %s is not installed on system %s (it is not in VM SYSSUF)"
+	CSM3110E = "CSM3110E COND refused: component %s of system %s is at service level %s, not at the based-on level %s; nothing was changed"
+	CSM3111E = "CSM3111E %s not found in the staging area %s; send the package again"
+	CSM3112E = "CSM3112E %s is not valid: reason code %s at offset %d: %s"
+	CSM3113E = "CSM3113E CSMPKG MANIFEST in %s is for service level %s of release %s, not for level %s of release %s; send the package of that level"
+	CSM3114E = "CSM3114E %s does not match CSMPKG MANIFEST: %s; send the package again"
+	CSM3115E = "CSM3115E %s does not belong to package %s: %s; rebuild the package with SERVMGR SRVLVL PACKAGE"
+	CSM3116E = "CSM3116E Minidisk %s cannot be reached with DDR; %s needs its recomp cylinders"
+	CSM3117E = "CSM3117E %s holds %d cylinders; the recomp area of %s has %d"
+	CSM3118E = "CSM3118E The nucleus dump %s is not usable on %s: %s"
+	CSM3120I = "CSM3120I Component %s loaded from %s: %d parts"
+	CSM3121I = "CSM3121I Nucleus restored with REORDER onto cylinders %d-%d of %s"
+	CSM3122I = "CSM3122I Service level %s loaded on system %s, state %s"
+	CSM3123W = "CSM3123W Package %s carries no SERVLINK (nothing changed since %s); only VM SYSSUF was updated"
+	CSM3130E = "CSM3130E PUT2PROD before a stable load: service level %s is not loaded STABLE on system %s (component %s is at level %s, state %s)"
+	CSM3131I = "CSM3131I Production side %s staged from the test build: %d components, %d files"
+	CSM3132I = "CSM3132I Nucleus copied from the recomp cylinders of %s to those of %s: %d cylinders"
+	CSM3133I = "CSM3133I Service level %s is in production on system %s: production side %s is live"
+	CSM3140I = "CSM3140I Inventory of system %s written to %s: %d components, %d parts"
+	CSM3150E = "CSM3150E Envelope %s SERVLINK not found on %s"
+	CSM3151E = "CSM3151E Envelope %s is not valid: reason code %s at offset %d: %s"
+	CSM3152E = "CSM3152E Component %s is not in envelope %s"
+	CSM3153I = "CSM3153I Envelope %s applied locally to component %s: %d parts; system %s now differs from service level %s"
+	CSM3154W = "CSM3154W Nucleus parts of component %s changed; the nucleus on the recomp cylinders was not rebuilt"
+	CSM3160I = "CSM3160I CSMAGENT %s started as job %d"
+	CSM3161I = "CSM3161I CSMAGENT %s ended RC=%d (job %d)"
+	CSM3162E = "CSM3162E CSMAGENT is busy with job %d; try again when it has ended"
+	CSM3163E = "CSM3163E Job %d is not known on system %s"
 )
 
 // catalogFormats lists every message constant, sorted by number. A test
@@ -167,6 +200,10 @@ var catalogFormats = []string{
 	CSM3000E, CSM3001E, CSM3002E, CSM3010E, CSM3050E, CSM3051E, CSM3052E, CSM3053I,
 	CSM3054I, CSM3055E, CSM3056I, CSM3057I, CSM3058I, CSM3059W, CSM3060I, CSM3061I,
 	CSM3062E, CSM3063E, CSM3064I, CSM3065E,
+	CSM3100E, CSM3101I, CSM3103I, CSM3104E, CSM3110E, CSM3111E, CSM3112E, CSM3113E,
+	CSM3114E, CSM3115E, CSM3116E, CSM3117E, CSM3118E, CSM3120I, CSM3121I, CSM3122I,
+	CSM3123W, CSM3130E, CSM3131I, CSM3132I, CSM3133I, CSM3140I, CSM3150E, CSM3151E,
+	CSM3152E, CSM3153I, CSM3154W, CSM3160I, CSM3161I, CSM3162E, CSM3163E,
 }
 
 // Msg is one entry of the message table.

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/afero"
+	"github.com/spf13/cobra"
+
+	"github.com/csmsim/csmsim/engine/agent"
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/servlink"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/sim/csmserve"
+	"github.com/csmsim/csmsim/sim/flock"
+	"github.com/csmsim/csmsim/sim/world"
+)
+
+// PasswordEnv carries CSMWORK's password when no --password-file is given.
+const PasswordEnv = "CSMSIM_CSMWORK_PASSWORD"
+
+// password reads CSMWORK's password from a file (first line) or the
+// environment; "" if neither is given.
+func password(fs afero.Fs, file string) (string, error) {
+	if file != "" {
+		b, err := afero.ReadFile(fs, file)
+		if err != nil {
+			return "", fmt.Errorf("--password-file: %v", err)
+		}
+		pw, _, _ := strings.Cut(string(b), "\n")
+		pw = strings.TrimRight(pw, "\r")
+		if pw == "" {
+			return "", fmt.Errorf("--password-file %s is empty", file)
+		}
+		return pw, nil
+	}
+	return os.Getenv(PasswordEnv), nil
+}
+
+func newNodeCmd(fs afero.Fs) *cobra.Command {
+	cmd := &cobra.Command{Use: "node", Short: "A managed system: create it, serve CSMSERVE, run commands on its MAINT720"}
+	cmd.AddCommand(newNodeInitCmd(fs), newNodeServeCmd(fs), newNodeRunCmd(fs))
+	return cmd
+}
+
+func newNodeInitCmd(fs afero.Fs) *cobra.Command {
+	var root, system, release, ssi, principal, lvl, at string
+	cmd := &cobra.Command{
+		Use:   "init --root DIR --system VM01 [--release 720] [--ssi NAME] [--state P --level L]",
+		Short: "Create a managed system; with --state and --level, installed at a level the principal at P knows",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (principal == "") != (lvl == "") {
+				return errors.New("--state and --level go together: the principal that knows the level, and the level")
+			}
+			clock, err := clockFlag(at)
+			if err != nil {
+				return err
+			}
+			if err := fs.MkdirAll(root, 0o755); err != nil {
+				return err
+			}
+			s, err := world.InitManaged(stateFs(fs, root), world.ManagedOptions{Name: strings.ToUpper(system), SSI: ssi, Release: release})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "managed system %s created in %s (release %s)\n", s.Name(), root, release)
+			if principal == "" {
+				return nil
+			}
+			p, err := openState(fs, principal)
+			if err != nil {
+				return err
+			}
+			penv := &level.Env{Sys: p, Locker: flock.New(filepath.Join(principal, "locks")), Clock: clock, User: level.Admin}
+			staging, err := s.Minidisk(agent.StagingOwner, agent.StagingVaddr)
+			if err != nil {
+				return err
+			}
+			// Installed as CSM would do it: a package of every part of the
+			// level, loaded STABLE and put into production.
+			res, err := level.FullPackage(penv, release, strings.ToUpper(lvl), staging)
+			if err != nil {
+				return lineError(level.Lines(err))
+			}
+			env := s.Agent(clock, flock.New(filepath.Join(root, "locks")))
+			if err := installComponents(s, staging, release); err != nil {
+				return err
+			}
+			for _, step := range []func() (msg.Result, error){
+				func() (msg.Result, error) { return agent.Install(env, level.BaseLevel) },
+				func() (msg.Result, error) { return agent.Load(env, strings.ToUpper(lvl), true, "") },
+				func() (msg.Result, error) { return agent.Put2Prod(env, strings.ToUpper(lvl)) },
+			} {
+				r, err := step()
+				if err != nil {
+					return lineError(agent.Lines(err))
+				}
+				res.Add(r.Lines...)
+			}
+			fmt.Fprintf(out, "%s installed at service level %s of %s (%d messages)\n", s.Name(), strings.ToUpper(lvl), principal, len(res.Lines))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&root, "root", "", "directory of the managed system (required)")
+	_ = cmd.MarkFlagRequired("root")
+	cmd.Flags().StringVar(&system, "system", "VM01", "system name")
+	cmd.Flags().StringVar(&release, "release", world.DefaultRelease, "z/VM release (vrm)")
+	cmd.Flags().StringVar(&ssi, "ssi", "", "make the system a member of this SSI cluster (SYSTEM ADD refuses it)")
+	cmd.Flags().StringVar(&principal, "state", "", "the principal's state directory, to install a level it knows")
+	cmd.Flags().StringVar(&lvl, "level", "", "the service level to install")
+	cmd.Flags().StringVar(&at, "time", "", "fix the clock (RFC 3339)")
+	return cmd
+}
+
+// installComponents makes the service directory VMPSFS:MAINTvrm.<comp>
+// of every component the staged package carries, as installing z/VM does,
+// so the system knows its components before the first LOAD.
+func installComponents(s *world.System, staging cms.FileArea, vrm string) error {
+	r, err := staging.Open(agent.ManifestID)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var m servlink.Manifest
+	if err := json.NewDecoder(r).Decode(&m); err != nil {
+		return fmt.Errorf("%s: %v", agent.ManifestID.Name(), err)
+	}
+	p, err := s.FilePool(agent.Pool)
+	if err != nil {
+		return err
+	}
+	for _, c := range m.Components {
+		d := agent.CompDir(vrm, c)
+		if _, err := p.Dir(d); err == nil {
+			continue
+		}
+		if err := p.CreateDir(d, agent.MaintUser(vrm)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lineError turns message lines into an error of one line.
+func lineError(lines []msg.Line) error {
+	var s []string
+	for _, l := range lines {
+		s = append(s, l.String())
+	}
+	return errors.New(strings.Join(s, "; "))
+}
+
+func newNodeServeCmd(fs afero.Fs) *cobra.Command {
+	var root, listen, pwFile, at, certFile, keyFile string
+	cmd := &cobra.Command{
+		Use:   "serve --root DIR --listen ADDR --password-file F",
+		Short: "Run the system's CSMSERVE until stopped (SIGTERM or SIGINT: the job in flight finishes or is abandoned cleanly)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pw, err := password(fs, pwFile)
+			if err != nil {
+				return err
+			}
+			if pw == "" {
+				return fmt.Errorf("CSMWORK needs a password: give --password-file F or set %s", PasswordEnv)
+			}
+			clock, err := clockFlag(at)
+			if err != nil {
+				return err
+			}
+			s, err := openState(fs, root)
+			if err != nil {
+				return err
+			}
+			env := s.Agent(clock, flock.New(filepath.Join(root, "locks")))
+			jobs := agent.NewJobs(env)
+			staging, err := s.StagingFs()
+			if err != nil {
+				return err
+			}
+			cfg := csmserve.Config{Fs: staging, Password: pw, Agent: requester{jobs, env}, ListenAddr: listen, System: s.Name()}
+			if certFile != "" {
+				tc, err := serverTLS(certFile, keyFile)
+				if err != nil {
+					return err
+				}
+				cfg.TLS = tc
+			}
+			srv, err := csmserve.New(cfg)
+			if err != nil {
+				return err
+			}
+			if err := srv.Start(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "CSMSERVE of %s listening on %s\n", s.Name(), srv.Addr())
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			<-ctx.Done()
+			// Let the job in flight end (its writes are each atomic), then close.
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			jerr := jobs.Shutdown(sctx)
+			serr := srv.Stop(sctx)
+			fmt.Fprintf(cmd.OutOrStdout(), "CSMSERVE of %s stopped\n", s.Name())
+			return errors.Join(jerr, serr)
+		},
+	}
+	cmd.Flags().StringVar(&root, "root", "", "directory of the managed system (required)")
+	_ = cmd.MarkFlagRequired("root")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4535", "address to listen on (the seed reserves ports 4534 and 4535)")
+	cmd.Flags().StringVar(&pwFile, "password-file", "", "file whose first line is CSMWORK's password (or set "+PasswordEnv+")")
+	cmd.Flags().StringVar(&at, "time", "", "fix the clock (RFC 3339)")
+	cmd.Flags().StringVar(&certFile, "tls-cert", "", "PEM certificate to offer AUTH TLS with")
+	cmd.Flags().StringVar(&keyFile, "tls-key", "", "PEM key of --tls-cert")
+	return cmd
+}
+
+// requester forwards SITE CSMAGENT to the system's agent.
+type requester struct {
+	jobs *agent.Jobs
+	env  *agent.Env
+}
+
+func (r requester) Request(words []string) (int, string) { return agent.Request(r.jobs, r.env, words) }
+
+func newNodeRunCmd(fs afero.Fs) *cobra.Command {
+	var root, at string
+	cmd := &cobra.Command{
+		Use:   "run --root DIR COMMAND...",
+		Short: "Run a command on the system's MAINT720, as a sysprog logged on there: SERVMGR MANAGED OFF|ON, SERVICE comp envelope",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			clock, err := clockFlag(at)
+			if err != nil {
+				return err
+			}
+			s, err := openState(fs, root)
+			if err != nil {
+				return err
+			}
+			env := s.Agent(clock, flock.New(filepath.Join(root, "locks")))
+			words := strings.Fields(strings.ToUpper(strings.Join(args, " ")))
+			var res msg.Result
+			switch {
+			case len(words) == 3 && words[0] == "SERVMGR" && words[1] == "MANAGED" && (words[2] == "ON" || words[2] == "OFF"):
+				res, err = agent.Managed(env, words[2] == "ON")
+			case len(words) == 3 && words[0] == "SERVICE":
+				res, err = agent.LocalService(env, words[1], words[2])
+			default:
+				return fmt.Errorf("%s: unknown command; this MAINT%s knows SERVMGR MANAGED OFF|ON and SERVICE comp envelope", strings.Join(words, " "), s.Config().Release)
+			}
+			if err != nil {
+				res.Add(agent.Lines(err)...)
+			}
+			for _, l := range res.Strings() {
+				fmt.Fprintln(cmd.OutOrStdout(), l)
+			}
+			if res.RC != 0 {
+				return exitCode(res.RC)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().SetInterspersed(false)
+	cmd.Flags().StringVar(&root, "root", "", "directory of the managed system (required)")
+	_ = cmd.MarkFlagRequired("root")
+	cmd.Flags().StringVar(&at, "time", "", "fix the clock (RFC 3339)")
+	return cmd
+}
+

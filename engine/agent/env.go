@@ -1,0 +1,182 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/servlink"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/table"
+)
+
+// Env is what CSMAGENT works with on a managed system: the system, its
+// locks and clock, and the release whose MAINTvrm runs the agent.
+type Env struct {
+	Sys     cms.System
+	Locker  table.Locker
+	Clock   cms.Clock
+	Release string // "720"
+}
+
+// refusal is an operation failing with a message; nothing was changed.
+type refusal struct{ line msg.Line }
+
+func (r *refusal) Error() string { return r.line.String() }
+
+// Refuse makes the error for a refused operation from a message format.
+func Refuse(format string, args ...any) error {
+	return &refusal{msg.Messagef(format, args...)}
+}
+
+// IsRefusal reports whether err is a refusal (the system was not changed).
+func IsRefusal(err error) bool {
+	var r *refusal
+	return errors.As(err, &r)
+}
+
+// Lines renders an error as the operation's messages: a refusal is its
+// own message; other errors (CMS, tables) are mapped to theirs.
+func Lines(err error) []msg.Line {
+	var r *refusal
+	if errors.As(err, &r) {
+		return []msg.Line{r.line}
+	}
+	var b *BusyError
+	if errors.As(err, &b) {
+		return []msg.Line{msg.Messagef(msg.CSM3162E, b.Running)}
+	}
+	var pe *table.ParseError
+	if errors.As(err, &pe) {
+		return []msg.Line{msg.Messagef(msg.CSM3000E, pe.File, pe.Line, pe.Col, pe.Problem)}
+	}
+	var ce *table.CondError
+	if errors.As(err, &ce) {
+		return []msg.Line{msg.Messagef(msg.CSM3001E, ce.Table, ce.Want, ce.Have)}
+	}
+	switch {
+	case errors.Is(err, cms.ErrQuotaExceeded), errors.Is(err, cms.ErrDiskFull):
+		return []msg.Line{msg.Messagef(msg.CSM0031E, "storage", err.Error())}
+	}
+	return []msg.Line{msg.Messagef(msg.CSM0000S, err.Error())}
+}
+
+// result turns an operation's outcome into its messages: res, plus the
+// error's lines.
+func result(res msg.Result, err error) msg.Result {
+	if err != nil {
+		res.Add(Lines(err)...)
+	}
+	return res
+}
+
+// check refuses a release CSM does not serve.
+func (e *Env) check() error {
+	n, err := strconv.Atoi(e.Release)
+	if err != nil || len(e.Release) != 3 || n < 720 {
+		return Refuse(msg.CSM0021E, e.Release)
+	}
+	return nil
+}
+
+func (e *Env) maint() string { return MaintUser(e.Release) }
+
+// lock serializes the agent's operations on the system, as one MAINTvrm
+// runs one command at a time.
+func (e *Env) lock() (func(), error) {
+	if err := e.check(); err != nil {
+		return nil, err
+	}
+	return e.Locker.Lock(Pool + ":" + e.maint() + ". CSMAGENT")
+}
+
+func (e *Env) pool() (cms.FilePool, error) { return e.Sys.FilePool(Pool) }
+
+func (e *Env) staging() (cms.Minidisk, error) { return e.Sys.Minidisk(StagingOwner, StagingVaddr) }
+
+func (e *Env) now() string { return e.Clock.Now().UTC().Format("2006-01-02 15:04:05") }
+
+// ensureDir creates d and any missing parents below the file space's top.
+func (e *Env) ensureDir(p cms.FilePool, d cms.DirID) (cms.FileArea, error) {
+	a, err := p.Dir(d)
+	if err == nil {
+		return a, nil
+	}
+	if !errors.Is(err, cms.ErrNotFound) {
+		return nil, err
+	}
+	if parent, ok := d.Parent(); ok {
+		if _, err := e.ensureDir(p, parent); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.CreateDir(d, e.maint()); err != nil && !errors.Is(err, cms.ErrExists) {
+		return nil, err
+	}
+	return p.Dir(d)
+}
+
+// writeFile creates id in a through fill; on any error the file is left as
+// it was (FileWriter commits only on Close).
+func writeFile(a cms.FileArea, id cms.FileID, fill func(w io.Writer) error) error {
+	w, err := a.Create(id)
+	if err != nil {
+		return err
+	}
+	if err := fill(w); err != nil {
+		_ = w.Abort()
+		return fmt.Errorf("writing %s in %s: %w", id.Name(), a, err)
+	}
+	return w.Close()
+}
+
+// readFile streams id of a into use.
+func readFile(a cms.FileArea, id cms.FileID, use func(r io.Reader) error) error {
+	r, err := a.Open(id)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return use(r)
+}
+
+// copyFile copies id from src to dst, streaming.
+func copyFile(src, dst cms.FileArea, id cms.FileID) error {
+	return readFile(src, id, func(r io.Reader) error {
+		return writeFile(dst, id, func(w io.Writer) error {
+			_, err := io.Copy(w, r)
+			return err
+		})
+	})
+}
+
+// hashFile is the size and SHA-256 of a file.
+func hashFile(a cms.FileArea, id cms.FileID) (size int64, sum string, err error) {
+	err = readFile(a, id, func(r io.Reader) error {
+		size, sum, err = servlink.HashReader(r)
+		return err
+	})
+	return size, sum, err
+}
+
+// writeTable writes a fresh table file in a, replacing any.
+func writeTable(a cms.FileArea, id cms.FileID, t *table.Table) error {
+	return writeFile(a, id, func(w io.Writer) error {
+		_, err := t.WriteTo(w)
+		return err
+	})
+}
+
+func get(en table.Entry, tag string) string {
+	v, _ := en.Get(tag)
+	return v
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return None
+	}
+	return s
+}

@@ -1,0 +1,269 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/table"
+)
+
+// Job states, as STATUS reports them.
+const (
+	JobRunning = "RUNNING"
+	JobEnded   = "ENDED"
+)
+
+// BusyError refuses a job while another one runs: CSMAGENT runs one job at
+// a time per system.
+type BusyError struct{ Running int }
+
+func (e *BusyError) Error() string { return fmt.Sprintf("CSMAGENT is busy with job %d", e.Running) }
+
+// ErrShutdown refuses jobs once Shutdown was called.
+var ErrShutdown = errors.New("CSMAGENT is shutting down")
+
+// Jobs runs the agent's long operations, one at a time per system, each in
+// its own goroutine (CSMSERVE XAUTOLOGs MAINTvrm with CMD CSMAGENT). Job ids
+// count up from 1, or from after the highest J<n> MSGS file already in the
+// staging area, so they are the same on every run of the same scenario.
+type Jobs struct {
+	env *Env
+
+	mu      sync.Mutex
+	next    int
+	running int // 0 when idle
+	closed  bool
+	jobs    map[int]*job
+}
+
+type job struct {
+	name  string
+	done  chan struct{}
+	rc    int
+	lines []msg.Line
+}
+
+// NewJobs is the job runner of env's system.
+func NewJobs(env *Env) *Jobs {
+	j := &Jobs{env: env, next: 1, jobs: map[int]*job{}}
+	if stage, err := env.staging(); err == nil {
+		if files, err := stage.List(); err == nil {
+			for _, f := range files {
+				if n, ok := jobNumber(f.ID); ok && n >= j.next {
+					j.next = n + 1
+				}
+			}
+		}
+	}
+	return j
+}
+
+// jobNumber reads n from J<n, 7 digits> MSGS.
+func jobNumber(id cms.FileID) (int, bool) {
+	fn := id.FN()
+	if id.FT() != "MSGS" || len(fn) != 8 || fn[0] != 'J' {
+		return 0, false
+	}
+	n, err := strconv.Atoi(fn[1:])
+	return n, err == nil && n >= 0
+}
+
+// Submit starts fn as a job named name (the request, e.g. "LOAD L2 TEST")
+// and returns its id; *BusyError if a job is running.
+func (j *Jobs) Submit(name string, fn func() (msg.Result, error)) (int, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return 0, ErrShutdown
+	}
+	if j.running != 0 {
+		return 0, &BusyError{Running: j.running}
+	}
+	id := j.next
+	j.next++
+	jb := &job{name: name, done: make(chan struct{})}
+	j.jobs[id] = jb
+	j.running = id
+	start := j.env.Clock.Now()
+	go j.run(id, jb, start, fn)
+	return id, nil
+}
+
+// Running is the id of the running job, 0 when none runs.
+func (j *Jobs) Running() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.running
+}
+
+func (j *Jobs) run(id int, jb *job, start time.Time, fn func() (msg.Result, error)) {
+	res := safeRun(fn)
+	lines := make([]msg.Line, 0, len(res.Lines)+2)
+	lines = append(lines, msg.Messagef(msg.CSM3160I, jb.name, id))
+	lines = append(lines, res.Lines...)
+	lines = append(lines, msg.Messagef(msg.CSM3161I, jb.name, res.RC, id))
+	end := j.env.Clock.Now()
+	// The messages are in place before STATUS can say ENDED. A log that
+	// cannot be written must not fail the job.
+	_ = j.writeMessages(id, lines)
+	_ = j.env.appendLog(start, end, lines)
+
+	j.mu.Lock()
+	jb.rc, jb.lines = res.RC, lines
+	j.running = 0
+	close(jb.done)
+	j.mu.Unlock()
+}
+
+// safeRun runs fn; a panic becomes a CSM0000S message, not a dead agent.
+func safeRun(fn func() (msg.Result, error)) (res msg.Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res.Addf(msg.CSM0000S, fmt.Sprintf("CSMAGENT failed: %v", p))
+		}
+	}()
+	r, err := fn()
+	return result(r, err)
+}
+
+// writeMessages writes J<n> MSGS in the staging area: one line per message.
+func (j *Jobs) writeMessages(id int, lines []msg.Line) error {
+	stage, err := j.env.staging()
+	if err != nil {
+		return err
+	}
+	return writeFile(stage, JobMessagesID(id), func(w io.Writer) error {
+		var b strings.Builder
+		for _, l := range lines {
+			b.WriteString(oneLine(l.String()))
+			b.WriteByte('\n')
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	})
+}
+
+// Status reports a job: RUNNING, or ENDED with its return code and
+// messages.
+func (j *Jobs) Status(id int) (state string, rc int, lines []msg.Line, err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	jb, ok := j.jobs[id]
+	if !ok {
+		return "", 0, nil, Refuse(msg.CSM3163E, id, j.env.Sys.Name())
+	}
+	select {
+	case <-jb.done:
+		return JobEnded, jb.rc, append([]msg.Line(nil), jb.lines...), nil
+	default:
+		return JobRunning, 0, nil, nil
+	}
+}
+
+// Wait blocks until job id has ended and returns its return code and
+// messages.
+func (j *Jobs) Wait(id int) (rc int, lines []msg.Line, err error) {
+	j.mu.Lock()
+	jb, ok := j.jobs[id]
+	j.mu.Unlock()
+	if !ok {
+		return 0, nil, Refuse(msg.CSM3163E, id, j.env.Sys.Name())
+	}
+	<-jb.done
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return jb.rc, append([]msg.Line(nil), jb.lines...), nil
+}
+
+// Shutdown refuses new jobs and waits for the running one to end, or
+// until ctx ends (then ctx's error).
+func (j *Jobs) Shutdown(ctx context.Context) error {
+	j.mu.Lock()
+	j.closed = true
+	var done chan struct{}
+	if jb := j.jobs[j.running]; j.running != 0 && jb != nil {
+		done = jb.done
+	}
+	j.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// LogTimeFormat is the time stamp of $CSMCMD $MSGLOG lines, as SERVMGR's.
+const LogTimeFormat = "2006-01-02 15:04:05"
+
+// appendLog appends lines to VMPSFS:MAINTvrm. $CSMCMD $MSGLOG, SERVMGR's
+// format: time, userid (MAINTvrm), message. The first line carries start,
+// the others end. The file is replaced atomically with the old content
+// and the new lines.
+func (e *Env) appendLog(start, end time.Time, lines []msg.Line) error {
+	p, err := e.pool()
+	if err != nil {
+		return err
+	}
+	a, err := p.Dir(Top(e.Release))
+	if err != nil {
+		return err
+	}
+	unlock, err := e.Locker.Lock(table.Resource(a.String(), MsgLogID))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	user := e.maint()
+	if len(user) < 8 {
+		user += strings.Repeat(" ", 8-len(user))
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		t := end
+		if i == 0 {
+			t = start
+		}
+		b.WriteString(t.UTC().Format(LogTimeFormat) + " " + user + " " + oneLine(l.String()) + "\n")
+	}
+	w, err := a.Create(MsgLogID)
+	if err != nil {
+		return err
+	}
+	if r, err := a.Open(MsgLogID); err == nil {
+		_, err = io.Copy(w, r)
+		r.Close()
+		if err != nil {
+			_ = w.Abort()
+			return err
+		}
+	} else if !errors.Is(err, cms.ErrNotFound) {
+		_ = w.Abort()
+		return err
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		_ = w.Abort()
+		return err
+	}
+	return w.Close()
+}
+
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,370 @@
+package agent
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/servlink"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/table"
+)
+
+// loadPlan is what LOAD validated: the package, each SERVLINK's manifest,
+// and where the nucleus goes.
+type loadPlan struct {
+	pkg       servlink.Manifest
+	links     []servlink.Manifest // by component, as the package lists them
+	ids       []cms.FileID        // the SERVLINK files, parallel to links
+	nucleus   *dumpHeader         // the CMS SERVLINK carries CMSNUC DDRDUMP
+	testBuild cms.DASDMinidisk    // MAINTvrm 0490, when there is a nucleus
+}
+
+// Load is CSMAGENT LOAD level TEST|STABLE [COND base]: it loads the package
+// in the staging area (CSMPKG MANIFEST and its SERVLINK files) into the
+// test build.
+//
+// Everything is validated before the first write: the package manifest
+// (kind PACKAGE, this release, this level), every SERVLINK it lists
+// (present, its size and SHA-256 as listed, a valid stream of that
+// component of that level: the first failure is refused naming the file,
+// the reason code and the failing member's byte offset), the components
+// (installed here, in VM SYSSUF), with COND that every component is still
+// at the based-on level, the nucleus dump against the recomp area of 0490,
+// and the file space's room. Then it streams each SERVLINK's parts into
+// VMPSFS:MAINTvrm.<comp>.<area>, updates each <comp> PARTCAT, restores the
+// nucleus (CSMPKGLD), and records the level in VM SYSSUF for every
+// component: a level is system-wide.
+//
+// What is not rolled back: an I/O error in the middle of the writes (a
+// real disk failing; the quota check rules out a full file space), and a
+// nucleus dump whose SHA-256 matched but that DDR's own verification
+// refuses (the principal made a bad dump; the restore then writes no
+// track). Parts already written stay; each PARTCAT is written after its
+// component's parts and VM SYSSUF last, so SYSSUF still names the old
+// level, and a new LOAD of a good package repairs the test build.
+//
+// COND compares the system's level with base only; base is normally the
+// package's based-on level, which the principal names.
+func Load(env *Env, level string, stable bool, condBase string) (msg.Result, error) {
+	var res msg.Result
+	unlock, err := env.lock()
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+	level, condBase = strings.ToUpper(level), strings.ToUpper(condBase)
+	state := StateTest
+	if stable {
+		state = StateStable
+	}
+	s, err := env.readSysuf()
+	if err != nil {
+		return res, err
+	}
+	stage, err := env.staging()
+	if err != nil {
+		return res, err
+	}
+	pkg, err := readPackageManifest(stage)
+	if err != nil {
+		return res, err
+	}
+	if pkg.Level != level || pkg.Release != env.Release {
+		return res, Refuse(msg.CSM3113E, stage.String(), pkg.Level, pkg.Release, level, env.Release)
+	}
+	comps := s.components()
+	if condBase != "" {
+		for _, c := range comps {
+			if at := s.tag(c, TagLevel); !strings.EqualFold(at, condBase) {
+				return res, Refuse(msg.CSM3110E, c, env.Sys.Name(), orNone(at), condBase)
+			}
+		}
+	}
+	for _, c := range pkg.Components {
+		if !slices.Contains(comps, c) {
+			return res, Refuse(msg.CSM3104E, c, env.Sys.Name())
+		}
+	}
+	plan := &loadPlan{pkg: pkg}
+	for _, ref := range pkg.Servlinks {
+		m, id, nuc, err := checkServlink(stage, pkg, ref)
+		if err != nil {
+			return res, err
+		}
+		plan.links = append(plan.links, m)
+		plan.ids = append(plan.ids, id)
+		if nuc != nil {
+			plan.nucleus = nuc
+		}
+	}
+	if plan.nucleus != nil {
+		if plan.testBuild, err = env.recompArea(TestBuildDisk, "CSMPKGLD", *plan.nucleus); err != nil {
+			return res, err
+		}
+	}
+	p, err := env.pool()
+	if err != nil {
+		return res, err
+	}
+	cats := map[string]*table.Table{}
+	var parts []servlink.Part
+	for _, m := range plan.links {
+		if cats[m.Name], err = env.readCatalog(p, m.Name); err != nil {
+			return res, err
+		}
+		parts = append(parts, m.Parts...)
+	}
+	if err := env.checkRoom(p, cats, parts, "package "+level); err != nil {
+		return res, err
+	}
+
+	// Everything is checked: write.
+	for i, m := range plan.links {
+		var written []servlink.Part
+		if err := readFile(stage, plan.ids[i], func(r io.Reader) error {
+			var err error
+			written, err = env.writeParts(p, r, nil)
+			return err
+		}); err != nil {
+			return res, err
+		}
+		for _, part := range written {
+			if err := catalogPart(cats[m.Name], part); err != nil {
+				return res, err
+			}
+		}
+		if err := env.writeCatalog(p, m.Name, cats[m.Name]); err != nil {
+			return res, err
+		}
+		res.Addf(msg.CSM3120I, m.Name, plan.ids[i].Name(), len(written))
+	}
+	if plan.nucleus != nil {
+		from, to, err := env.restoreNucleus(p, plan.testBuild)
+		if err != nil {
+			return res, err
+		}
+		res.Addf(msg.CSM3121I, from, to, plan.testBuild.String())
+	}
+	if len(pkg.Servlinks) == 0 {
+		res.Addf(msg.CSM3123W, level, pkg.BasedOn)
+	}
+	if err := s.update(func(_ string, x *table.Entry) {
+		x.Set(TagLevel, level)
+		x.Set(TagState, state)
+		if _, ok := x.Get(TagProd); !ok {
+			x.Set(TagProd, None)
+		}
+		if _, ok := x.Get(TagManaged); !ok {
+			x.Set(TagManaged, "NO")
+		}
+	}, nil); err != nil {
+		return res, err
+	}
+	res.Addf(msg.CSM3122I, level, env.Sys.Name(), state)
+	return res, nil
+}
+
+// readPackageManifest reads and checks CSMPKG MANIFEST in the staging area.
+func readPackageManifest(stage cms.FileArea) (servlink.Manifest, error) {
+	var m servlink.Manifest
+	name := ManifestID.Name()
+	if _, err := stage.Stat(ManifestID); errors.Is(err, cms.ErrNotFound) {
+		return m, Refuse(msg.CSM3111E, name, stage.String())
+	} else if err != nil {
+		return m, err
+	}
+	bad := func(r servlink.ReasonCode, detail string) error {
+		return Refuse(msg.CSM3112E, name, r.String(), 0, detail)
+	}
+	err := readFile(stage, ManifestID, func(r io.Reader) error {
+		data, err := io.ReadAll(io.LimitReader(r, servlink.MaxManifestSize+1))
+		if err != nil {
+			return err
+		}
+		if len(data) > servlink.MaxManifestSize {
+			return bad(servlink.ReasonBadManifest, fmt.Sprintf("more than %d bytes", servlink.MaxManifestSize))
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&m); err != nil {
+			return bad(servlink.ReasonBadManifest, err.Error())
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return bad(servlink.ReasonBadManifest, "data after the JSON object")
+		}
+		if err := m.Check(); err != nil {
+			var se *servlink.Error
+			if errors.As(err, &se) {
+				return bad(se.Reason, se.Error())
+			}
+			return err
+		}
+		if m.Kind != servlink.KindPackage {
+			return bad(servlink.ReasonUnsupported, fmt.Sprintf("it is a %s manifest; a package manifest is of kind %s", m.Kind, servlink.KindPackage))
+		}
+		return nil
+	})
+	return m, err
+}
+
+// checkServlink validates one SERVLINK of the package in one pass: the
+// stream (servlink's reader verifies every member), its size and SHA-256
+// against the package manifest, and that it is the listed component of
+// the package's level. It returns the SERVLINK's manifest and, when it
+// carries the nucleus dump, the dump's header.
+func checkServlink(stage cms.FileArea, pkg servlink.Manifest, ref servlink.ServlinkRef) (servlink.Manifest, cms.FileID, *dumpHeader, error) {
+	var m servlink.Manifest
+	id, err := cms.ParseFileID(ref.File)
+	if err != nil {
+		return m, id, nil, Refuse(msg.CSM3115E, ref.File, pkg.Level, err.Error())
+	}
+	if _, err := stage.Stat(id); errors.Is(err, cms.ErrNotFound) {
+		return m, id, nil, Refuse(msg.CSM3111E, id.Name(), stage.String())
+	} else if err != nil {
+		return m, id, nil, err
+	}
+	var nuc *dumpHeader
+	var nucErr error
+	h := sha256.New()
+	var n int64
+	err = readFile(stage, id, func(r io.Reader) error {
+		tee := io.TeeReader(r, &counter{w: h, n: &n})
+		rd, err := servlink.NewReader(tee)
+		if err != nil {
+			return err
+		}
+		m = rd.Manifest()
+		for {
+			part, body, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if isNucleusDump(part) {
+				dh, err := readDumpHeader(body)
+				if err != nil {
+					nucErr = err
+				} else {
+					nuc = &dh
+				}
+			}
+		}
+		_, err = io.Copy(io.Discard, tee) // whatever the reader left: hash the whole file
+		return err
+	})
+	var se *servlink.Error
+	if errors.As(err, &se) {
+		return m, id, nil, Refuse(msg.CSM3112E, id.Name(), se.Reason.String(), se.Offset, se.Error())
+	}
+	if err != nil {
+		return m, id, nil, err
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); n != ref.Size || sum != ref.SHA256 {
+		return m, id, nil, Refuse(msg.CSM3114E, id.Name(),
+			fmt.Sprintf("it has %d bytes with SHA-256 %s, the manifest lists %d bytes with SHA-256 %s", n, sum, ref.Size, ref.SHA256))
+	}
+	switch {
+	case m.Kind != servlink.KindServlink:
+		err = fmt.Errorf("it is a %s stream", m.Kind)
+	case m.Name != ref.Component:
+		err = fmt.Errorf("it is the SERVLINK of component %s, the manifest lists it for %s", m.Name, ref.Component)
+	case m.Release != pkg.Release || m.Level != pkg.Level || m.BasedOn != pkg.BasedOn:
+		err = fmt.Errorf("it is of level %s (based on %s) of release %s", m.Level, m.BasedOn, m.Release)
+	}
+	if err != nil {
+		return m, id, nil, Refuse(msg.CSM3115E, id.Name(), pkg.Level, err.Error())
+	}
+	if nucErr != nil {
+		return m, id, nil, Refuse(msg.CSM3118E, NucleusID.Name()+" in "+id.Name(), MaintUser(pkg.Release)+" "+TestBuildDisk, nucErr.Error())
+	}
+	return m, id, nuc, nil
+}
+
+// recompArea finds a minidisk of MAINTvrm that DDR can reach and checks
+// that a dump fits its recomp area.
+func (e *Env) recompArea(vaddr, who string, h dumpHeader) (cms.DASDMinidisk, error) {
+	d, err := e.dasd(vaddr, who)
+	if err != nil {
+		return nil, err
+	}
+	if d.DevType() != h.devType {
+		return nil, Refuse(msg.CSM3118E, NucleusID.Name(), d.String(), fmt.Sprintf("it is a dump of a %s, the minidisk is a %s", h.devType, d.DevType()))
+	}
+	if _, count := d.RecompCylinders(); h.cylinders() > count {
+		return nil, Refuse(msg.CSM3117E, NucleusID.Name(), h.cylinders(), d.String(), count)
+	}
+	return d, nil
+}
+
+// dasd is MAINTvrm's minidisk vaddr as a DDR-capable disk.
+func (e *Env) dasd(vaddr, who string) (cms.DASDMinidisk, error) {
+	md, err := e.Sys.Minidisk(e.maint(), vaddr)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := md.(cms.DASDMinidisk)
+	if !ok {
+		return nil, Refuse(msg.CSM3116E, md.String(), who)
+	}
+	return d, nil
+}
+
+// restoreNucleus is CSMPKGLD: the nucleus dump now in MAINTvrm.CMS.BUILD
+// is restored with REORDER onto the first recomp cylinders of the test
+// build disk. The restore verifies the whole dump before writing, and
+// touches only the dumped cylinders' range inside the recomp area.
+func (e *Env) restoreNucleus(p cms.FilePool, disk cms.DASDMinidisk) (from, to int, err error) {
+	a, err := p.Dir(AreaDir(e.Release, "CMS", "BUILD"))
+	if err != nil {
+		return 0, 0, err
+	}
+	r, err := a.Open(NucleusID)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer r.Close()
+	rs, ok := r.(io.ReadSeeker)
+	if !ok {
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return 0, 0, err
+		}
+		rs = bytes.NewReader(b)
+	}
+	h, err := readDumpHeader(rs)
+	if err != nil {
+		return 0, 0, Refuse(msg.CSM3118E, NucleusID.Name(), disk.String(), err.Error())
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return 0, 0, err
+	}
+	start, count := disk.RecompCylinders()
+	if h.cylinders() > count {
+		return 0, 0, Refuse(msg.CSM3117E, NucleusID.Name(), h.cylinders(), disk.String(), count)
+	}
+	if err := disk.RestoreCylinders(rs, start); err != nil {
+		return 0, 0, err
+	}
+	return start, start + h.cylinders() - 1, nil
+}
+
+type counter struct {
+	w io.Writer
+	n *int64
+}
+
+func (c *counter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	*c.n += int64(n)
+	return n, err
+}
