@@ -279,4 +279,3 @@ func newNodeRunCmd(fs afero.Fs) *cobra.Command {
 	cmd.Flags().StringVar(&at, "time", "", "fix the clock (RFC 3339)")
 	return cmd
 }
-

@@ -41,3 +41,10 @@ type Conn interface {
 	Site(ctx context.Context, args string) (code int, text string, err error)
 	Close() error
 }
+
+// PutReporter is implemented by Conns that can tell how their last Put
+// went: attempts, where retries resumed, how the node's copy was verified
+// and any warning (e.g. verified by size only). FTPConn implements it.
+type PutReporter interface {
+	LastPut() PutResult
+}
