@@ -5,7 +5,10 @@ BIN   := bin/csmsim
 OUT   := out
 REPORTS := reports
 GINKGO := $(GO) tool ginkgo
-HERCULES_TOOLS := dasdinit dasdlist ckd2cckd cckd2ckd cckdcdsk
+# Tools the tests use as outside referees, and the Debian packages that
+# bring them: Hercules' DASD utilities, real FTP clients and a real FTP server.
+DEP_TOOLS := dasdinit:hercules dasdlist:hercules ckd2cckd:hercules cckd2ckd:hercules cckdcdsk:hercules \
+	curl:curl lftp:lftp python3:python3 pure-ftpd:pure-ftpd pure-pw:pure-ftpd openssl:openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build run test bench fuzz deps vet clean
@@ -15,14 +18,16 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/csmsim
 
-# Installs what the tests need and is missing: Hercules' DASD utilities.
+# Installs what the tests need and is missing (as root, or with sudo).
 deps:
-	@missing=""; for t in $(HERCULES_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	@missing=""; for tp in $(DEP_TOOLS); do t=$${tp%%:*}; p=$${tp##*:}; \
+		command -v $$t >/dev/null || missing="$$missing $$p"; done; \
+	missing=$$(echo $$missing | xargs -n1 | sort -u | xargs); \
 	if [ -n "$$missing" ]; then \
-		echo "installing Debian package hercules (missing:$$missing)"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq hercules >/dev/null; \
+		echo "installing Debian packages: $$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi; \
-	for t in $(HERCULES_TOOLS); do command -v $$t >/dev/null || { echo "$$t still missing after installing hercules" >&2; exit 1; }; done
+	for tp in $(DEP_TOOLS); do t=$${tp%%:*}; command -v $$t >/dev/null || { echo "$$t still missing after apt-get install" >&2; exit 1; }; done
 	$(GO) mod download
 
 # The sample scenario (scenarios/sample.yaml) arrives with the managed side;

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,9 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/csmsim/csmsim/engine/agent"
-	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/level"
-	"github.com/csmsim/csmsim/engine/servlink"
 	"github.com/csmsim/csmsim/engine/servmgr/msg"
 	"github.com/csmsim/csmsim/sim/csmserve"
 	"github.com/csmsim/csmsim/sim/flock"
@@ -83,30 +80,10 @@ func newNodeInitCmd(fs afero.Fs) *cobra.Command {
 				return err
 			}
 			penv := &level.Env{Sys: p, Locker: flock.New(filepath.Join(principal, "locks")), Clock: clock, User: level.Admin}
-			staging, err := s.Minidisk(agent.StagingOwner, agent.StagingVaddr)
-			if err != nil {
-				return err
-			}
-			// Installed as CSM would do it: a package of every part of the
-			// level, loaded STABLE and put into production.
-			res, err := level.FullPackage(penv, release, strings.ToUpper(lvl), staging)
-			if err != nil {
-				return lineError(level.Lines(err))
-			}
 			env := s.Agent(clock, flock.New(filepath.Join(root, "locks")))
-			if err := installComponents(s, staging, release); err != nil {
-				return err
-			}
-			for _, step := range []func() (msg.Result, error){
-				func() (msg.Result, error) { return agent.Install(env, level.BaseLevel) },
-				func() (msg.Result, error) { return agent.Load(env, strings.ToUpper(lvl), true, "") },
-				func() (msg.Result, error) { return agent.Put2Prod(env, strings.ToUpper(lvl)) },
-			} {
-				r, err := step()
-				if err != nil {
-					return lineError(agent.Lines(err))
-				}
-				res.Add(r.Lines...)
+			res, err := world.InstallLevel(s, penv, env, release, strings.ToUpper(lvl))
+			if err != nil {
+				return fmt.Errorf("%w (after: %v)", err, lineError(res.Lines))
 			}
 			fmt.Fprintf(out, "%s installed at service level %s of %s (%d messages)\n", s.Name(), strings.ToUpper(lvl), principal, len(res.Lines))
 			return nil
@@ -121,35 +98,6 @@ func newNodeInitCmd(fs afero.Fs) *cobra.Command {
 	cmd.Flags().StringVar(&lvl, "level", "", "the service level to install")
 	cmd.Flags().StringVar(&at, "time", "", "fix the clock (RFC 3339)")
 	return cmd
-}
-
-// installComponents makes the service directory VMPSFS:MAINTvrm.<comp>
-// of every component the staged package carries, as installing z/VM does,
-// so the system knows its components before the first LOAD.
-func installComponents(s *world.System, staging cms.FileArea, vrm string) error {
-	r, err := staging.Open(agent.ManifestID)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	var m servlink.Manifest
-	if err := json.NewDecoder(r).Decode(&m); err != nil {
-		return fmt.Errorf("%s: %v", agent.ManifestID.Name(), err)
-	}
-	p, err := s.FilePool(agent.Pool)
-	if err != nil {
-		return err
-	}
-	for _, c := range m.Components {
-		d := agent.CompDir(vrm, c)
-		if _, err := p.Dir(d); err == nil {
-			continue
-		}
-		if err := p.CreateDir(d, agent.MaintUser(vrm)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // lineError turns message lines into an error of one line.

@@ -1,0 +1,411 @@
+// Package csmserve simulates CSMSERVE, the FTP node of a managed system,
+// on ftpserverlib: only CSMWORK logs in, the FTP root is the flat staging
+// area (CSMSERVE's 0191) of CMS files FN.FT, and `SITE CSMAGENT <words>`
+// goes to the system's agent. See docs/csmserve-protocol.md.
+package csmserve
+
+import (
+	"context"
+	"crypto/subtle"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	ftpserver "github.com/fclairamb/ftpserverlib"
+	"github.com/spf13/afero"
+)
+
+// User is the only user CSMSERVE lets in (case-insensitive).
+const User = "CSMWORK"
+
+// DefaultPort is CSMSERVE's port when none is configured.
+const DefaultPort = 4535
+
+// Agent is what SITE CSMAGENT forwards to: the managed system's CSMAGENT.
+// words are the words after CSMAGENT, as sent; the reply code and text
+// (one or more lines) go back to the client as they are. Request calls
+// are serialised per node.
+type Agent interface {
+	Request(words []string) (code int, text string)
+}
+
+// PortRange is an inclusive range of TCP ports for passive data
+// connections.
+type PortRange struct{ Start, End int }
+
+// Config sets up one node.
+type Config struct {
+	// Fs is the staging area: its "/" holds the files FN.FT. For
+	// disk-backed nodes use afero.NewBasePathFs(afero.NewOsFs(), dir);
+	// MemMapFs is fine for small payloads only (it keeps files whole in
+	// memory).
+	Fs       afero.Fs
+	Password string // CSMWORK's; never logged
+	Agent    Agent  // nil: SITE CSMAGENT answers 502
+	// ListenAddr is host:port; empty means 127.0.0.1:4535. Use
+	// "127.0.0.1:0" for a free port (see Addr).
+	ListenAddr   string
+	PassivePorts *PortRange // nil: any free port
+	// TLS, if set, offers AUTH TLS (explicit FTPS) with it; RequireTLS then
+	// refuses clients that log in without it.
+	TLS        *tls.Config
+	RequireTLS bool
+	System     string        // the system's name, for the banner and logs
+	Logger     *slog.Logger  // nil: no logging
+	Idle       time.Duration // idle timeout of a session; 0 means 15 minutes
+
+	// CutUpload injects a fault: when set, it is asked at each STOR/APPE;
+	// if it says cut, the node keeps only the first n bytes of that upload
+	// and drops the client's connections, as a network failure would.
+	CutUpload func(name string) (n int64, cut bool)
+}
+
+// Server is one simulated CSMSERVE.
+type Server struct {
+	cfg     Config
+	staging *StagingFs
+	ftp     *ftpserver.FtpServer
+	log     *slog.Logger
+
+	mu       sync.Mutex
+	listener net.Listener
+	addr     string
+	conns    map[string]net.Conn // control connections by remote address
+	served   chan error
+	stopped  bool
+
+	agentMu sync.Mutex
+}
+
+// New checks cfg and returns a node that is not listening yet.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Fs == nil:
+		return nil, errors.New("csmserve: no staging file system (Config.Fs)")
+	case cfg.Password == "":
+		return nil, errors.New("csmserve: no password for " + User)
+	case cfg.RequireTLS && cfg.TLS == nil:
+		return nil, errors.New("csmserve: RequireTLS without a TLS configuration")
+	case cfg.PassivePorts != nil && (cfg.PassivePorts.Start <= 0 || cfg.PassivePorts.End < cfg.PassivePorts.Start || cfg.PassivePorts.End > 65535):
+		return nil, fmt.Errorf("csmserve: bad passive port range %d-%d", cfg.PassivePorts.Start, cfg.PassivePorts.End)
+	}
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = fmt.Sprintf("127.0.0.1:%d", DefaultPort)
+	}
+	if cfg.System == "" {
+		cfg.System = "CSMSERVE"
+	}
+	if cfg.Idle <= 0 {
+		cfg.Idle = 15 * time.Minute
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{
+		cfg:     cfg,
+		staging: NewStagingFs(cfg.Fs),
+		log:     log.With("system", cfg.System),
+		conns:   map[string]net.Conn{},
+	}
+	s.ftp = ftpserver.NewFtpServer(s)
+	s.ftp.Logger = s.log
+	return s, nil
+}
+
+// Start listens and serves in the background.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	if s.listener != nil {
+		s.mu.Unlock()
+		return errors.New("csmserve: already started")
+	}
+	l, err := net.Listen("tcp", s.cfg.ListenAddr)
+	if err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("csmserve %s: listening on %s: %w", s.cfg.System, s.cfg.ListenAddr, err)
+	}
+	s.listener = &trackingListener{Listener: l, s: s}
+	s.addr = l.Addr().String()
+	s.mu.Unlock()
+	if err := s.ftp.Listen(); err != nil { // calls GetSettings
+		l.Close()
+		return fmt.Errorf("csmserve %s: listening on %s: %w", s.cfg.System, s.cfg.ListenAddr, err)
+	}
+	served := make(chan error, 1)
+	s.mu.Lock()
+	s.served = served
+	s.mu.Unlock()
+	go func() { served <- s.ftp.Serve() }()
+	s.log.Info("CSMSERVE listening", "addr", s.addr, "tls", s.cfg.TLS != nil)
+	return nil
+}
+
+// Serve is Start, then waits until the node stops.
+func (s *Server) Serve() error {
+	if err := s.Start(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ch := s.served
+	s.mu.Unlock()
+	err := <-ch
+	ch <- err
+	return err
+}
+
+// Addr is the address the node listens on, once started.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Staging is the confined staging area the node serves.
+func (s *Server) Staging() *StagingFs { return s.staging }
+
+// Stop closes the listener and every session, and waits (within ctx) for
+// the server loop to end.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if s.served == nil || s.stopped {
+		s.mu.Unlock()
+		return nil
+	}
+	s.stopped = true
+	ch := s.served
+	conns := make([]net.Conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	err := s.ftp.Stop()
+	// Closing the connections (not ftpserverlib's ClientContext.Close, which
+	// races with the session's own goroutine) ends each session.
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	select {
+	case serr := <-ch:
+		ch <- serr
+		if err == nil {
+			err = serr
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return err
+}
+
+// MainDriver
+
+// GetSettings is ftpserverlib's MainDriver.
+func (s *Server) GetSettings() (*ftpserver.Settings, error) {
+	s.mu.Lock()
+	l := s.listener
+	s.mu.Unlock()
+	st := &ftpserver.Settings{
+		Listener:            l,
+		ListenAddr:          s.cfg.ListenAddr,
+		Banner:              "CSMSERVE " + s.cfg.System,
+		IdleTimeout:         int(s.cfg.Idle / time.Second),
+		ConnectionTimeout:   30,
+		EnableHASH:          true,
+		DisableSite:         false,
+		DisableSTAT:         true,
+		DefaultTransferType: ftpserver.TransferTypeBinary,
+		DisableLISTArgs:     false,
+	}
+	if st.IdleTimeout < 1 {
+		st.IdleTimeout = 1
+	}
+	if p := s.cfg.PassivePorts; p != nil {
+		st.PassiveTransferPortRange = ftpserver.PortRange{Start: p.Start, End: p.End}
+	}
+	if s.cfg.RequireTLS {
+		st.TLSRequired = ftpserver.MandatoryEncryption
+	}
+	return st, nil
+}
+
+// ClientConnected is ftpserverlib's MainDriver.
+func (s *Server) ClientConnected(cc ftpserver.ClientContext) (string, error) {
+	s.log.Debug("client connected", "client", cc.ID(), "remote", cc.RemoteAddr().String())
+	return "CSMSERVE " + s.cfg.System + " ready; only " + User + " may log in", nil
+}
+
+// ClientDisconnected is ftpserverlib's MainDriver.
+func (s *Server) ClientDisconnected(cc ftpserver.ClientContext) {
+	s.log.Debug("client disconnected", "client", cc.ID())
+}
+
+var errLogin = errors.New("only " + User + " may log in, with its password")
+
+// AuthUser is ftpserverlib's MainDriver: CSMWORK with its password only.
+func (s *Server) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
+	userOK := strings.EqualFold(user, User)
+	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.Password)) == 1
+	if !userOK || !passOK {
+		s.log.Info("login refused", "client", cc.ID(), "user", user, "remote", cc.RemoteAddr().String())
+		return nil, errLogin
+	}
+	s.log.Debug("login", "client", cc.ID(), "user", User)
+	return &session{StagingFs: s.staging, srv: s, cc: cc}, nil
+}
+
+// GetTLSConfig is ftpserverlib's MainDriver; without Config.TLS AUTH TLS
+// is refused and not listed in FEAT.
+func (s *Server) GetTLSConfig() (*tls.Config, error) {
+	if s.cfg.TLS == nil {
+		return nil, errors.New("this CSMSERVE offers no FTPS")
+	}
+	return s.cfg.TLS, nil
+}
+
+// session is one logged-in CSMWORK: the staging area plus SITE.
+type session struct {
+	*StagingFs
+	srv *Server
+	cc  ftpserver.ClientContext
+}
+
+var (
+	_ ftpserver.ClientDriver                  = (*session)(nil)
+	_ ftpserver.ClientDriverExtensionSite     = (*session)(nil)
+	_ ftpserver.ClientDriverExtensionFileList = (*session)(nil)
+)
+
+// Site handles every SITE command: CSMAGENT goes to the agent, anything
+// else (CHMOD, SYMLINK, MKDIR, ...) is refused.
+func (d *session) Site(param string) *ftpserver.AnswerCommand {
+	words := strings.Fields(param)
+	if len(words) == 0 {
+		return &ftpserver.AnswerCommand{Code: 501, Message: "SITE needs a command: SITE CSMAGENT <verb> <args>"}
+	}
+	if !strings.EqualFold(words[0], "CSMAGENT") {
+		return &ftpserver.AnswerCommand{Code: 502,
+			Message: fmt.Sprintf("SITE %s is not supported by CSMSERVE; use SITE CSMAGENT <verb> <args>", strings.ToUpper(words[0]))}
+	}
+	if d.srv.cfg.Agent == nil {
+		return &ftpserver.AnswerCommand{Code: 502, Message: "CSMAGENT is not available on this node"}
+	}
+	d.srv.agentMu.Lock()
+	code, text := d.srv.cfg.Agent.Request(words[1:])
+	d.srv.agentMu.Unlock()
+	if code < 100 || code > 599 {
+		d.srv.log.Warn("agent answered an invalid reply code", "code", code)
+		text = fmt.Sprintf("CSMAGENT answered with an invalid reply code %d: %s", code, text)
+		code = 451
+	}
+	if strings.TrimSpace(text) == "" {
+		text = "CSMAGENT"
+	}
+	d.srv.log.Debug("SITE CSMAGENT", "words", words[1:], "code", code)
+	return &ftpserver.AnswerCommand{Code: code, Message: text}
+}
+
+// OpenFile adds the CutUpload fault to uploads.
+func (d *session) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	f, err := d.StagingFs.OpenFile(name, flag, perm)
+	if err != nil || d.srv.cfg.CutUpload == nil || flag&(os.O_WRONLY|os.O_RDWR) == 0 {
+		return f, err
+	}
+	fn, _ := FileName(name)
+	if n, cut := d.srv.cfg.CutUpload(fn); cut {
+		d.srv.log.Info("fault: cutting upload", "file", fn, "after", n)
+		return &cutFile{File: f, left: n, drop: func() { d.srv.drop(d.cc) }}, nil
+	}
+	return f, nil
+}
+
+// Create goes through OpenFile for the fault.
+func (d *session) Create(name string) (afero.File, error) {
+	return d.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+}
+
+// cutFile writes its first left bytes, then drops the client's
+// connections and fails.
+type cutFile struct {
+	afero.File
+	left int64
+	drop func()
+	cut  bool
+}
+
+var errCut = errors.New("fault injected: connection dropped")
+
+func (c *cutFile) Write(p []byte) (int, error) {
+	if c.cut {
+		return 0, errCut
+	}
+	if int64(len(p)) <= c.left {
+		n, err := c.File.Write(p)
+		c.left -= int64(n)
+		return n, err
+	}
+	n, err := c.File.Write(p[:c.left])
+	c.left -= int64(n)
+	if err != nil {
+		return n, err
+	}
+	c.cut = true
+	c.drop()
+	return n, errCut
+}
+
+// ReadFrom keeps io.Copy on Write, so the cut happens at the right byte.
+func (c *cutFile) ReadFrom(r io.Reader) (int64, error) {
+	return io.Copy(struct{ io.Writer }{c}, r)
+}
+
+// drop closes a session's control connection, as a network failure would.
+func (s *Server) drop(cc ftpserver.ClientContext) {
+	s.mu.Lock()
+	c := s.conns[cc.RemoteAddr().String()]
+	s.mu.Unlock()
+	if c != nil {
+		_ = c.Close()
+	}
+}
+
+// trackingListener keeps the control connections, so that Stop and the
+// CutUpload fault can close them.
+type trackingListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, s: l.s, key: c.RemoteAddr().String()}
+	l.s.mu.Lock()
+	l.s.conns[tc.key] = tc
+	l.s.mu.Unlock()
+	return tc, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	s    *Server
+	key  string
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.s.mu.Lock()
+		delete(c.s.conns, c.key)
+		c.s.mu.Unlock()
+	})
+	return c.Conn.Close()
+}

@@ -1,0 +1,220 @@
+package world_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/spf13/afero"
+
+	"github.com/csmsim/csmsim/engine/agent"
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/fleet"
+	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/servmgr"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/table"
+	"github.com/csmsim/csmsim/engine/transport"
+	"github.com/csmsim/csmsim/fixtures"
+	"github.com/csmsim/csmsim/sim/csmserve"
+	"github.com/csmsim/csmsim/sim/world"
+)
+
+const fleetPassword = "fleet-secret-1"
+
+// node is one in-process managed system with its CSMSERVE on loopback.
+type node struct {
+	sys  *world.System
+	env  *agent.Env
+	jobs *agent.Jobs
+	srv  *csmserve.Server
+}
+
+type agentRequester struct {
+	jobs *agent.Jobs
+	env  *agent.Env
+}
+
+func (a agentRequester) Request(words []string) (int, string) { return agent.Request(a.jobs, a.env, words) }
+
+func startNode(name string, principal *level.Env, clock cms.Clock, lvl string) *node {
+	GinkgoHelper()
+	s, err := world.InitManaged(afero.NewMemMapFs(), world.ManagedOptions{Name: name})
+	Expect(err).NotTo(HaveOccurred())
+	env := s.Agent(clock, table.NewMemLocker())
+	_, err = world.InstallLevel(s, principal, env, "720", lvl)
+	Expect(err).NotTo(HaveOccurred())
+	staging, err := s.StagingFs()
+	Expect(err).NotTo(HaveOccurred())
+	jobs := agent.NewJobs(env)
+	srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: fleetPassword, Agent: agentRequester{jobs, env},
+		ListenAddr: "127.0.0.1:0", System: name})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(srv.Start()).To(Succeed())
+	DeferCleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = jobs.Shutdown(ctx)
+		_ = srv.Stop(ctx)
+	})
+	return &node{sys: s, env: env, jobs: jobs, srv: srv}
+}
+
+// production lists a node's production copies: every file of the live side,
+// with its SHA-256 recomputed from the bytes.
+func production(n *node) map[string]string {
+	GinkgoHelper()
+	p, err := n.sys.FilePool(agent.Pool)
+	Expect(err).NotTo(HaveOccurred())
+	inv, _, err := agent.Query(n.env)
+	Expect(err).NotTo(HaveOccurred())
+	side := ""
+	for _, e := range inv.List() {
+		if v, ok := e.Get("PRODSIDE"); ok {
+			side = v
+		}
+	}
+	out := map[string]string{}
+	for _, s := range []string{"A", "B"} {
+		if side != "" && s != side {
+			continue
+		}
+		dirs, err := p.ListDirs(agent.ProdTop("720", s))
+		if err != nil {
+			continue
+		}
+		for _, d := range dirs {
+			a, err := p.Dir(d)
+			Expect(err).NotTo(HaveOccurred())
+			files, err := a.List()
+			Expect(err).NotTo(HaveOccurred())
+			for _, f := range files {
+				r, err := a.Open(f.ID)
+				Expect(err).NotTo(HaveOccurred())
+				b, err := io.ReadAll(r)
+				r.Close()
+				Expect(err).NotTo(HaveOccurred())
+				out[d.Names()[len(d.Names())-1]+" "+f.ID.Name()] = fmt.Sprintf("%x", b)
+			}
+		}
+	}
+	return out
+}
+
+var _ = Describe("a fleet of 54 in-process nodes", Ordered, func() {
+	var (
+		penv  *level.Env
+		wire  *fleet.Wire
+		nodes []*node
+	)
+	run := func(line string) msg.Result {
+		GinkgoHelper()
+		return servmgr.RunWith(penv, wire, []string{line})
+	}
+	must := func(line string) msg.Result {
+		GinkgoHelper()
+		res := run(line)
+		Expect(res.RC).To(Equal(0), "%s\n%s", line, strings.Join(res.Strings(), "\n"))
+		return res
+	}
+
+	BeforeAll(func() {
+		base, _, _ := fixtures.Sample()
+		ps, err := world.InitPrincipal(afero.NewMemMapFs(), world.PrincipalOptions{Unload: world.BaseUnload(base)})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ps.CMS().Exec("MAINT", []string{"ENROLL ADMIN MAINTCSM VMPSFS:"}, io.Discard)).To(Succeed())
+		disk, err := ps.Minidisk("MAINTCSM", "0191")
+		Expect(err).NotTo(HaveOccurred())
+		for _, e := range fixtures.SampleEnvelopes() {
+			w, err := disk.Create(cms.MustParseFileID(e.FileID()))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(fixtures.WriteEnvelope(w, e)).To(Succeed())
+			Expect(w.Close()).To(Succeed())
+		}
+		clock := servmgr.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
+		penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}
+		wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 20 * time.Second}), Password: fleetPassword,
+			Workers: 16, Pause: func(ctx context.Context) error { time.Sleep(5 * time.Millisecond); return ctx.Err() }}
+		for _, l := range []string{
+			"initialize 720",
+			"srvlvl add 720 vm010102_BLD1 basedon BASE nonesm desc Initial RSU Install",
+			"srvlvl service 720 vm010102_bld1 all rsu0801",
+			"srvlvl add 720 vm010802_BLD2 basedon vm010102_BLD1 nonesm desc August RSU Install",
+			"srvlvl service 720 vm010802_BLD2 all rsu0802",
+			"srvlvl package 720 vm010802_BLD2",
+		} {
+			must(l)
+		}
+		for i := 1; i <= 54; i++ {
+			n := startNode(fmt.Sprintf("VM%02d", i), penv, clock, "VM010102_BLD1")
+			nodes = append(nodes, n)
+			host, port, _ := strings.Cut(n.srv.Addr(), ":")
+			res := must(fmt.Sprintf("system add 720 vm%02d vm010102_bld1 hostname %s (port %s norequire", i, host, port))
+			Expect(res.Strings()).To(ContainElement(ContainSubstring("CSM3064I")))
+		}
+		names := ":TABLE.NAMES :GEN.1\n:NICK.EAST :LIST.VM01 VM02 VM03\n:NICK.ALLVM :LIST.EAST WEST\n:NICK.WEST :LIST.VM04\n"
+		w, err := disk.Create(cms.MustParseFileID("MAINTCSM NAMES"))
+		Expect(err).NotTo(HaveOccurred())
+		_, _ = io.WriteString(w, names)
+		Expect(w.Close()).To(Succeed())
+	})
+
+	It("SEND TEST, SEND STABLE and PUT2PROD put every node at the new level with identical production", func() {
+		res := must("srvlvl send 720 vm010802_BLD2 all (test")
+		Expect(res.Strings()).To(ContainElement(ContainSubstring("54 of 54 systems succeeded")))
+		res = must("srvlvl send 720 vm010802_BLD2 all (stable")
+		Expect(res.Strings()).To(ContainElement(ContainSubstring("CSM3061I")))
+		res = must("system put2prod 720 all")
+		Expect(res.Strings()).To(ContainElement(ContainSubstring("54 of 54 systems succeeded")))
+		q := must("system query 720 all")
+		Expect(strings.Count(strings.Join(q.Strings(), "\n"), "VM010802_BLD2")).To(Equal(54))
+		first := production(nodes[0])
+		Expect(first).NotTo(BeEmpty())
+		for _, n := range nodes[1:] {
+			Expect(production(n)).To(Equal(first), n.sys.Name())
+		}
+		for _, n := range nodes {
+			info, err := agent.Info(n.env)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(info.Level).To(Equal("VM010802_BLD2"))
+		}
+	})
+
+	It("SERVCHECK reports no drift, then exactly the node that took local service", func() {
+		res := must("system servcheck 720 all")
+		Expect(strings.Count(strings.Join(res.Strings(), "\n"), "CSM3058I")).To(Equal(54))
+		n := nodes[6] // VM07
+		_, err := agent.Managed(n.env, false)
+		Expect(err).NotTo(HaveOccurred())
+		base, _, _ := fixtures.Sample()
+		cor := fixtures.COR("720", "COR0001", 77, base, "CP", 1)
+		disk, err := n.sys.Minidisk(agent.MaintUser("720"), agent.LocalDiskVaddr)
+		Expect(err).NotTo(HaveOccurred())
+		w, err := disk.Create(cms.MustParseFileID(cor.FileID()))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(fixtures.WriteEnvelope(w, cor)).To(Succeed())
+		Expect(w.Close()).To(Succeed())
+		_, err = agent.LocalService(n.env, "CP", "COR0001")
+		Expect(err).NotTo(HaveOccurred())
+		res = run("system servcheck 720 all")
+		Expect(res.RC).To(Equal(4))
+		var drift []string
+		for _, l := range res.Strings() {
+			if strings.HasPrefix(l, "CSM3059W") {
+				drift = append(drift, l)
+			}
+		}
+		Expect(drift).NotTo(BeEmpty())
+		Expect(drift).To(HaveEach(HavePrefix("CSM3059W VM07:")))
+		Expect(strings.Count(strings.Join(res.Strings(), "\n"), "CSM3058I")).To(Equal(53))
+	})
+
+	It("resolves nested nicknames (ALLVM -> EAST, WEST)", func() {
+		res := run("system servcheck 720 allvm")
+		Expect(strings.Count(strings.Join(res.Strings(), "\n"), "CSM3058I")).To(Equal(4))
+	})
+})
