@@ -39,7 +39,9 @@ type agentRequester struct {
 	env  *agent.Env
 }
 
-func (a agentRequester) Request(words []string) (int, string) { return agent.Request(a.jobs, a.env, words) }
+func (a agentRequester) Request(words []string) (int, string) {
+	return agent.Request(a.jobs, a.env, words)
+}
 
 func startNode(name string, principal *level.Env, clock cms.Clock, lvl string) *node {
 	GinkgoHelper()
