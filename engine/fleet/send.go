@@ -132,8 +132,16 @@ func (e *Env) record(res *msg.Result, outs []outcome) int {
 }
 
 func lastLine(lines []string) string {
+	// The agent's first error says why; its last line only says the job ended.
+	for _, sev := range []byte{'S', 'E', 'W'} {
+		for _, l := range lines {
+			if id, _, _ := strings.Cut(strings.TrimSpace(l), " "); len(id) == 8 && id[7] == sev {
+				return strings.TrimSpace(l)
+			}
+		}
+	}
 	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" && !strings.HasPrefix(l, "CSM0002I") {
+		if l := strings.TrimSpace(lines[i]); l != "" {
 			return l
 		}
 	}

@@ -220,3 +220,104 @@ var _ = Describe("a fleet of 54 in-process nodes", Ordered, func() {
 		Expect(strings.Count(strings.Join(res.Strings(), "\n"), "CSM3058I")).To(Equal(4))
 	})
 })
+
+var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered, func() {
+	var (
+		penv  *level.Env
+		wire  *fleet.Wire
+		nodes []*node
+	)
+	run := func(line string) msg.Result {
+		GinkgoHelper()
+		return servmgr.RunWith(penv, wire, []string{line})
+	}
+	text := func(res msg.Result) string { return strings.Join(res.Strings(), "\n") }
+
+	BeforeAll(func() {
+		base, _, _ := fixtures.Sample()
+		ps, err := world.InitPrincipal(afero.NewMemMapFs(), world.PrincipalOptions{Unload: world.BaseUnload(base)})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ps.CMS().Exec("MAINT", []string{"ENROLL ADMIN MAINTCSM VMPSFS:"}, io.Discard)).To(Succeed())
+		disk, err := ps.Minidisk("MAINTCSM", "0191")
+		Expect(err).NotTo(HaveOccurred())
+		for _, e := range fixtures.SampleEnvelopes() {
+			w, err := disk.Create(cms.MustParseFileID(e.FileID()))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(fixtures.WriteEnvelope(w, e)).To(Succeed())
+			Expect(w.Close()).To(Succeed())
+		}
+		clock := servmgr.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
+		penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}
+		wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 5 * time.Second, Retries: -1}), Password: fleetPassword,
+			Pause: func(ctx context.Context) error { time.Sleep(5 * time.Millisecond); return ctx.Err() }}
+		for _, l := range []string{
+			"initialize 720",
+			"srvlvl add 720 L1 basedon BASE",
+			"srvlvl service 720 L1 all rsu0801",
+			"srvlvl add 720 L2 basedon L1",
+			"srvlvl service 720 L2 all rsu0802",
+		} {
+			Expect(run(l).RC).To(Equal(0), l)
+		}
+		// VM01 and VM02 at L1; VM03 at BASE, so a COND send of L2 (based
+		// on L1) must be refused there.
+		for i, lvl := range []string{"L1", "L1", "BASE"} {
+			n := startNode(fmt.Sprintf("VM%02d", i+1), penv, clock, lvl)
+			nodes = append(nodes, n)
+			host, port, _ := strings.Cut(n.srv.Addr(), ":")
+			res := run(fmt.Sprintf("system add 720 vm%02d %s hostname %s (port %s norequire", i+1, lvl, host, port))
+			Expect(res.RC).To(Equal(0), text(res))
+		}
+	})
+
+	It("refuses SEND of a level that is not packaged", func() {
+		res := run("srvlvl send 720 L2 all (test")
+		Expect(res.RC).To(Equal(8))
+		Expect(text(res)).To(ContainSubstring("CSM2760E"))
+	})
+
+	It("refuses a COND load on a system not at the based-on level, and loads the others", func() {
+		Expect(run("srvlvl package 720 L2").RC).To(Equal(0))
+		before := production(nodes[2])
+		res := run("srvlvl send 720 L2 all (test cond")
+		Expect(text(res)).To(ContainSubstring("2 of 3 systems succeeded"))
+		Expect(text(res)).To(MatchRegexp(`CSM3055E VM03: CSMAGENT LOAD ended RC=8: CSM3110E`))
+		info, err := agent.Info(nodes[2].env)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(info.Level).To(Equal("BASE"))
+		Expect(production(nodes[2])).To(Equal(before))
+	})
+
+	It("refuses PUT2PROD before a stable load", func() {
+		res := run("system put2prod 720 vm01")
+		Expect(res.RC).To(Equal(8))
+		Expect(text(res)).To(ContainSubstring("CSM3063E VM01"))
+	})
+
+	It("names host and port of a node that is not listening, and serves the others", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		addr := nodes[1].srv.Addr()
+		Expect(nodes[1].srv.Stop(ctx)).To(Succeed())
+		res := run("system servcheck 720 all")
+		Expect(text(res)).To(ContainSubstring("CSM3051E VM02: cannot reach CSMSERVE at " + addr))
+		Expect(strings.Count(text(res), "CSM3058I")).To(Equal(2)) // VM01 and VM03
+	})
+
+	It("refuses SYSTEM ADD of a node that is an SSI member", func() {
+		s, err := world.InitManaged(afero.NewMemMapFs(), world.ManagedOptions{Name: "VM09", SSI: "CLUSTER9"})
+		Expect(err).NotTo(HaveOccurred())
+		env := s.Agent(penv.Clock, table.NewMemLocker())
+		staging, err := s.StagingFs()
+		Expect(err).NotTo(HaveOccurred())
+		jobs := agent.NewJobs(env)
+		srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: fleetPassword, Agent: agentRequester{jobs, env}, ListenAddr: "127.0.0.1:0"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(srv.Start()).To(Succeed())
+		defer srv.Stop(context.Background())
+		host, port, _ := strings.Cut(srv.Addr(), ":")
+		res := run(fmt.Sprintf("system add 720 vm09 L1 hostname %s (port %s norequire", host, port))
+		Expect(res.RC).To(Equal(8))
+		Expect(text(res)).To(ContainSubstring("CSM2815E System VM09 is a member of SSI cluster CLUSTER9"))
+	})
+})
