@@ -30,34 +30,45 @@ deps:
 	for tp in $(DEP_TOOLS); do t=$${tp%%:*}; command -v $$t >/dev/null || { echo "$$t still missing after apt-get install" >&2; exit 1; }; done
 	$(GO) mod download
 
-# The sample scenario (scenarios/sample.yaml) arrives with the managed side;
-# until then `make run` rehearses every principal-side step of the seed's
-# sample scenario through the CLI on a fresh state directory, then the
-# nucleus path on DASD: the level's CMS nucleus dump restored with DDR
-# REORDER onto the recomp cylinders of a 0190 volume, checked by Hercules.
+# `make run` is the seed's sample scenario, step by step, with real
+# processes: a principal in out/principal, managed system VM01 in out/vm01
+# serving CSMSERVE on loopback, and csmsim servmgr driving it over FTP. At
+# the end Hercules' cckdcdsk checks VM01's DASD, whose recomp cylinders now
+# hold the nucleus CSMPKGLD restored with DDR REORDER.
 P   := $(OUT)/principal
+N   := $(OUT)/vm01
+PW  := $(OUT)/csmwork.pw
 SM  := $(BIN) servmgr --state $(P)
+SMW := $(SM) --password-file $(PW)
 run: deps build
-	@rm -rf $(OUT) && mkdir -p $(OUT)
+	@rm -rf $(OUT) && mkdir -p $(OUT) && echo "sample-$$$$-password" > $(PW)
 	$(BIN) principal init --state $(P)
 	$(BIN) cms --state $(P) ENROLL ADMIN MAINTCSM VMPSFS:
 	$(BIN) fixtures sample --state $(P)
 	$(SM) initialize 720
 	$(SM) srvlvl add 720 vm010102_BLD1 basedon BASE nonesm desc Initial RSU Install
 	$(SM) srvlvl service 720 vm010102_bld1 all rsu0801
-	$(SM) 'system add 720 vm01 vm010102_bld1 nonesm hostname vm01.Washington.ibm.com commtype ftp (port 4535 norequire)'
-	$(SM) srvlvl add 720 vm010802_BLD2 basedon vm010102_BLD1 nonesm desc August RSU Install
-	$(SM) srvlvl service 720 vm010802_BLD2 all rsu0802
-	$(SM) srvlvl package 720 vm010802_BLD2
-	$(SM) srvlvl setlock 720 vm010802_BLD2 on
-	$(SM) srvlvl query 720
-	$(SM) system query 720
-	-$(SM) 'srvlvl send 720 vm010802_BLD2 vm01 (test'
-	$(BIN) dasd init $(OUT)/m01res.390 3390 --cyls 120 --volser M01RES
-	$(BIN) ddr restore '$(P)/cms/sfs/VMPSFS/CSM720/VM010802_BLD2/TESTBLD/CMSNUC.DDRDUMP' $(OUT)/m01res.390 --reorder 110
-	$(BIN) dasd list $(OUT)/m01res.390 110 0
-	ckd2cckd -q -r $(OUT)/m01res.390 $(OUT)/m01res.cckd && cckdcdsk -3 -ro $(OUT)/m01res.cckd && echo "cckdcdsk -3: $(OUT)/m01res.390 is clean after REORDER"
-	@echo "run: the principal is in $(P); SEND needs the managed side (next issue), so it ends RC=8 above"
+	$(BIN) node init --root $(N) --system VM01 --state $(P) --level vm010102_bld1
+	@set -e; \
+	$(BIN) node serve --root $(N) --listen 127.0.0.1:0 --password-file $(PW) > $(OUT)/vm01.log 2>&1 & node=$$!; \
+	trap 'kill $$node 2>/dev/null || true' EXIT; \
+	for i in $$(seq 50); do grep -q "listening on" $(OUT)/vm01.log && break; sleep 0.1; done; \
+	port=$$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' $(OUT)/vm01.log); \
+	run() { echo "+ $$*"; "$$@"; }; \
+	run $(SMW) "system add 720 vm01 vm010102_bld1 nonesm hostname 127.0.0.1 commtype ftp (port $$port norequire)"; \
+	run $(SM) srvlvl add 720 vm010802_BLD2 basedon vm010102_BLD1 nonesm desc August RSU Install; \
+	run $(SM) srvlvl service 720 vm010802_BLD2 all rsu0802; \
+	run $(SM) srvlvl package 720 vm010802_BLD2; \
+	run $(SM) srvlvl setlock 720 vm010802_BLD2 on; \
+	run $(SMW) "srvlvl send 720 vm010802_BLD2 vm01 (test"; \
+	run $(SMW) "srvlvl send vm010802_BLD2 vm01 (stable"; \
+	run $(SMW) system put2prod 720 vm01; \
+	run $(SMW) system servcheck 720 all; \
+	run $(SM) srvlvl query 720; \
+	run $(SM) system query 720; \
+	kill -TERM $$node; wait $$node; trap - EXIT; cat $(OUT)/vm01.log
+	ckd2cckd -q -r $(N)/dasd/M01RES.img $(OUT)/m01res.cckd && cckdcdsk -3 -ro $(OUT)/m01res.cckd && echo "cckdcdsk -3: VM01's M01RES volume is clean after CSMPKGLD and PUT2PROD"
+	@echo "run: sample scenario done; principal in $(P), VM01 in $(N)"
 
 vet:
 	$(GO) vet ./...
