@@ -2,7 +2,6 @@ package agent
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 
@@ -118,34 +117,10 @@ func (e *Env) ensureDir(p cms.FilePool, d cms.DirID) (cms.FileArea, error) {
 	return p.Dir(d)
 }
 
-// writeFile creates id in a through fill; on any error the file is left as
-// it was (FileWriter commits only on Close).
-func writeFile(a cms.FileArea, id cms.FileID, fill func(w io.Writer) error) error {
-	w, err := a.Create(id)
-	if err != nil {
-		return err
-	}
-	if err := fill(w); err != nil {
-		_ = w.Abort()
-		return fmt.Errorf("writing %s in %s: %w", id.Name(), a, err)
-	}
-	return w.Close()
-}
-
-// readFile streams id of a into use.
-func readFile(a cms.FileArea, id cms.FileID, use func(r io.Reader) error) error {
-	r, err := a.Open(id)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return use(r)
-}
-
 // copyFile copies id from src to dst, streaming.
 func copyFile(src, dst cms.FileArea, id cms.FileID) error {
-	return readFile(src, id, func(r io.Reader) error {
-		return writeFile(dst, id, func(w io.Writer) error {
+	return cms.ReadFile(src, id, func(r io.Reader) error {
+		return cms.WriteFile(dst, id, func(w io.Writer) error {
 			_, err := io.Copy(w, r)
 			return err
 		})
@@ -154,7 +129,7 @@ func copyFile(src, dst cms.FileArea, id cms.FileID) error {
 
 // hashFile is the size and SHA-256 of a file.
 func hashFile(a cms.FileArea, id cms.FileID) (size int64, sum string, err error) {
-	err = readFile(a, id, func(r io.Reader) error {
+	err = cms.ReadFile(a, id, func(r io.Reader) error {
 		size, sum, err = servlink.HashReader(r)
 		return err
 	})
@@ -163,7 +138,7 @@ func hashFile(a cms.FileArea, id cms.FileID) (size int64, sum string, err error)
 
 // writeTable writes a fresh table file in a, replacing any.
 func writeTable(a cms.FileArea, id cms.FileID, t *table.Table) error {
-	return writeFile(a, id, func(w io.Writer) error {
+	return cms.WriteFile(a, id, func(w io.Writer) error {
 		_, err := t.WriteTo(w)
 		return err
 	})

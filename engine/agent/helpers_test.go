@@ -22,7 +22,6 @@ import (
 	"github.com/csmsim/csmsim/engine/servmgr"
 	"github.com/csmsim/csmsim/engine/servmgr/msg"
 	"github.com/csmsim/csmsim/engine/table"
-	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/sim/ckd"
 	"github.com/csmsim/csmsim/sim/ddr"
 	"github.com/csmsim/csmsim/sim/world"
@@ -41,19 +40,8 @@ var princ struct {
 }
 
 func buildPrincipal() {
-	mem := afero.NewMemMapFs()
-	base, _, _ := fixtures.Sample()
-	s, err := world.InitPrincipal(mem, world.PrincipalOptions{Unload: world.BaseUnload(base)})
+	s, err := world.SamplePrincipal(afero.NewMemMapFs())
 	Expect(err).NotTo(HaveOccurred())
-	Expect(s.CMS().Exec("MAINT", []string{"ENROLL ADMIN MAINTCSM VMPSFS:"}, io.Discard)).To(Succeed())
-	disk, err := s.Minidisk("MAINTCSM", "0191")
-	Expect(err).NotTo(HaveOccurred())
-	for _, e := range fixtures.SampleEnvelopes() {
-		w, err := disk.Create(cms.MustParseFileID(e.FileID()))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(fixtures.WriteEnvelope(w, e)).To(Succeed())
-		Expect(w.Close()).To(Succeed())
-	}
 	clock := servmgr.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
 	env := &level.Env{Sys: s, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}
 	for _, line := range []string{

@@ -140,7 +140,7 @@ func (j *Jobs) writeMessages(id int, lines []msg.Line) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(stage, JobMessagesID(id), func(w io.Writer) error {
+	return cms.WriteFile(stage, JobMessagesID(id), func(w io.Writer) error {
 		var b strings.Builder
 		for _, l := range lines {
 			b.WriteString(oneLine(l.String()))
@@ -237,26 +237,10 @@ func (e *Env) appendLog(start, end time.Time, lines []msg.Line) error {
 		}
 		b.WriteString(t.UTC().Format(LogTimeFormat) + " " + user + " " + oneLine(l.String()) + "\n")
 	}
-	w, err := a.Create(MsgLogID)
-	if err != nil {
+	return cms.AppendFile(a, MsgLogID, func(w io.Writer) error {
+		_, err := io.WriteString(w, b.String())
 		return err
-	}
-	if r, err := a.Open(MsgLogID); err == nil {
-		_, err = io.Copy(w, r)
-		r.Close()
-		if err != nil {
-			_ = w.Abort()
-			return err
-		}
-	} else if !errors.Is(err, cms.ErrNotFound) {
-		_ = w.Abort()
-		return err
-	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		_ = w.Abort()
-		return err
-	}
-	return w.Close()
+	})
 }
 
 func oneLine(s string) string {

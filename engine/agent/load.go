@@ -129,7 +129,7 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 	// Everything is checked: write.
 	for i, m := range plan.links {
 		var written []servlink.Part
-		if err := readFile(stage, plan.ids[i], func(r io.Reader) error {
+		if err := cms.ReadFile(stage, plan.ids[i], func(r io.Reader) error {
 			var err error
 			written, err = env.writeParts(p, r, nil)
 			return err
@@ -184,7 +184,7 @@ func readPackageManifest(stage cms.FileArea) (servlink.Manifest, error) {
 	bad := func(r servlink.ReasonCode, detail string) error {
 		return Refuse(msg.CSM3112E, name, r.String(), 0, detail)
 	}
-	err := readFile(stage, ManifestID, func(r io.Reader) error {
+	err := cms.ReadFile(stage, ManifestID, func(r io.Reader) error {
 		data, err := io.ReadAll(io.LimitReader(r, servlink.MaxManifestSize+1))
 		if err != nil {
 			return err
@@ -235,7 +235,7 @@ func checkServlink(stage cms.FileArea, pkg servlink.Manifest, ref servlink.Servl
 	var nucErr error
 	h := sha256.New()
 	var n int64
-	err = readFile(stage, id, func(r io.Reader) error {
+	err = cms.ReadFile(stage, id, func(r io.Reader) error {
 		tee := io.TeeReader(r, &counter{w: h, n: &n})
 		rd, err := servlink.NewReader(tee)
 		if err != nil {

@@ -57,7 +57,7 @@ func LocalService(env *Env, comp, envelope string) (msg.Result, error) {
 		return res, err
 	}
 	var man servlink.Manifest
-	if err := readFile(disk, envID, func(r io.Reader) error {
+	if err := cms.ReadFile(disk, envID, func(r io.Reader) error {
 		man, err = servlink.Validate(r)
 		return err
 	}); err != nil {
@@ -94,7 +94,7 @@ func LocalService(env *Env, comp, envelope string) (msg.Result, error) {
 	}
 
 	var written []servlink.Part
-	if err := readFile(disk, envID, func(r io.Reader) error {
+	if err := cms.ReadFile(disk, envID, func(r io.Reader) error {
 		written, err = env.writeParts(p, r, func(part servlink.Part) bool { return part.Component == comp })
 		return err
 	}); err != nil {

@@ -67,7 +67,7 @@ func (e *Env) readCatalog(p cms.FilePool, comp string) (*table.Table, error) {
 		return nil, err
 	}
 	var t *table.Table
-	err = readFile(a, PartcatID(comp), func(r io.Reader) error {
+	err = cms.ReadFile(a, PartcatID(comp), func(r io.Reader) error {
 		var err error
 		t, err = table.ParseAs(PartcatID(comp).Name(), partcatName, partcatKey, r)
 		return err
@@ -183,7 +183,7 @@ func (e *Env) writeParts(p cms.FilePool, r io.Reader, keep func(servlink.Part) b
 		if err != nil {
 			return done, err
 		}
-		if err := writeFile(a, id, func(w io.Writer) error {
+		if err := cms.WriteFile(a, id, func(w io.Writer) error {
 			_, err := io.Copy(w, body)
 			return err
 		}); err != nil {

@@ -165,23 +165,10 @@ func appendText(e *Env, a cms.FileArea, id cms.FileID, text string) error {
 		return err
 	}
 	defer unlock()
-	w, err := a.Create(id)
-	if err != nil {
+	return cms.AppendFile(a, id, func(w io.Writer) error {
+		_, err := io.WriteString(w, text)
 		return err
-	}
-	if r, err := a.Open(id); err == nil {
-		_, err = io.Copy(w, r)
-		r.Close()
-		if err != nil {
-			_ = w.Abort()
-			return err
-		}
-	}
-	if _, err := io.WriteString(w, text); err != nil {
-		_ = w.Abort()
-		return err
-	}
-	return w.Close()
+	})
 }
 
 func jobID(text string) (string, error) {

@@ -69,7 +69,7 @@ func Initialize(e *Env, vrm string) (msg.Result, error) {
 		}
 	}
 	base := LevelDir(vrm, BaseLevel)
-	if err := readFile(disk, UnloadID(vrm), func(r io.Reader) error { return p.Load(r, base) }); err != nil {
+	if err := cms.ReadFile(disk, UnloadID(vrm), func(r io.Reader) error { return p.Load(r, base) }); err != nil {
 		return res, err
 	}
 	files, blocks, err := countTree(p, base, nil)

@@ -78,7 +78,7 @@ func partOf(comp string, en table.Entry) (servlink.Part, error) {
 
 // writeTable writes a fresh table file (generation 1) in a, replacing any.
 func writeTable(a cms.FileArea, id cms.FileID, t *table.Table) error {
-	return writeFile(a, id, func(w io.Writer) error {
+	return cms.WriteFile(a, id, func(w io.Writer) error {
 		_, err := t.WriteTo(w)
 		return err
 	})
@@ -87,7 +87,7 @@ func writeTable(a cms.FileArea, id cms.FileID, t *table.Table) error {
 // readTable reads a table file of a.
 func readTable(a cms.FileArea, id cms.FileID, name, key string) (*table.Table, error) {
 	var t *table.Table
-	err := readFile(a, id, func(r io.Reader) error {
+	err := cms.ReadFile(a, id, func(r io.Reader) error {
 		var err error
 		t, err = table.ParseAs(id.Name(), name, key, r)
 		return err
@@ -113,7 +113,7 @@ func catalogComponent(p cms.FilePool, vrm, level, comp string) (*table.Table, er
 		}
 		for _, f := range files {
 			var part servlink.Part
-			err := readFile(a, f.ID, func(r io.Reader) error {
+			err := cms.ReadFile(a, f.ID, func(r io.Reader) error {
 				size, sum, err := servlink.HashReader(r)
 				part = servlink.Part{Component: comp, Area: area, File: f.ID.Name(), Size: size, SHA256: sum}
 				return err

@@ -69,7 +69,7 @@ func (e *Env) buildNucleus(p cms.FilePool, vrm, level string, cat *table.Table) 
 	}
 	h := sha256.New()
 	var n int64
-	err = writeFile(a, NucleusID, func(w io.Writer) error {
+	err = cms.WriteFile(a, NucleusID, func(w io.Writer) error {
 		cw := &counter{w: io.MultiWriter(w, h), n: &n}
 		return disk.DumpCylinders(0, used-1, cw)
 	})
@@ -91,7 +91,7 @@ func (e *Env) streamParts(p cms.FilePool, vrm, level string, parts []servlink.Pa
 		if err != nil {
 			return err
 		}
-		if err := readFile(a, id, func(r io.Reader) error {
+		if err := cms.ReadFile(a, id, func(r io.Reader) error {
 			_, err := io.Copy(w, r)
 			return err
 		}); err != nil {

@@ -110,7 +110,7 @@ func (e *Env) writeServlink(p cms.FilePool, out cms.FileArea, vrm, level string,
 	id := ServlinkID(m.Name)
 	h := sha256.New()
 	var n int64
-	err := writeFile(out, id, func(w io.Writer) error {
+	err := cms.WriteFile(out, id, func(w io.Writer) error {
 		return servlink.WriteStream(&counter{w: io.MultiWriter(w, h), n: &n}, m, func(part servlink.Part) (io.Reader, error) {
 			a, err := p.Dir(source(vrm, level, part))
 			if err != nil {
@@ -214,7 +214,7 @@ func (e *Env) writePackage(res *msg.Result, p cms.FilePool, out cms.FileArea, vr
 		manifest.Servlinks = append(manifest.Servlinks, ref)
 		res.Addf(msg.CSM2735I, m.Name, len(m.Parts), ref.Size)
 	}
-	return writeFile(out, ManifestID, func(w io.Writer) error {
+	return cms.WriteFile(out, ManifestID, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(manifest)

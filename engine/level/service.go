@@ -58,7 +58,7 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 		return res, Refuse(msg.CSM2720E, envID.FN(), disk.String())
 	}
 	var man servlink.Manifest
-	if err := readFile(disk, envID, func(r io.Reader) error {
+	if err := cms.ReadFile(disk, envID, func(r io.Reader) error {
 		man, err = servlink.Validate(r)
 		return err
 	}); err != nil {
@@ -96,7 +96,7 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 
 	// Everything is checked; write the parts, streaming the envelope once
 	// more and verifying each part's SHA-256 as it goes.
-	if err := readFile(disk, envID, func(r io.Reader) error { return e.writeParts(p, vrm, level, comps, r) }); err != nil {
+	if err := cms.ReadFile(disk, envID, func(r io.Reader) error { return e.writeParts(p, vrm, level, comps, r) }); err != nil {
 		return res, err
 	}
 	nucleus := false
@@ -264,7 +264,7 @@ func (e *Env) writeParts(p cms.FilePool, vrm, level string, comps []string, r io
 		if err != nil {
 			return err
 		}
-		if err := writeFile(a, id, func(w io.Writer) error {
+		if err := cms.WriteFile(a, id, func(w io.Writer) error {
 			_, err := io.Copy(w, body)
 			return err
 		}); err != nil {

@@ -21,7 +21,7 @@ func (e *Env) writeLevelTop(p cms.FilePool, vrm, level, basedOn, desc string, co
 	if err != nil {
 		return err
 	}
-	if err := writeFile(top, DescriptID, func(w io.Writer) error {
+	if err := cms.WriteFile(top, DescriptID, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "SERVICE LEVEL %s\nRELEASE %s\nBASED ON %s\nCREATED %s BY %s\nDESCRIPTION %s\n",
 			level, vrm, orDash(basedOn), e.now(), e.User, desc)
 		return err
@@ -51,10 +51,10 @@ func (e *Env) writeLevelTop(p cms.FilePool, vrm, level, basedOn, desc string, co
 	if err := writeTable(top, BaselistID, bl); err != nil {
 		return err
 	}
-	if err := writeFile(top, ProfileID, func(w io.Writer) error { return profile(w, vrm, level) }); err != nil {
+	if err := cms.WriteFile(top, ProfileID, func(w io.Writer) error { return profile(w, vrm, level) }); err != nil {
 		return err
 	}
-	return writeFile(top, PPFID, func(w io.Writer) error { return ppf(w, vrm, level, comps) })
+	return cms.WriteFile(top, PPFID, func(w io.Writer) error { return ppf(w, vrm, level, comps) })
 }
 
 // writeBitmap records, per component, how many parts the level has and a

@@ -1,7 +1,6 @@
 package level
 
 import (
-	"fmt"
 	"io"
 	"slices"
 
@@ -77,32 +76,8 @@ func copyFile(src, dst cms.FileArea, id cms.FileID) error {
 		return err
 	}
 	defer r.Close()
-	return writeFile(dst, id, func(w io.Writer) error {
+	return cms.WriteFile(dst, id, func(w io.Writer) error {
 		_, err := io.Copy(w, r)
 		return err
 	})
-}
-
-// writeFile creates id in a through fill; on any error the file is left as
-// it was (FileWriter commits only on Close).
-func writeFile(a cms.FileArea, id cms.FileID, fill func(w io.Writer) error) error {
-	w, err := a.Create(id)
-	if err != nil {
-		return err
-	}
-	if err := fill(w); err != nil {
-		_ = w.Abort()
-		return fmt.Errorf("writing %s in %s: %w", id.Name(), a, err)
-	}
-	return w.Close()
-}
-
-// readFile streams id of a into use.
-func readFile(a cms.FileArea, id cms.FileID, use func(r io.Reader) error) error {
-	r, err := a.Open(id)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return use(r)
 }

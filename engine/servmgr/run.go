@@ -2,7 +2,6 @@ package servmgr
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"strconv"
 
@@ -195,28 +194,7 @@ func logResult(env *level.Env, cmd Command, res msg.Result, systems []string) {
 	}
 }
 
-// appendLog rewrites the log with the new entry at its end; the file is
-// replaced atomically, so a reader sees the old or the new log whole.
+// appendLog adds one entry at the end of the log.
 func appendLog(a cms.FileArea, e LogEntry) error {
-	id := level.MsgLogID
-	w, err := a.Create(id)
-	if err != nil {
-		return err
-	}
-	if r, err := a.Open(id); err == nil {
-		_, err = io.Copy(w, r)
-		r.Close()
-		if err != nil {
-			_ = w.Abort()
-			return err
-		}
-	} else if !errors.Is(err, cms.ErrNotFound) {
-		_ = w.Abort()
-		return err
-	}
-	if err := WriteLog(w, e); err != nil {
-		_ = w.Abort()
-		return err
-	}
-	return w.Close()
+	return cms.AppendFile(a, level.MsgLogID, func(w io.Writer) error { return WriteLog(w, e) })
 }

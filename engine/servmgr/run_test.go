@@ -3,7 +3,6 @@ package servmgr_test
 import (
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"io/fs"
 	"sync"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/servmgr"
 	"github.com/csmsim/csmsim/engine/table"
-	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/sim/world"
 )
 
@@ -25,18 +23,8 @@ import (
 func memPrincipal() (*level.Env, afero.Fs) {
 	GinkgoHelper()
 	mem := afero.NewMemMapFs()
-	base, _, _ := fixtures.Sample()
-	s, err := world.InitPrincipal(mem, world.PrincipalOptions{Unload: world.BaseUnload(base)})
+	s, err := world.SamplePrincipal(mem)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(s.CMS().Exec("MAINT", []string{"ENROLL ADMIN MAINTCSM VMPSFS:"}, io.Discard)).To(Succeed())
-	disk, err := s.Minidisk("MAINTCSM", "0191")
-	Expect(err).NotTo(HaveOccurred())
-	for _, e := range fixtures.SampleEnvelopes() {
-		w, err := disk.Create(cms.MustParseFileID(e.FileID()))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(fixtures.WriteEnvelope(w, e)).To(Succeed())
-		Expect(w.Close()).To(Succeed())
-	}
 	clock := servmgr.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
 	return &level.Env{Sys: s, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}, mem
 }

@@ -125,18 +125,10 @@ var _ = Describe("a fleet of 54 in-process nodes", Ordered, func() {
 	}
 
 	BeforeAll(func() {
-		base, _, _ := fixtures.Sample()
-		ps, err := world.InitPrincipal(afero.NewMemMapFs(), world.PrincipalOptions{Unload: world.BaseUnload(base)})
+		ps, err := world.SamplePrincipal(afero.NewMemMapFs())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(ps.CMS().Exec("MAINT", []string{"ENROLL ADMIN MAINTCSM VMPSFS:"}, io.Discard)).To(Succeed())
 		disk, err := ps.Minidisk("MAINTCSM", "0191")
 		Expect(err).NotTo(HaveOccurred())
-		for _, e := range fixtures.SampleEnvelopes() {
-			w, err := disk.Create(cms.MustParseFileID(e.FileID()))
-			Expect(err).NotTo(HaveOccurred())
-			Expect(fixtures.WriteEnvelope(w, e)).To(Succeed())
-			Expect(w.Close()).To(Succeed())
-		}
 		clock := servmgr.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
 		penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}
 		wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 20 * time.Second}), Password: fleetPassword,
@@ -234,18 +226,8 @@ var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered
 	text := func(res msg.Result) string { return strings.Join(res.Strings(), "\n") }
 
 	BeforeAll(func() {
-		base, _, _ := fixtures.Sample()
-		ps, err := world.InitPrincipal(afero.NewMemMapFs(), world.PrincipalOptions{Unload: world.BaseUnload(base)})
+		ps, err := world.SamplePrincipal(afero.NewMemMapFs())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(ps.CMS().Exec("MAINT", []string{"ENROLL ADMIN MAINTCSM VMPSFS:"}, io.Discard)).To(Succeed())
-		disk, err := ps.Minidisk("MAINTCSM", "0191")
-		Expect(err).NotTo(HaveOccurred())
-		for _, e := range fixtures.SampleEnvelopes() {
-			w, err := disk.Create(cms.MustParseFileID(e.FileID()))
-			Expect(err).NotTo(HaveOccurred())
-			Expect(fixtures.WriteEnvelope(w, e)).To(Succeed())
-			Expect(w.Close()).To(Succeed())
-		}
 		clock := servmgr.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
 		penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}
 		wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 5 * time.Second, Retries: -1}), Password: fleetPassword,
