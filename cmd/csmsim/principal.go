@@ -139,7 +139,7 @@ func newFixturesCmd(fs afero.Fs) *cobra.Command {
 	stateFlag(sample, &state)
 
 	var (
-		gstate, kind, name, comp, origin, out string
+		gstate, kind, name, comp, origin, out, gscale string
 		seed                                  uint64
 		parts                                 int
 	)
@@ -152,8 +152,12 @@ func newFixturesCmd(fs afero.Fs) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			sc, ok := scales[gscale]
+			if !ok {
+				return fmt.Errorf("--scale %q: use tiny, small or large", gscale)
+			}
 			cfg := s.Config()
-			base := fixtures.Base(cfg.Release, cfg.Seed, fixtures.ScaleTiny)
+			base := fixtures.Base(cfg.Release, cfg.Seed, sc)
 			var e fixtures.EnvelopeSpec
 			name = strings.ToUpper(name)
 			switch strings.ToLower(kind) {
@@ -193,6 +197,7 @@ func newFixturesCmd(fs afero.Fs) *cobra.Command {
 	gen.Flags().StringVar(&comp, "component", "CMS", "component (cor, localmod)")
 	gen.Flags().StringVar(&origin, "origin", "CUSTOMER", "origin of a local modification: IBM, VENDOR or CUSTOMER")
 	gen.Flags().StringVar(&out, "out", "", "write the envelope to this file instead")
+	gen.Flags().StringVar(&gscale, "scale", "tiny", "part sizes: tiny (~256 B), small (~16 KB) or large (~1 MB each)")
 	cmd.AddCommand(sample, gen)
 	return cmd
 }

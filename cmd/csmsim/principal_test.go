@@ -345,3 +345,26 @@ func expectNucleus(s *world.System, lvl string, spec fixtures.BaseSpec) {
 	Expect(len(got)).To(BeNumerically(">=", len(want)))
 	Expect(got[:len(want)]).To(Equal(want), "the nucleus dump does not hold the nucleus parts")
 }
+
+var _ = Describe("csmsim fixtures gen", func() {
+	It("generates envelopes that SERVICE and LOCALMOD apply, and writes them to a file", func() {
+		state := newPrincipal()
+		dir := filepath.Dir(state)
+		smOK(state, "initialize 720")
+		smOK(state, "srvlvl add 720 L1 basedon BASE")
+		ok(csm(dir, "fixtures", "gen", "--state", state, "--kind", "cor", "--name", "cor0001", "--component", "CP", "--parts", "2"))
+		Expect(smOK(state, "srvlvl service 720 L1 cp cor0001")).To(ContainSubstring("CSM2724I Envelope COR0001 applied to component CP"))
+		ok(csm(dir, "fixtures", "gen", "--state", state, "--kind", "localmod", "--name", "lm01", "--component", "CMS", "--origin", "vendor"))
+		Expect(smOK(state, "srvlvl localmod 720 L1 cms lm01 (vendor")).To(ContainSubstring("(VENDOR)"))
+		out := filepath.Join(dir, "big.servlink")
+		ok(csm(dir, "fixtures", "gen", "--state", state, "--kind", "rsu", "--name", "rsu9901", "--parts", "6", "--scale", "small", "--out", out))
+		f, err := os.Open(out)
+		Expect(err).NotTo(HaveOccurred())
+		defer f.Close()
+		m, err := servlink.Validate(f)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(m.Kind).To(Equal(servlink.KindRSU))
+		st, _ := f.Stat()
+		Expect(st.Size()).To(BeNumerically(">", 64<<10))
+	})
+})
