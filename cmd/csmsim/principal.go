@@ -140,8 +140,8 @@ func newFixturesCmd(fs afero.Fs) *cobra.Command {
 
 	var (
 		gstate, kind, name, comp, origin, out, gscale string
-		seed                                  uint64
-		parts                                 int
+		seed                                          uint64
+		parts                                         int
 	)
 	gen := &cobra.Command{
 		Use:   "gen --state DIR --kind rsu|cor|localmod --name NAME [--parts N] [--seed N] [--component C] [--origin O] [--out FILE]",
