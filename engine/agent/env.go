@@ -20,46 +20,20 @@ type Env struct {
 	Release string // "720"
 }
 
-// refusal is an operation failing with a message; nothing was changed.
-type refusal struct{ line msg.Line }
-
-func (r *refusal) Error() string { return r.line.String() }
-
 // Refuse makes the error for a refused operation from a message format.
-func Refuse(format string, args ...any) error {
-	return &refusal{msg.Messagef(format, args...)}
-}
+func Refuse(format string, args ...any) error { return msg.Refuse(format, args...) }
 
 // IsRefusal reports whether err is a refusal (the system was not changed).
-func IsRefusal(err error) bool {
-	var r *refusal
-	return errors.As(err, &r)
-}
+func IsRefusal(err error) bool { return msg.IsRefusal(err) }
 
-// Lines renders an error as the operation's messages: a refusal is its
-// own message; other errors (CMS, tables) are mapped to theirs.
+// Lines renders an error as the operation's messages: a busy agent gets
+// its own; the rest as msg.LinesOf.
 func Lines(err error) []msg.Line {
-	var r *refusal
-	if errors.As(err, &r) {
-		return []msg.Line{r.line}
-	}
 	var b *BusyError
 	if errors.As(err, &b) {
 		return []msg.Line{msg.Messagef(msg.CSM3162E, b.Running)}
 	}
-	var pe *table.ParseError
-	if errors.As(err, &pe) {
-		return []msg.Line{msg.Messagef(msg.CSM3000E, pe.File, pe.Line, pe.Col, pe.Problem)}
-	}
-	var ce *table.CondError
-	if errors.As(err, &ce) {
-		return []msg.Line{msg.Messagef(msg.CSM3001E, ce.Table, ce.Want, ce.Have)}
-	}
-	switch {
-	case errors.Is(err, cms.ErrQuotaExceeded), errors.Is(err, cms.ErrDiskFull):
-		return []msg.Line{msg.Messagef(msg.CSM0031E, "storage", err.Error())}
-	}
-	return []msg.Line{msg.Messagef(msg.CSM0000S, err.Error())}
+	return msg.LinesOf(err)
 }
 
 // result turns an operation's outcome into its messages: res, plus the

@@ -20,37 +20,11 @@ type Env struct {
 	User   string
 }
 
-// refusal is a command failing with a message; nothing was changed.
-type refusal struct{ line msg.Line }
-
-func (r *refusal) Error() string { return r.line.String() }
-
 // Refuse makes the error for a refused command from a message format.
-func Refuse(format string, args ...any) error {
-	return &refusal{msg.Messagef(format, args...)}
-}
+func Refuse(format string, args ...any) error { return msg.Refuse(format, args...) }
 
-// Lines renders an error as the command's messages: a refusal is its own
-// message; other errors (CMS, tables, envelopes) are mapped to theirs.
-func Lines(err error) []msg.Line {
-	var r *refusal
-	if errors.As(err, &r) {
-		return []msg.Line{r.line}
-	}
-	var pe *table.ParseError
-	if errors.As(err, &pe) {
-		return []msg.Line{msg.Messagef(msg.CSM3000E, pe.File, pe.Line, pe.Col, pe.Problem)}
-	}
-	var ce *table.CondError
-	if errors.As(err, &ce) {
-		return []msg.Line{msg.Messagef(msg.CSM3001E, ce.Table, ce.Want, ce.Have)}
-	}
-	switch {
-	case errors.Is(err, cms.ErrQuotaExceeded), errors.Is(err, cms.ErrDiskFull):
-		return []msg.Line{msg.Messagef(msg.CSM0031E, "storage", err.Error())}
-	}
-	return []msg.Line{msg.Messagef(msg.CSM0000S, err.Error())}
-}
+// Lines renders an error as the command's messages (msg.LinesOf).
+func Lines(err error) []msg.Line { return msg.LinesOf(err) }
 
 func (e *Env) Pool() (cms.FilePool, error) { return e.Sys.FilePool(Pool) }
 
