@@ -11,7 +11,7 @@ DEP_TOOLS := dasdinit:hercules dasdlist:hercules ckd2cckd:hercules cckd2ckd:herc
 	curl:curl lftp:lftp python3:python3 pure-ftpd:pure-ftpd pure-pw:pure-ftpd openssl:openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test bench fuzz deps vet clean
+.PHONY: all build run run-real test bench fuzz deps vet clean
 
 all: build
 
@@ -30,7 +30,12 @@ deps:
 	for tp in $(DEP_TOOLS); do t=$${tp%%:*}; command -v $$t >/dev/null || { echo "$$t still missing after apt-get install" >&2; exit 1; }; done
 	$(GO) mod download
 
-# `make run` is the seed's sample scenario, step by step, with real
+# `make run` runs scenarios/sample.yaml, the seed's sample scenario, in
+# memory through the same engine and CSMSERVE nodes, and prints its summary.
+run: build
+	$(BIN) run scenarios/sample.yaml
+
+# `make run-real` is the same scenario, step by step, with real
 # processes: a principal in out/principal, managed system VM01 in out/vm01
 # serving CSMSERVE on loopback, and csmsim servmgr driving it over FTP. At
 # the end Hercules' cckdcdsk checks VM01's DASD, whose recomp cylinders now
@@ -40,7 +45,7 @@ N   := $(OUT)/vm01
 PW  := $(OUT)/csmwork.pw
 SM  := $(BIN) servmgr --state $(P)
 SMW := $(SM) --password-file $(PW)
-run: deps build
+run-real: deps build
 	@rm -rf $(OUT) && mkdir -p $(OUT) && echo "sample-$$$$-password" > $(PW)
 	$(BIN) principal init --state $(P)
 	$(BIN) cms --state $(P) ENROLL ADMIN MAINTCSM VMPSFS:

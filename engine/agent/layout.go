@@ -60,12 +60,16 @@ const (
 
 // VM SYSSUF tags and values.
 const (
-	SysufTable  = "SYSSUF"
-	TagComp     = "COMP"
-	TagLevel    = "LEVEL"
-	TagState    = "STATE"
-	TagProd     = "PROD"
-	TagManaged  = "CSM_MANAGED"
+	SysufTable = "SYSSUF"
+	TagComp    = "COMP"
+	TagLevel   = "LEVEL"
+	TagState   = "STATE"
+	TagProd    = "PROD"
+	TagManaged = "CSM_MANAGED"
+	// TagLocal names the envelope of local service applied under MANAGED
+	// OFF: the component no longer matches its LEVEL, so a COND load,
+	// which promises "still at the based-on level", must refuse it.
+	TagLocal    = "LOCALSVC"
 	TagProdSide = "PRODSIDE"
 	// SystemKey is the key of the SYSSUF entry that holds PRODSIDE.
 	SystemKey   = "*"

@@ -86,6 +86,9 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 			if at := s.tag(c, TagLevel); !strings.EqualFold(at, condBase) {
 				return res, Refuse(msg.CSM3110E, c, env.Sys.Name(), orNone(at), condBase)
 			}
+			if local := s.tag(c, TagLocal); local != "" {
+				return res, Refuse(msg.CSM3110E, c, env.Sys.Name(), s.tag(c, TagLevel)+" with local service "+local, condBase)
+			}
 		}
 	}
 	for _, c := range pkg.Components {
@@ -159,6 +162,7 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 	if err := s.update(func(_ string, x *table.Entry) {
 		x.Set(TagLevel, level)
 		x.Set(TagState, state)
+		x.Remove(TagLocal) // the whole level is loaded again
 		if _, ok := x.Get(TagProd); !ok {
 			x.Set(TagProd, None)
 		}

@@ -110,6 +110,13 @@ func LocalService(env *Env, comp, envelope string) (msg.Result, error) {
 	if err := env.writeCatalog(p, comp, cat); err != nil {
 		return res, err
 	}
+	if err := s.update(func(c string, x *table.Entry) {
+		if c == comp {
+			x.Set(TagLocal, envID.FN())
+		}
+	}, nil); err != nil {
+		return res, err
+	}
 	res.Addf(msg.CSM3153I, envID.FN(), comp, len(written), env.Sys.Name(), orNone(s.tag(comp, TagLevel)))
 	if nucleus {
 		res.Addf(msg.CSM3154W, comp)

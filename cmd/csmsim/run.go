@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/afero"
+	"github.com/spf13/cobra"
+
+	"github.com/csmsim/csmsim/sim/harness"
+)
+
+// newRunCmd is `csmsim run FILE...`: build each scenario's world, run its
+// steps, check its expectations, print the summary and write a report.
+func newRunCmd(fs afero.Fs) *cobra.Command {
+	var (
+		seed    uint64
+		report  string
+		out     string
+		workdir string
+		quiet   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run FILE... [--seed N] [--report json|junit|summary] [--out PATH] [--workdir DIR] [--quiet]",
+		Short: "Run scenarios: build the world, run the steps, check every expectation, report",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			switch report {
+			case "", "summary", "json", "junit":
+			default:
+				return fmt.Errorf("--report %q: use json, junit or summary", report)
+			}
+			var opts harness.Options
+			if cmd.Flags().Changed("seed") {
+				opts.Seed = &seed
+			}
+			opts.Workdir = workdir
+			if !quiet {
+				opts.Out = cmd.ErrOrStderr()
+			}
+			var reports []*harness.Report
+			var failed []string
+			for _, f := range files {
+				sc, err := harness.Load(f)
+				if err != nil {
+					return oneLine(err)
+				}
+				rep, err := harness.Run(cmd.Context(), sc, opts)
+				if err != nil {
+					return err
+				}
+				reports = append(reports, rep)
+				if !quiet {
+					if err := rep.WriteSummary(cmd.OutOrStdout()); err != nil {
+						return err
+					}
+				}
+				if !rep.Pass {
+					failed = append(failed, rep.FailureText())
+				}
+			}
+			var buf bytes.Buffer
+			switch report {
+			case "json":
+				if err := harness.WriteJSONAll(&buf, reports); err != nil {
+					return err
+				}
+			case "junit":
+				if err := harness.WriteJUnitAll(&buf, reports); err != nil {
+					return err
+				}
+			case "summary":
+				if quiet || out != "" {
+					for _, r := range reports {
+						if err := r.WriteSummary(&buf); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			if buf.Len() > 0 {
+				if out != "" {
+					if err := afero.WriteFile(fs, out, buf.Bytes(), 0o644); err != nil {
+						return err
+					}
+				} else if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
+					return err
+				}
+			}
+			if len(failed) > 0 {
+				msg := failed[0]
+				if len(failed) > 1 {
+					msg += fmt.Sprintf(" (and %d more scenarios failed)", len(failed)-1)
+				}
+				return errors.New(msg)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed for the run (default: the scenario's seed)")
+	cmd.Flags().StringVar(&report, "report", "", "report to write: json, junit or summary")
+	cmd.Flags().StringVar(&out, "out", "", "write the report to this file instead of stdout")
+	cmd.Flags().StringVar(&workdir, "workdir", "", "build a disk-backed world in a fresh directory under DIR (default: in memory)")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "no summary and no progress lines")
+	return cmd
+}
+
+// oneLine joins a multi-line error (several problems in a file) with "; ".
+func oneLine(err error) error {
+	return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
+}
+
+// newValidateCmd is `csmsim validate FILE...`: decode and check without
+// running; one line per problem, file:line:column.
+func newValidateCmd(fs afero.Fs) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Check scenario files without running them (errors as file:line:column)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			bad := 0
+			for _, f := range files {
+				b, err := afero.ReadFile(fs, f)
+				if err == nil {
+					_, err = harness.Parse(f, b)
+				}
+				if err == nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", f)
+					continue
+				}
+				bad++
+				var errs harness.Errors
+				if errors.As(err, &errs) {
+					for _, e := range errs {
+						fmt.Fprintf(cmd.ErrOrStderr(), "csmsim: %s\n", e.Error())
+					}
+				} else {
+					fmt.Fprintf(cmd.ErrOrStderr(), "csmsim: %v\n", err)
+				}
+			}
+			if bad > 0 {
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+}
+
+// newListCmd is `csmsim list [DIR]`: the scenarios in DIR (default
+// ./scenarios), one line each.
+func newListCmd(fs afero.Fs) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list [DIR]",
+		Short: "List the scenarios in DIR (default ./scenarios): name and description",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "scenarios"
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			files, err := afero.Glob(fs, filepath.Join(dir, "*.yaml"))
+			if err != nil {
+				return err
+			}
+			if len(files) == 0 {
+				return fmt.Errorf("no scenarios (*.yaml) in %s", dir)
+			}
+			sort.Strings(files)
+			w := cmd.OutOrStdout()
+			for _, f := range files {
+				b, err := afero.ReadFile(fs, f)
+				if err != nil {
+					return err
+				}
+				sc, err := harness.Parse(f, b)
+				if err != nil {
+					fmt.Fprintf(w, "%-34s INVALID: %s\n", filepath.Base(f), strings.SplitN(err.Error(), "\n", 2)[0])
+					continue
+				}
+				fmt.Fprintf(w, "%-34s %s\n", sc.Name, sc.Description)
+			}
+			return nil
+		},
+	}
+}

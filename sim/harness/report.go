@@ -1,0 +1,261 @@
+package harness
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Report is the outcome of one scenario run. It holds no wall time and no
+// port: the same scenario and seed give the same report, byte for byte.
+type Report struct {
+	Scenario     string         `json:"scenario"`
+	File         string         `json:"file"`
+	Seed         uint64         `json:"seed"`
+	Release      string         `json:"release"`
+	Pass         bool           `json:"pass"`
+	Failures     int            `json:"failures"`
+	Steps        []StepReport   `json:"steps"`
+	Systems      []SystemReport `json:"systems"`
+	Expectations []Expectation  `json:"expectations"`
+}
+
+// StepReport is one step (one per repetition of a repeated step).
+type StepReport struct {
+	Index    int      `json:"index"`
+	Kind     string   `json:"kind"`
+	Line     string   `json:"line"`
+	RC       int      `json:"rc"`
+	Status   string   `json:"status"` // pass, fail or skipped
+	Reason   string   `json:"reason,omitempty"`
+	Messages []string `json:"messages"` // message ids in order of first appearance
+	Output   []string `json:"output"`   // the lines, with ports replaced by PORT
+}
+
+// SystemReport is a managed system's final state.
+type SystemReport struct {
+	Name    string `json:"name"`
+	Level   string `json:"level"` // test-build level (CMS component)
+	State   string `json:"state"`
+	Prod    string `json:"prod"`
+	Managed bool   `json:"managed"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Expectation is one end-of-scenario check.
+type Expectation struct {
+	Name   string `json:"name"`
+	Want   string `json:"want"`
+	Got    string `json:"got"`
+	Status string `json:"status"` // pass, fail or skipped
+	Reason string `json:"reason,omitempty"`
+}
+
+func (r *Report) finish() {
+	r.Failures = 0
+	for _, s := range r.Steps {
+		if s.Status != "pass" {
+			r.Failures++
+		}
+	}
+	for _, e := range r.Expectations {
+		if e.Status != "pass" {
+			r.Failures++
+		}
+	}
+	r.Pass = r.Failures == 0
+	if r.Steps == nil {
+		r.Steps = []StepReport{}
+	}
+	if r.Systems == nil {
+		r.Systems = []SystemReport{}
+	}
+	if r.Expectations == nil {
+		r.Expectations = []Expectation{}
+	}
+	for i := range r.Steps {
+		if r.Steps[i].Messages == nil {
+			r.Steps[i].Messages = []string{}
+		}
+		if r.Steps[i].Output == nil {
+			r.Steps[i].Output = []string{}
+		}
+	}
+}
+
+// FailureText is one line naming the first failure, or "".
+func (r *Report) FailureText() string {
+	for _, s := range r.Steps {
+		if s.Status == "fail" {
+			return fmt.Sprintf("%s: step %d (%s) failed: %s", r.File, s.Index, s.Line, s.Reason)
+		}
+	}
+	for _, e := range r.Expectations {
+		if e.Status != "pass" {
+			return fmt.Sprintf("%s: expectation %s failed: %s", r.File, e.Name, e.Reason)
+		}
+	}
+	return ""
+}
+
+// WriteJSON writes the report as indented JSON, fields in a fixed order.
+func (r *Report) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteJSONAll writes one report as an object and several as an array.
+func WriteJSONAll(w io.Writer, reports []*Report) error {
+	if len(reports) == 1 {
+		return reports[0].WriteJSON(w)
+	}
+	b, err := json.MarshalIndent(reports, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteSummary writes the human summary: steps, systems, expectations,
+// aligned in columns.
+func (r *Report) WriteSummary(w io.Writer) error {
+	verdict := "PASS"
+	if !r.Pass {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(w, "%s %s (%s, seed %d): %d steps, %d systems, %d expectations, %d failures\n",
+		verdict, r.Scenario, r.File, r.Seed, len(r.Steps), len(r.Systems), len(r.Expectations), r.Failures)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tKIND\tCOMMAND\tRC\tRESULT\tMESSAGES")
+	for _, s := range r.Steps {
+		res := s.Status
+		if s.Reason != "" && s.Status != "pass" {
+			res += ": " + s.Reason
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", s.Index, s.Kind, s.Line, s.RC, res, shortIDs(s.Messages))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(r.Systems) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SYSTEM\tTEST LEVEL\tSTATE\tPROD LEVEL\tMANAGED")
+		for _, s := range r.Systems {
+			m := "NO"
+			if s.Managed {
+				m = "YES"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Level, s.State, s.Prod, m)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(r.Expectations) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EXPECTATION\tWANT\tGOT\tRESULT")
+		for _, e := range r.Expectations {
+			res := e.Status
+			if e.Reason != "" && e.Status != "pass" {
+				res += ": " + e.Reason
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, e.Want, e.Got, res)
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+func shortIDs(ids []string) string {
+	if len(ids) > 6 {
+		return strings.Join(ids[:6], " ") + fmt.Sprintf(" (+%d)", len(ids)-6)
+	}
+	return strings.Join(ids, " ")
+}
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+// WriteJUnit writes the report as JUnit XML: one testcase per step and
+// per expectation.
+func (r *Report) WriteJUnit(w io.Writer) error { return WriteJUnitAll(w, []*Report{r}) }
+
+// WriteJUnitAll writes one testsuite per report.
+func WriteJUnitAll(w io.Writer, reports []*Report) error {
+	var all junitSuites
+	for _, r := range reports {
+		s := junitSuite{Name: r.Scenario}
+		add := func(name, status, reason, out string) {
+			c := junitCase{Name: name, Classname: "scenario." + r.Scenario, SystemOut: out}
+			switch status {
+			case "fail":
+				c.Failure = &junitFailure{Message: reason, Type: "expectation", Text: reason}
+				s.Failures++
+			case "skipped":
+				c.Skipped = &junitSkipped{Message: reason}
+				s.Skipped++
+			}
+			s.Cases = append(s.Cases, c)
+			s.Tests++
+		}
+		for _, st := range r.Steps {
+			add(fmt.Sprintf("step %02d %s: %s", st.Index, st.Kind, st.Line), st.Status, st.Reason, strings.Join(st.Output, "\n"))
+		}
+		for _, e := range r.Expectations {
+			add("expect "+e.Name, e.Status, e.Reason, "")
+		}
+		all.Tests += s.Tests
+		all.Failures += s.Failures
+		all.Suites = append(all.Suites, s)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(all); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

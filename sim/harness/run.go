@@ -1,0 +1,695 @@
+package harness
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/csmsim/csmsim/engine/agent"
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/fleet"
+	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/servmgr"
+	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/table"
+	"github.com/csmsim/csmsim/engine/transport"
+	"github.com/csmsim/csmsim/fixtures"
+	"github.com/csmsim/csmsim/sim/csmserve"
+	"github.com/csmsim/csmsim/sim/world"
+)
+
+// Start is the fixed start of every scenario's clock; the clock advances
+// one second per reading (servmgr.NewStepClock), never with wall time.
+var Start = time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+
+// password is CSMWORK's on every simulated node.
+const password = "scenario-csmwork-1"
+
+// Options change how a scenario runs.
+type Options struct {
+	Seed    *uint64   // overrides the scenario's seed
+	Workdir string    // "" builds the world in memory; else a fresh disk-backed world under it
+	Out     io.Writer // progress lines; nil for none
+}
+
+// node is one in-process managed system with its CSMSERVE on loopback.
+type node struct {
+	sys  *world.System
+	env  *agent.Env
+	jobs *agent.Jobs
+	srv  *csmserve.Server
+	host string
+	port string
+}
+
+type agentRequester struct {
+	jobs *agent.Jobs
+	env  *agent.Env
+}
+
+func (a agentRequester) Request(words []string) (int, string) {
+	return agent.Request(a.jobs, a.env, words)
+}
+
+type runner struct {
+	sc    *Scenario
+	seed  uint64
+	opts  Options
+	penv  *level.Env
+	psys  *world.System
+	wire  *fleet.Wire
+	clock cms.Clock
+	nodes map[string]*node
+	names []string // systems in world order
+	ports *regexp.Regexp
+	base  fixtures.BaseSpec
+}
+
+func (r *runner) progress(format string, args ...any) {
+	if r.opts.Out != nil {
+		fmt.Fprintf(r.opts.Out, format+"\n", args...)
+	}
+}
+
+// Run builds the scenario's world, runs its steps and checks its
+// expectations. The error is for a world that could not be built or run;
+// failed expectations are in the report (Report.Pass false).
+func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
+	r := &runner{sc: sc, seed: sc.Seed, opts: opts, nodes: map[string]*node{}}
+	if opts.Seed != nil {
+		r.seed = *opts.Seed
+	}
+	defer r.stop()
+	if err := r.build(ctx); err != nil {
+		return nil, fmt.Errorf("%s: building the world: %w", sc.File, err)
+	}
+	rep := &Report{Scenario: sc.Name, File: filepath.Base(sc.File), Seed: r.seed, Release: sc.Release}
+	stopped := false
+	for i, st := range sc.Steps {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if stopped {
+			rep.Steps = append(rep.Steps, StepReport{Index: len(rep.Steps) + 1, Kind: st.kind(), Line: st.describe(), Status: "skipped",
+				Reason: "an earlier step failed (on_failure: stop)"})
+			continue
+		}
+		results, err := r.step(ctx, i, st)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d:%d: step %d: %w", sc.File, st.line, st.col, i+1, err)
+		}
+		for _, sr := range results {
+			sr.Index = len(rep.Steps) + 1
+			rep.Steps = append(rep.Steps, sr)
+			mark := "ok"
+			if sr.Status != "pass" {
+				mark = "FAILED: " + sr.Reason
+			}
+			r.progress("step %d %s: %s RC=%d %s", sr.Index, sr.Kind, sr.Line, sr.RC, mark)
+			if sr.Status != "pass" && st.OnFailure == "stop" {
+				stopped = true
+			}
+		}
+	}
+	if stopped {
+		rep.Expectations = append(rep.Expectations, Expectation{Name: "end expectations", Status: "skipped",
+			Reason: "not checked: the scenario stopped at a failed step"})
+	} else {
+		rep.Expectations = append(rep.Expectations, r.endChecks(ctx)...)
+	}
+	rep.Systems = r.finalSystems()
+	rep.finish()
+	return rep, nil
+}
+
+func (r *runner) build(ctx context.Context) error {
+	sc := r.sc
+	fsFor := func(name string) (afero.Fs, error) { return afero.NewMemMapFs(), nil }
+	if r.opts.Workdir != "" {
+		if err := os.MkdirAll(r.opts.Workdir, 0o755); err != nil {
+			return err
+		}
+		dir, err := os.MkdirTemp(r.opts.Workdir, safeName(sc.Name)+"-")
+		if err != nil {
+			return err
+		}
+		r.progress("world on disk in %s", dir)
+		fsFor = func(name string) (afero.Fs, error) {
+			p := filepath.Join(dir, name)
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return nil, err
+			}
+			return afero.NewBasePathFs(afero.NewOsFs(), p), nil
+		}
+	}
+	base, _, _ := fixtures.Sample()
+	r.base = base
+	pfs, err := fsFor("principal")
+	if err != nil {
+		return err
+	}
+	ps, err := world.InitPrincipal(pfs, world.PrincipalOptions{SSI: sc.World.Principal.SSI,
+		VMPSFSBlocks: sc.World.Principal.VMPSFSBlocks, Unload: world.BaseUnload(base)})
+	if err != nil {
+		return err
+	}
+	if err := ps.CMS().Exec("MAINT", []string{"ENROLL ADMIN MAINTCSM VMPSFS:"}, io.Discard); err != nil {
+		return err
+	}
+	if sc.Fixtures.Sample == nil || *sc.Fixtures.Sample {
+		disk, err := ps.Minidisk("MAINTCSM", "0191")
+		if err != nil {
+			return err
+		}
+		for _, e := range fixtures.SampleEnvelopes() {
+			if err := cms.WriteFile(disk, cms.MustParseFileID(e.FileID()), func(w io.Writer) error { return fixtures.WriteEnvelope(w, e) }); err != nil {
+				return err
+			}
+		}
+	}
+	r.clock = servmgr.NewStepClock(Start, time.Second)
+	r.psys = ps
+	r.penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: r.clock, User: "MAINTCSM"}
+	r.wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 20 * time.Second}), Password: password,
+		Workers: 16, Ctx: ctx, Pause: func(ctx context.Context) error { time.Sleep(5 * time.Millisecond); return ctx.Err() }}
+	var ports []string
+	for i, spec := range sc.systemSpecs() {
+		fsys, err := fsFor(spec.Name)
+		if err != nil {
+			return err
+		}
+		s, err := world.InitManaged(fsys, world.ManagedOptions{Name: spec.Name, SSI: spec.SSI, Release: spec.Release, Seed: r.seed + uint64(i)})
+		if err != nil {
+			return fmt.Errorf("system %s: %w", spec.Name, err)
+		}
+		env := s.Agent(r.clock, table.NewMemLocker())
+		staging, err := s.StagingFs()
+		if err != nil {
+			return err
+		}
+		jobs := agent.NewJobs(env)
+		srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: password, Agent: agentRequester{jobs, env},
+			ListenAddr: "127.0.0.1:0", System: spec.Name})
+		if err != nil {
+			return err
+		}
+		n := &node{sys: s, env: env, jobs: jobs}
+		if err := srv.Start(); err != nil {
+			return fmt.Errorf("system %s: starting CSMSERVE: %w", spec.Name, err)
+		}
+		n.srv = srv
+		n.host, n.port, _ = strings.Cut(srv.Addr(), ":")
+		ports = append(ports, regexp.QuoteMeta(n.port))
+		r.nodes[spec.Name] = n
+		r.names = append(r.names, spec.Name)
+	}
+	if len(ports) > 0 {
+		r.ports = regexp.MustCompile(`\b(` + strings.Join(ports, "|") + `)\b`)
+	}
+	r.progress("world built: principal and %d managed systems", len(r.names))
+	return nil
+}
+
+func (r *runner) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, name := range r.names {
+		n := r.nodes[name]
+		_ = n.jobs.Shutdown(ctx)
+		if n.srv != nil {
+			_ = n.srv.Stop(ctx)
+		}
+	}
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// normalize removes what varies between runs: the nodes' ports.
+func (r *runner) normalize(s string) string {
+	s = loopback.ReplaceAllString(s, "127.0.0.1:PORT")
+	if r.ports != nil {
+		s = r.ports.ReplaceAllString(s, "PORT")
+	}
+	return s
+}
+
+var loopback = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+
+func (st Step) kind() string {
+	switch {
+	case st.Servmgr != nil:
+		if st.Offline {
+			return "servmgr-offline"
+		}
+		return "servmgr"
+	case st.Managed != nil:
+		return "managed"
+	case st.LocalService != nil:
+		return "local_service"
+	case st.Install != nil:
+		return "install"
+	}
+	return "?"
+}
+
+// describe is the step as the report shows it: the servmgr line as
+// written (placeholders not substituted), or the action in words.
+func (st Step) describe() string {
+	switch {
+	case st.Servmgr != nil:
+		return *st.Servmgr
+	case st.Managed != nil:
+		return fmt.Sprintf("MANAGED %s on %s", map[bool]string{true: "ON", false: "OFF"}[*st.Managed.On], strings.ToUpper(st.Managed.System))
+	case st.LocalService != nil:
+		env := st.LocalService.Envelope
+		if st.LocalService.COR != nil {
+			env = st.LocalService.COR.Name + " (generated COR)"
+		}
+		return fmt.Sprintf("local SERVICE %s %s on %s", strings.ToUpper(st.LocalService.Component), strings.ToUpper(env), strings.ToUpper(st.LocalService.System))
+	case st.Install != nil:
+		return fmt.Sprintf("install %s at %s", strings.ToUpper(st.Install.System), strings.ToUpper(st.Install.Level))
+	}
+	return ""
+}
+
+func (r *runner) substitute(line string, n int) string {
+	return placeholder.ReplaceAllStringFunc(line, func(m string) string {
+		sm := placeholder.FindStringSubmatch(m)
+		switch {
+		case sm[3] == "N":
+			return strconv.Itoa(n)
+		case sm[3] == "NN":
+			return fmt.Sprintf("%02d", n)
+		}
+		nd := r.nodes[strings.ToUpper(sm[2])]
+		if sm[1] == "HOST" {
+			return nd.host
+		}
+		return nd.port
+	})
+}
+
+// step runs one step (a repeated servmgr step gives one result each).
+func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error) {
+	var before map[string]string
+	nodeBefore := map[string]map[string]string{}
+	var err error
+	if st.NothingChanged {
+		if before, err = snapshot(r.psys.FS(), principalIgnore); err != nil {
+			return nil, err
+		}
+	}
+	for _, u := range st.UnchangedSystems {
+		if nodeBefore[strings.ToUpper(u)], err = snapshot(r.nodes[strings.ToUpper(u)].sys.FS(), nodeIgnore); err != nil {
+			return nil, err
+		}
+	}
+	var out []StepReport
+	switch {
+	case st.Servmgr != nil:
+		from, to := 0, 0
+		if st.Repeat != nil {
+			from, to = st.Repeat.From, st.Repeat.To
+		}
+		for n := from; n <= to; n++ {
+			line := r.substitute(*st.Servmgr, n)
+			var res msg.Result
+			if st.Offline {
+				res = servmgr.Run(r.penv, []string{line})
+			} else {
+				res = servmgr.RunWith(r.penv, r.wire, []string{line})
+			}
+			shown := *st.Servmgr
+			if st.Repeat != nil {
+				shown = placeholder.ReplaceAllStringFunc(shown, func(m string) string {
+					if m == "${N}" || m == "${NN}" {
+						return r.substitute(m, n)
+					}
+					return m
+				})
+			}
+			out = append(out, r.judge(st, shown, res))
+		}
+	case st.Managed != nil:
+		res, err := agent.Managed(r.nodes[strings.ToUpper(st.Managed.System)].env, *st.Managed.On)
+		if err != nil {
+			res.Add(agent.Lines(err)...)
+		}
+		out = append(out, r.judge(st, st.describe(), res))
+	case st.LocalService != nil:
+		out = append(out, r.judge(st, st.describe(), r.localService(st.LocalService)))
+	case st.Install != nil:
+		res, err := r.install(st.Install)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.judge(st, st.describe(), res))
+	}
+	last := &out[len(out)-1]
+	if st.NothingChanged {
+		after, err := snapshot(r.psys.FS(), principalIgnore)
+		if err != nil {
+			return nil, err
+		}
+		if d := diff(before, after); d != "" {
+			last.fail("the principal changed: " + d)
+		}
+	}
+	for _, u := range st.UnchangedSystems {
+		name := strings.ToUpper(u)
+		after, err := snapshot(r.nodes[name].sys.FS(), nodeIgnore)
+		if err != nil {
+			return nil, err
+		}
+		if d := diff(nodeBefore[name], after); d != "" {
+			last.fail("system " + name + " changed: " + d)
+		}
+	}
+	return out, nil
+}
+
+func (r *runner) localService(ls *LocalService) msg.Result {
+	var res msg.Result
+	n := r.nodes[strings.ToUpper(ls.System)]
+	envelope := strings.ToUpper(ls.Envelope)
+	if c := ls.COR; c != nil {
+		comp := c.Component
+		if comp == "" {
+			comp = ls.Component
+		}
+		parts := c.Parts
+		if parts == 0 {
+			parts = 1
+		}
+		seed := c.Seed
+		if seed == 0 {
+			seed = r.seed
+		}
+		cor := fixtures.COR(r.sc.Release, strings.ToUpper(c.Name), seed, r.base, strings.ToUpper(comp), parts)
+		disk, err := n.sys.Minidisk(agent.MaintUser(r.sc.Release), agent.LocalDiskVaddr)
+		if err == nil {
+			err = cms.WriteFile(disk, cms.MustParseFileID(cor.FileID()), func(w io.Writer) error { return fixtures.WriteEnvelope(w, cor) })
+		}
+		if err != nil {
+			res.Add(msg.Messagef(msg.CSM0000S, "writing the generated COR: "+err.Error()))
+			return res
+		}
+		envelope = cor.Name
+	}
+	res, err := agent.LocalService(n.env, strings.ToUpper(ls.Component), envelope)
+	if err != nil {
+		res.Add(agent.Lines(err)...)
+	}
+	return res
+}
+
+func (r *runner) install(in *Install) (msg.Result, error) {
+	targets := []string{strings.ToUpper(in.System)}
+	if strings.EqualFold(in.System, "ALL") {
+		targets = r.names
+	}
+	var all msg.Result
+	for _, name := range targets {
+		n := r.nodes[name]
+		res, err := world.InstallLevel(n.sys, r.penv, n.env, r.sc.Release, strings.ToUpper(in.Level))
+		if err != nil {
+			res.Add(agent.Lines(err)...)
+		}
+		if len(targets) > 1 {
+			// one line per system is enough in the report
+			summary := msg.Result{}
+			for _, l := range res.Lines {
+				if l.Sev != msg.Info {
+					summary.Add(l)
+				}
+			}
+			all.Add(summary.Lines...)
+			continue
+		}
+		all.Add(res.Lines...)
+	}
+	return all, nil
+}
+
+var nestedID = regexp.MustCompile(`\bCSM\d{4}[IWES]\b`)
+
+// judge checks a result against the step's expectation.
+func (r *runner) judge(st Step, line string, res msg.Result) StepReport {
+	sr := StepReport{Kind: st.kind(), Line: line, RC: res.RC, Status: "pass"}
+	seen := map[string]bool{}
+	all := map[string]bool{}
+	for _, l := range res.Lines {
+		if !seen[l.ID] {
+			seen[l.ID] = true
+			sr.Messages = append(sr.Messages, l.ID)
+		}
+		all[l.ID] = true
+		for _, id := range nestedID.FindAllString(l.Text, -1) {
+			all[id] = true
+		}
+		sr.Output = append(sr.Output, r.normalize(l.String()))
+	}
+	wantRC := 0
+	var ex StepExpect
+	if st.Expect != nil {
+		ex = *st.Expect
+		if ex.RC != nil {
+			wantRC = *ex.RC
+		}
+	}
+	if res.RC != wantRC {
+		sr.fail(fmt.Sprintf("RC=%d, expected %d", res.RC, wantRC))
+	}
+	for _, id := range ex.Messages {
+		if !all[strings.ToUpper(id)] {
+			sr.fail("message " + strings.ToUpper(id) + " expected, not given")
+		}
+	}
+	for _, id := range ex.NotMessages {
+		if all[strings.ToUpper(id)] {
+			sr.fail("message " + strings.ToUpper(id) + " given, not expected")
+		}
+	}
+	return sr
+}
+
+func (sr *StepReport) fail(reason string) {
+	sr.Status = "fail"
+	if sr.Reason != "" {
+		sr.Reason += "; "
+	}
+	sr.Reason += reason
+}
+
+// Files that change on every command and are not state: the message logs.
+func principalIgnore(p string) bool { return strings.Contains(p, "$MSGLOG") }
+
+// On a managed system, CSMSERVE's staging disk receives packages and job
+// messages; only the system itself counts.
+func nodeIgnore(p string) bool {
+	return strings.Contains(p, agent.StagingOwner+"."+agent.StagingVaddr) || strings.Contains(p, "$MSGLOG")
+}
+
+// snapshot hashes every file of fsys (and records every directory).
+func snapshot(fsys afero.Fs, ignore func(string) bool) (map[string]string, error) {
+	out := map[string]string{}
+	err := afero.Walk(fsys, "/", func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if ignore(p) {
+			return nil
+		}
+		if info.IsDir() {
+			out[p] = "dir"
+			return nil
+		}
+		f, err := fsys.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return err
+		}
+		out[p] = fmt.Sprintf("%x", h.Sum(nil))
+		return nil
+	})
+	return out, err
+}
+
+func diff(a, b map[string]string) string {
+	var d []string
+	for p, h := range a {
+		if h2, ok := b[p]; !ok {
+			d = append(d, "removed "+p)
+		} else if h2 != h {
+			d = append(d, "changed "+p)
+		}
+	}
+	for p := range b {
+		if _, ok := a[p]; !ok {
+			d = append(d, "added "+p)
+		}
+	}
+	sort.Strings(d)
+	if len(d) > 5 {
+		d = append(d[:5], fmt.Sprintf("and %d more", len(d)-5))
+	}
+	return strings.Join(d, ", ")
+}
+
+// systemState reads a system's CMS component row of VM SYSSUF.
+func (r *runner) systemState(name string) SystemReport {
+	n := r.nodes[name]
+	sr := SystemReport{Name: name, Level: "-", State: "-", Prod: "-"}
+	info, err := agent.Info(n.env)
+	if err != nil {
+		sr.Error = err.Error()
+		return sr
+	}
+	sr.Managed = info.Managed
+	inv, _, err := agent.Query(n.env)
+	if err != nil {
+		sr.Error = err.Error()
+		return sr
+	}
+	if e, ok := inv.Get("CMS"); ok {
+		sr.Level, _ = e.Get(agent.TagLevel)
+		sr.State, _ = e.Get(agent.TagState)
+		sr.Prod, _ = e.Get(agent.TagProd)
+	}
+	return sr
+}
+
+func (r *runner) finalSystems() []SystemReport {
+	out := make([]SystemReport, 0, len(r.names))
+	for _, name := range r.names {
+		out = append(out, r.systemState(name))
+	}
+	return out
+}
+
+func (r *runner) endChecks(ctx context.Context) []Expectation {
+	ex := r.sc.Expect
+	if ex == nil {
+		return nil
+	}
+	var out []Expectation
+	check := func(name, want, got string) {
+		e := Expectation{Name: name, Want: want, Got: got, Status: "pass"}
+		if !strings.EqualFold(want, got) {
+			e.Status, e.Reason = "fail", fmt.Sprintf("got %s, expected %s", got, want)
+		}
+		out = append(out, e)
+	}
+	for _, s := range ex.Systems {
+		name := strings.ToUpper(s.Name)
+		got := r.systemState(name)
+		if got.Error != "" {
+			out = append(out, Expectation{Name: "system " + name, Status: "fail", Reason: r.normalize(got.Error)})
+			continue
+		}
+		if s.Level != "" {
+			check("system "+name+" level", s.Level, got.Level)
+		}
+		if s.State != "" {
+			check("system "+name+" state", s.State, got.State)
+		}
+		if s.Prod != "" {
+			check("system "+name+" prod", s.Prod, got.Prod)
+		}
+		if s.Managed != nil {
+			check("system "+name+" managed", strconv.FormatBool(*s.Managed), strconv.FormatBool(got.Managed))
+		}
+	}
+	if len(ex.Levels) > 0 {
+		_, levels, err := r.penv.ReadLevels(r.sc.Release)
+		for _, l := range ex.Levels {
+			name := strings.ToUpper(l.Name)
+			if err != nil {
+				out = append(out, Expectation{Name: "level " + name, Status: "fail", Reason: err.Error()})
+				continue
+			}
+			en, ok := levels.Get(name)
+			if !ok {
+				out = append(out, Expectation{Name: "level " + name, Want: "defined", Got: "not defined", Status: "fail",
+					Reason: "level " + name + " is not in the Service Level Table"})
+				continue
+			}
+			if l.State != "" {
+				v, _ := en.Get("STATE")
+				check("level "+name+" state", l.State, v)
+			}
+			if l.Lock != "" {
+				v, _ := en.Get("LOCK")
+				check("level "+name+" lock", l.Lock, v)
+			}
+		}
+	}
+	if sc := ex.Servcheck; sc != nil {
+		res := servmgr.RunWith(r.penv, r.wire, []string{"system servcheck " + r.sc.Release + " all"})
+		drift := map[string]bool{}
+		for _, l := range res.Lines {
+			if l.ID == "CSM3059W" {
+				sys, _, _ := strings.Cut(l.Text, ":")
+				drift[strings.ToUpper(sys)] = true
+			}
+		}
+		got := sortedKeys(drift)
+		want := []string{}
+		for _, d := range sc.Drift {
+			want = append(want, strings.ToUpper(d))
+		}
+		sort.Strings(want)
+		e := Expectation{Name: "servcheck", Want: "clean", Got: "clean", Status: "pass"}
+		if len(want) > 0 {
+			e.Want = "drift " + strings.Join(want, " ")
+		}
+		if len(got) > 0 {
+			e.Got = "drift " + strings.Join(got, " ")
+		}
+		if e.Want != e.Got {
+			e.Status, e.Reason = "fail", fmt.Sprintf("got %s, expected %s", e.Got, e.Want)
+		} else if len(want) == 0 && res.RC != 0 {
+			e.Status, e.Reason = "fail", fmt.Sprintf("SERVCHECK ended RC=%d", res.RC)
+			for _, l := range res.Lines {
+				if l.Sev != msg.Info {
+					e.Reason += "; " + r.normalize(l.String())
+					break
+				}
+			}
+			e.Got = fmt.Sprintf("RC=%d", res.RC)
+		}
+		out = append(out, e)
+	}
+	_ = ctx
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
