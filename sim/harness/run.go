@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,6 +179,11 @@ func (r *runner) build(ctx context.Context) error {
 			}
 		}
 	}
+	if len(sc.World.Names) > 0 {
+		if err := writeNames(ps, sc.World.Names); err != nil {
+			return err
+		}
+	}
 	r.clock = servmgr.NewStepClock(Start, time.Second)
 	r.psys = ps
 	r.penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: r.clock, User: "MAINTCSM"}
@@ -290,6 +297,8 @@ func (st Step) describe() string {
 }
 
 func (r *runner) substitute(line string, n int) string {
+	// ${N} and ${NN} first, so they may name a system: ${HOST:VM${NN}}.
+	line = strings.NewReplacer("${NN}", fmt.Sprintf("%02d", n), "${N}", strconv.Itoa(n)).Replace(line)
 	return placeholder.ReplaceAllStringFunc(line, func(m string) string {
 		sm := placeholder.FindStringSubmatch(m)
 		switch {
@@ -601,7 +610,19 @@ func (r *runner) endChecks(ctx context.Context) []Expectation {
 		}
 		out = append(out, e)
 	}
+	var systems []SystemCheck
 	for _, s := range ex.Systems {
+		if !strings.EqualFold(s.Name, "ALL") {
+			systems = append(systems, s)
+			continue
+		}
+		for _, n := range r.names { // ALL: the same check on every system
+			c := s
+			c.Name = n
+			systems = append(systems, c)
+		}
+	}
+	for _, s := range systems {
 		name := strings.ToUpper(s.Name)
 		got := r.systemState(name)
 		if got.Error != "" {
@@ -692,4 +713,29 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// writeNames writes MAINTCSM NAMES on MAINTCSM's A-disk, nicknames sorted
+// so the same scenario always gives the same file.
+func writeNames(ps *world.System, names map[string][]string) error {
+	t, err := table.New(table.Names.Name, table.Names.KeyTag)
+	if err != nil {
+		return err
+	}
+	for _, nick := range slices.Sorted(maps.Keys(names)) {
+		if err := t.Add(table.NewEntry(table.Names.KeyTag, strings.ToUpper(nick), table.TagList, strings.ToUpper(strings.Join(names[nick], " ")))); err != nil {
+			return err
+		}
+	}
+	if err := table.CheckNames(t); err != nil {
+		return err
+	}
+	disk, err := ps.Minidisk("MAINTCSM", "0191")
+	if err != nil {
+		return err
+	}
+	return cms.WriteFile(disk, table.Names.File, func(w io.Writer) error {
+		_, err := t.WriteTo(w)
+		return err
+	})
 }

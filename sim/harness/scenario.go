@@ -40,6 +40,9 @@ type World struct {
 	Systems   []System  `yaml:"systems"`
 	Count     int       `yaml:"count"`
 	Prefix    string    `yaml:"prefix"`
+	// Names are the nicknames of MAINTCSM NAMES: nickname -> systems or
+	// other nicknames.
+	Names map[string][]string `yaml:"names"`
 }
 
 // Principal configures the principal system.
@@ -132,7 +135,7 @@ type EndCheck struct {
 }
 
 // SystemCheck is a managed system's final state (CMS component row of VM
-// SYSSUF). Empty fields are not checked.
+// SYSSUF). Empty fields are not checked. Name ALL checks every system.
 type SystemCheck struct {
 	Name    string `yaml:"name" required:"true"`
 	Level   string `yaml:"level"`
@@ -322,6 +325,14 @@ func walk(file string, n *yaml.Node, t reflect.Type, where string, errs *Errors)
 				add(n, "add "+name+": to "+where, "missing required field %q in %s", name, where)
 			}
 		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			add(n, "write it as key: value lines", "%s must be a mapping, found %s", where, kindName(n))
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			walk(file, n.Content[i+1], t.Elem(), where+" "+n.Content[i].Value, errs)
+		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			add(n, "write a list, one '- item' per line", "%s must be a list, found %s", where, kindName(n))
@@ -494,7 +505,7 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 	if sc.Expect != nil {
 		ex := valueOf(root, "expect")
 		for _, s := range sc.Expect.Systems {
-			if !known[strings.ToUpper(s.Name)] {
+			if !known[strings.ToUpper(s.Name)] && !strings.EqualFold(s.Name, "ALL") {
 				at(valueOf(ex, "systems"), "", "expect names system %s, which is not in the world", s.Name)
 			}
 		}
