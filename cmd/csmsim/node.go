@@ -137,7 +137,7 @@ func newNodeServeCmd(fs afero.Fs) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg := csmserve.Config{Fs: staging, Password: pw, Agent: requester{jobs, env}, ListenAddr: listen, System: s.Name()}
+			cfg := csmserve.Config{Fs: staging, Password: pw, Agent: csmserve.ForAgent(jobs, env), ListenAddr: listen, System: s.Name()}
 			if certFile != "" {
 				tc, err := serverTLS(certFile, keyFile)
 				if err != nil {
@@ -174,14 +174,6 @@ func newNodeServeCmd(fs afero.Fs) *cobra.Command {
 	cmd.Flags().StringVar(&keyFile, "tls-key", "", "PEM key of --tls-cert")
 	return cmd
 }
-
-// requester forwards SITE CSMAGENT to the system's agent.
-type requester struct {
-	jobs *agent.Jobs
-	env  *agent.Env
-}
-
-func (r requester) Request(words []string) (int, string) { return agent.Request(r.jobs, r.env, words) }
 
 func newNodeRunCmd(fs afero.Fs) *cobra.Command {
 	var root, at string

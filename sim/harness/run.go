@@ -54,15 +54,6 @@ type node struct {
 	port string
 }
 
-type agentRequester struct {
-	jobs *agent.Jobs
-	env  *agent.Env
-}
-
-func (a agentRequester) Request(words []string) (int, string) {
-	return agent.Request(a.jobs, a.env, words)
-}
-
 type runner struct {
 	sc    *Scenario
 	seed  uint64
@@ -205,7 +196,7 @@ func (r *runner) build(ctx context.Context) error {
 			return err
 		}
 		jobs := agent.NewJobs(env)
-		srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: password, Agent: agentRequester{jobs, env},
+		srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: password, Agent: csmserve.ForAgent(jobs, env),
 			ListenAddr: "127.0.0.1:0", System: spec.Name})
 		if err != nil {
 			return err

@@ -34,15 +34,6 @@ type node struct {
 	srv  *csmserve.Server
 }
 
-type agentRequester struct {
-	jobs *agent.Jobs
-	env  *agent.Env
-}
-
-func (a agentRequester) Request(words []string) (int, string) {
-	return agent.Request(a.jobs, a.env, words)
-}
-
 func startNode(name string, principal *level.Env, clock cms.Clock, lvl string) *node {
 	GinkgoHelper()
 	s, err := world.InitManaged(afero.NewMemMapFs(), world.ManagedOptions{Name: name})
@@ -53,7 +44,7 @@ func startNode(name string, principal *level.Env, clock cms.Clock, lvl string) *
 	staging, err := s.StagingFs()
 	Expect(err).NotTo(HaveOccurred())
 	jobs := agent.NewJobs(env)
-	srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: fleetPassword, Agent: agentRequester{jobs, env},
+	srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: fleetPassword, Agent: csmserve.ForAgent(jobs, env),
 		ListenAddr: "127.0.0.1:0", System: name})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(srv.Start()).To(Succeed())
@@ -293,7 +284,7 @@ var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered
 		staging, err := s.StagingFs()
 		Expect(err).NotTo(HaveOccurred())
 		jobs := agent.NewJobs(env)
-		srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: fleetPassword, Agent: agentRequester{jobs, env}, ListenAddr: "127.0.0.1:0"})
+		srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: fleetPassword, Agent: csmserve.ForAgent(jobs, env), ListenAddr: "127.0.0.1:0"})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(srv.Start()).To(Succeed())
 		defer srv.Stop(context.Background())
