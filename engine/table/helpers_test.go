@@ -6,25 +6,16 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/cms/cmstest"
 	"github.com/csmsim/csmsim/engine/table"
-	"github.com/csmsim/csmsim/sim/cmsfs"
 )
 
-// newArea is MAINTCSM's top directory in a fresh MemMapFs world, with a
-// file space of quota blocks.
+// newArea is a file area in memory (MAINTCSM's top directory) of quota
+// blocks.
 func newArea(quota int64) cms.FileArea {
-	GinkgoHelper()
-	w, err := cmsfs.New(afero.NewMemMapFs())
-	Expect(err).NotTo(HaveOccurred())
-	pool, err := w.DefineFilePool("VMPSFS", 1_000_000, "MAINTCSM")
-	Expect(err).NotTo(HaveOccurred())
-	Expect(pool.Enroll("MAINTCSM", "MAINTCSM", quota)).To(Succeed())
-	area, err := pool.Dir(cms.MustParseDirID("VMPSFS:MAINTCSM."))
-	Expect(err).NotTo(HaveOccurred())
-	return area
+	return cmstest.NewMemArea("VMPSFS:MAINTCSM.", quota)
 }
 
 func put(a cms.FileArea, id cms.FileID, text string) {

@@ -1,4 +1,4 @@
-package agent_test
+package enginespec_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package agent_test
+package enginespec_test
 
 import (
 	"testing"
@@ -7,9 +7,9 @@ import (
 	. "github.com/onsi/gomega"
 )
 
-func TestAgent(t *testing.T) {
+func TestEngineSpec(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "engine/agent")
+	RunSpecs(t, "sim/enginespec")
 }
 
 var _ = BeforeSuite(func() {

@@ -1,4 +1,4 @@
-package servmgr_test
+package enginespec_test
 
 import (
 	"crypto/sha256"
