@@ -15,38 +15,24 @@ import (
 // the level's package goes to every system, the agent validates and loads
 // it, and SYSSTAT records each system's result. STABLE, once every system
 // loaded it, marks the level STABLE and locked.
-func Send(e *Env, w *Wire, vrm, lvl, target string, stable, cond bool) (msg.Result, error) {
+func Send(e *Env, w *Wire, vrm, lvl, target string, stable, cond bool) (msg.Result, []string, error) {
 	var res msg.Result
-	if !w.ready() {
-		return res, level.Refuse(msg.CSM3050E, "SRVLVL SEND")
-	}
-	st, levels, err := e.ReadLevels(vrm)
+	sc, err := e.scope(w, "SRVLVL SEND", vrm, lvl, target)
 	if err != nil {
-		return res, err
+		return res, sc.names(), err
 	}
-	lv, ok := levels.Get(lvl)
-	if !ok {
-		return res, level.Refuse(msg.CSM2710E, lvl, vrm)
-	}
+	st, lv, sys, systems := sc.levels, sc.level, sc.sys, sc.systems
 	lvl = lv.Key()
 	if _, ok := lv.Get("PACKAGE"); !ok {
-		return res, level.Refuse(msg.CSM2760E, lvl, vrm, vrm, lvl)
-	}
-	systems, err := Resolve(e, vrm, target)
-	if err != nil {
-		return res, err
-	}
-	_, sys, err := e.readSystems()
-	if err != nil {
-		return res, err
+		return res, systems, level.Refuse(msg.CSM2760E, lvl, vrm, vrm, lvl)
 	}
 	pkg, err := e.Area(level.PackageDir(vrm, lvl))
 	if err != nil {
-		return res, err
+		return res, systems, err
 	}
 	files, err := pkg.List()
 	if err != nil {
-		return res, err
+		return res, systems, err
 	}
 	mode := map[bool]string{true: "STABLE", false: "TEST"}[stable]
 	words := "LOAD " + lvl + " " + mode
@@ -95,11 +81,11 @@ func Send(e *Env, w *Wire, vrm, lvl, target string, stable, cond bool) (msg.Resu
 		if _, err := table.SvcStat.Update(st, nil, func(t *table.Table) error {
 			return t.Modify(lvl, func(x *table.Entry) { x.Set("STATE", "STABLE"); x.Set("LOCK", "ON") })
 		}); err != nil {
-			return res, err
+			return res, systems, err
 		}
 		res.Addf(msg.CSM3061I, lvl, vrm)
 	}
-	return res, nil
+	return res, systems, nil
 }
 
 // record adds each system's lines to res, writes the SYSSTAT changes in
@@ -150,22 +136,13 @@ func lastLine(lines []string) string {
 
 // Put2Prod is SYSTEM PUT2PROD vrm system|nickname|ALL: each system copies
 // its STABLE test build into production.
-func Put2Prod(e *Env, w *Wire, vrm, target string) (msg.Result, error) {
+func Put2Prod(e *Env, w *Wire, vrm, target string) (msg.Result, []string, error) {
 	var res msg.Result
-	if !w.ready() {
-		return res, level.Refuse(msg.CSM3050E, "SYSTEM PUT2PROD")
-	}
-	if _, _, err := e.ReadLevels(vrm); err != nil {
-		return res, err
-	}
-	systems, err := Resolve(e, vrm, target)
+	sc, err := e.scope(w, "SYSTEM PUT2PROD", vrm, "", target)
 	if err != nil {
-		return res, err
+		return res, sc.names(), err
 	}
-	_, sys, err := e.readSystems()
-	if err != nil {
-		return res, err
-	}
+	sys, systems := sc.sys, sc.systems
 	outs := w.fanOut(systems, func(s string) outcome {
 		en, _ := sys.Get(s)
 		lvl := get(en, tagLevel)
@@ -197,34 +174,25 @@ func Put2Prod(e *Env, w *Wire, vrm, target string) (msg.Result, error) {
 	})
 	good := e.record(&res, outs)
 	res.Addf(msg.CSM3060I, "SYSTEM PUT2PROD", good, len(outs))
-	return res, nil
+	return res, systems, nil
 }
 
 // Servcheck is SYSTEM SERVCHECK vrm system|nickname|ALL: each system's
 // inventory against the level SYSSTAT records for it, part by part.
-func Servcheck(e *Env, w *Wire, vrm, target string) (msg.Result, error) {
+func Servcheck(e *Env, w *Wire, vrm, target string) (msg.Result, []string, error) {
 	var res msg.Result
-	if !w.ready() {
-		return res, level.Refuse(msg.CSM3050E, "SYSTEM SERVCHECK")
-	}
-	if _, _, err := e.ReadLevels(vrm); err != nil {
-		return res, err
-	}
-	systems, err := Resolve(e, vrm, target)
+	sc, err := e.scope(w, "SYSTEM SERVCHECK", vrm, "", target)
 	if err != nil {
-		return res, err
+		return res, sc.names(), err
 	}
-	_, sys, err := e.readSystems()
-	if err != nil {
-		return res, err
-	}
+	sys, systems := sc.sys, sc.systems
 	want := map[string]map[string]string{}
 	for _, s := range systems {
 		en, _ := sys.Get(s)
 		lvl := get(en, tagLevel)
 		if _, ok := want[lvl]; !ok {
 			if want[lvl], err = level.Parts(e.Env, vrm, lvl); err != nil {
-				return res, err
+				return res, systems, err
 			}
 		}
 	}
@@ -263,7 +231,7 @@ func Servcheck(e *Env, w *Wire, vrm, target string) (msg.Result, error) {
 		return o
 	})
 	e.record(&res, outs)
-	return res, nil
+	return res, systems, nil
 }
 
 // drift compares a level's parts with a system's inventory.
@@ -301,4 +269,49 @@ func drift(system, lvl string, want map[string]string, inv *table.Table) ([]msg.
 		return []msg.Line{msg.Messagef(msg.CSM3058I, system, lvl, len(want))}, true
 	}
 	return lines, false
+}
+
+// scope is what a managed-side operand reaches: the release's levels, the
+// level it names (if any), the System Status Table and the systems the
+// target names.
+type scope struct {
+	levels  *table.Store
+	level   table.Entry
+	sys     *table.Table
+	systems []string
+}
+
+func (sc *scope) names() []string {
+	if sc == nil {
+		return nil
+	}
+	return sc.systems
+}
+
+// scope checks on the principal what can be checked there (release,
+// level, systems and nicknames), then refuses with CSM3050E when there is
+// no transport: the rest needs the managed systems. Its scope is returned
+// with that refusal, so the command can still be logged per system.
+func (e *Env) scope(w *Wire, name, vrm, lvl, target string) (*scope, error) {
+	st, levels, err := e.ReadLevels(vrm)
+	if err != nil {
+		return nil, err
+	}
+	sc := &scope{levels: st}
+	if lvl != "" {
+		var ok bool
+		if sc.level, ok = levels.Get(lvl); !ok {
+			return nil, level.Refuse(msg.CSM2710E, lvl, vrm)
+		}
+	}
+	if _, sc.sys, err = e.readSystems(); err != nil {
+		return nil, err
+	}
+	if sc.systems, err = e.resolve(vrm, target, sc.sys); err != nil {
+		return nil, err
+	}
+	if !w.ready() {
+		return sc, level.Refuse(msg.CSM3050E, name)
+	}
+	return sc, nil
 }

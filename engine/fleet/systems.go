@@ -312,6 +312,11 @@ func Resolve(e *Env, vrm, target string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e.resolve(vrm, target, t)
+}
+
+// resolve is Resolve against a System Status Table already read.
+func (e *Env) resolve(vrm, target string, t *table.Table) ([]string, error) {
 	var all []string
 	for _, s := range t.List() {
 		if get(s, tagRelease) == vrm {
@@ -359,11 +364,11 @@ func Query(e *Env, vrm, target string) (msg.Result, error) {
 	if target == "" {
 		target = "ALL"
 	}
-	systems, err := Resolve(e, vrm, target)
+	_, t, err := e.readSystems()
 	if err != nil {
 		return res, err
 	}
-	_, t, err := e.readSystems()
+	systems, err := e.resolve(vrm, target, t)
 	if err != nil {
 		return res, err
 	}

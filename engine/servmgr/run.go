@@ -92,17 +92,11 @@ func dispatch(env *level.Env, wire *fleet.Wire, cmd Command) (msg.Result, []stri
 		if vrm == "" { // SEND typed without a release, as the seed does
 			vrm = releaseOf(env, c.Level)
 		}
-		if systems, err = needTransport(env, wire, fe, vrm, c.Level, c.Target, cmd); err == nil {
-			res, err = fleet.Send(fe, wire, vrm, c.Level, c.Target, c.Stable, c.Cond)
-		}
+		res, systems, err = fleet.Send(fe, wire, vrm, c.Level, c.Target, c.Stable, c.Cond)
 	case SystemPut2Prod:
-		if systems, err = needTransport(env, wire, fe, c.VRM, "", c.Target, cmd); err == nil {
-			res, err = fleet.Put2Prod(fe, wire, c.VRM, c.Target)
-		}
+		res, systems, err = fleet.Put2Prod(fe, wire, c.VRM, c.Target)
 	case SystemServcheck:
-		if systems, err = needTransport(env, wire, fe, c.VRM, "", c.Target, cmd); err == nil {
-			res, err = fleet.Servcheck(fe, wire, c.VRM, c.Target)
-		}
+		res, systems, err = fleet.Servcheck(fe, wire, c.VRM, c.Target)
 	default:
 		err = level.Refuse(msg.CSM0000S, "no dispatch for "+cmd.Name())
 	}
@@ -110,29 +104,6 @@ func dispatch(env *level.Env, wire *fleet.Wire, cmd Command) (msg.Result, []stri
 		res.Add(level.Lines(err)...)
 	}
 	return res, systems
-}
-
-// needTransport checks what can be checked on the principal (release,
-// level, the systems a nickname names), and refuses when no transport is
-// configured: SEND, PUT2PROD and SERVCHECK reach managed systems.
-func needTransport(env *level.Env, wire *fleet.Wire, fe *fleet.Env, vrm, lvl, target string, cmd Command) ([]string, error) {
-	_, levels, err := env.ReadLevels(vrm)
-	if err != nil {
-		return nil, err
-	}
-	if lvl != "" {
-		if _, ok := levels.Get(lvl); !ok {
-			return nil, level.Refuse(msg.CSM2710E, lvl, vrm)
-		}
-	}
-	systems, err := fleet.Resolve(fe, vrm, target)
-	if err != nil {
-		return nil, err
-	}
-	if wire == nil || wire.Transport == nil {
-		return systems, level.Refuse(msg.CSM3050E, cmd.Name())
-	}
-	return systems, nil
 }
 
 // releaseOf finds the release that defines level, trying the releases CSM
