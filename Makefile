@@ -7,9 +7,10 @@ REPORTS := reports
 GINKGO := $(GO) tool ginkgo
 comma  := ,
 # Tools the tests use as outside referees, and the Debian packages that
-# bring them: Hercules' DASD utilities, real FTP clients and a real FTP server.
+# bring them: Hercules' DASD utilities, real FTP clients, a real FTP server,
+# and headless Chromium, which renders the HTML report in a spec.
 DEP_TOOLS := dasdinit:hercules dasdlist:hercules ckd2cckd:hercules cckd2ckd:hercules cckdcdsk:hercules \
-	curl:curl lftp:lftp python3:python3 pure-ftpd:pure-ftpd pure-pw:pure-ftpd openssl:openssl
+	curl:curl lftp:lftp python3:python3 pure-ftpd:pure-ftpd pure-pw:pure-ftpd openssl:openssl chromium:chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build run run-real test bench fuzz deps vet clean

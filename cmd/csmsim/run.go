@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/afero"
 	"github.com/spf13/cobra"
@@ -25,22 +27,31 @@ func newRunCmd(fs afero.Fs) *cobra.Command {
 		quiet   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "run FILE... [--seed N] [--report json|junit|summary] [--out PATH] [--workdir DIR] [--quiet]",
+		Use:   "run FILE... [--seed N] [--report json|junit|html|summary] [--out PATH] [--workdir DIR] [--quiet]",
 		Short: "Run scenarios: build the world, run the steps, check every expectation, report",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			switch report {
-			case "", "summary", "json", "junit":
+			case "", "summary", "json", "junit", "html":
 			default:
-				return fmt.Errorf("--report %q: use json, junit or summary", report)
+				return fmt.Errorf("--report %q: use json, junit, html or summary", report)
 			}
 			var opts harness.Options
 			if cmd.Flags().Changed("seed") {
 				opts.Seed = &seed
 			}
 			opts.Workdir = workdir
+			// The timeline of the HTML report is in wall time; the JSON and
+			// JUnit reports leave time out and stay byte-identical.
+			opts.Now = time.Now
 			if !quiet {
-				opts.Out = cmd.ErrOrStderr()
+				// Bars on a terminal; plain lines for logs and pipes.
+				stdout, tty := cmd.OutOrStdout().(*os.File)
+				pr := newProgress(cmd.ErrOrStderr(), false)
+				if tty && isTerminal(stdout) {
+					pr = newProgress(stdout, true)
+				}
+				opts.Out, opts.Observe = pr, pr.observe
 			}
 			var reports []*harness.Report
 			var failed []string
@@ -73,6 +84,10 @@ func newRunCmd(fs afero.Fs) *cobra.Command {
 				if err := harness.WriteJUnitAll(&buf, reports); err != nil {
 					return err
 				}
+			case "html":
+				if err := harness.WriteHTMLAll(&buf, reports); err != nil {
+					return err
+				}
 			case "summary":
 				if quiet || out != "" {
 					for _, r := range reports {
@@ -102,7 +117,7 @@ func newRunCmd(fs afero.Fs) *cobra.Command {
 		},
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed for the run (default: the scenario's seed)")
-	cmd.Flags().StringVar(&report, "report", "", "report to write: json, junit or summary")
+	cmd.Flags().StringVar(&report, "report", "", "report to write: json, junit, html (self-contained, with a timeline) or summary")
 	cmd.Flags().StringVar(&out, "out", "", "write the report to this file instead of stdout")
 	cmd.Flags().StringVar(&workdir, "workdir", "", "build a disk-backed world in a fresh directory under DIR (default: in memory)")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no summary and no progress lines")

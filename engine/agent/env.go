@@ -18,6 +18,15 @@ type Env struct {
 	Locker  table.Locker
 	Clock   cms.Clock
 	Release string // "720"
+	// Progress, if set, hears the phase a job enters (VALIDATE, LOAD), so
+	// STATUS can tell the principal where a long job is.
+	Progress func(phase string)
+}
+
+func (e *Env) progress(phase string) {
+	if e.Progress != nil {
+		e.Progress(phase)
+	}
 }
 
 // Refuse makes the error for a refused operation from a message format.

@@ -21,6 +21,13 @@ const (
 	JobEnded   = "ENDED"
 )
 
+// Phases of a LOAD job, as STATUS reports them: all envelopes are
+// validated before anything is written.
+const (
+	PhaseValidate = "VALIDATE"
+	PhaseLoad     = "LOAD"
+)
+
 // BusyError refuses a job while another one runs: CSMAGENT runs one job at
 // a time per system.
 type BusyError struct{ Running int }
@@ -46,6 +53,7 @@ type Jobs struct {
 
 type job struct {
 	name  string
+	phase string
 	done  chan struct{}
 	rc    int
 	lines []msg.Line
@@ -149,6 +157,25 @@ func (j *Jobs) writeMessages(id int, lines []msg.Line) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	})
+}
+
+// Mark records the phase the running job entered; STATUS reports it.
+func (j *Jobs) Mark(phase string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if jb := j.jobs[j.running]; jb != nil {
+		jb.phase = phase
+	}
+}
+
+// Phase is the last phase job id marked, "" if none.
+func (j *Jobs) Phase(id int) string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if jb := j.jobs[id]; jb != nil {
+		return jb.phase
+	}
+	return ""
 }
 
 // Status reports a job: RUNNING, or ENDED with its return code and

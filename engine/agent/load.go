@@ -60,6 +60,7 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 		return res, err
 	}
 	defer unlock()
+	env.progress(PhaseValidate)
 	level, condBase = strings.ToUpper(level), strings.ToUpper(condBase)
 	state := StateTest
 	if stable {
@@ -130,6 +131,7 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 	}
 
 	// Everything is checked: write.
+	env.progress(PhaseLoad)
 	for i, m := range plan.links {
 		var written []servlink.Part
 		if err := cms.ReadFile(stage, plan.ids[i], func(r io.Reader) error {

@@ -40,7 +40,7 @@ const (
 //	LOAD l TEST|STABLE [COND b]   200 CSMAGENT JOB n STARTED
 //	PUT2PROD l                    200 CSMAGENT JOB n STARTED
 //	QUERY                         200 CSMAGENT JOB n STARTED
-//	STATUS n                      200 CSMAGENT JOB n RUNNING | 200 CSMAGENT JOB n ENDED RC=rc
+//	STATUS n                      200 CSMAGENT JOB n RUNNING [PHASE p] | 200 CSMAGENT JOB n ENDED RC=rc
 //	a job (or MANAGE) while a job runs   450 CSMAGENT BUSY JOB m
 //	a malformed request           501 CSMAGENT <what is wrong>; <expected form>
 //
@@ -92,7 +92,9 @@ func Request(jobs *Jobs, env *Env, words []string) (code int, text string) {
 		if cond != "" {
 			name += " COND " + cond
 		}
-		return submit(jobs, name, func() (msg.Result, error) { return Load(env, level, stable, cond) })
+		marked := *env
+		marked.Progress = jobs.Mark
+		return submit(jobs, name, func() (msg.Result, error) { return Load(&marked, level, stable, cond) })
 	case "PUT2PROD":
 		if len(args) != 1 {
 			return malformed(fmt.Sprintf("PUT2PROD needs one level, not %d operands", len(args)), formPut2Prod)
@@ -123,6 +125,9 @@ func Request(jobs *Jobs, env *Env, words []string) (code int, text string) {
 			return refused(err)
 		}
 		if state == JobRunning {
+			if phase := jobs.Phase(n); phase != "" {
+				return ReplyOK, fmt.Sprintf("CSMAGENT JOB %d RUNNING PHASE %s", n, phase)
+			}
 			return ReplyOK, fmt.Sprintf("CSMAGENT JOB %d RUNNING", n)
 		}
 		return ReplyOK, fmt.Sprintf("CSMAGENT JOB %d ENDED RC=%d", n, rc)

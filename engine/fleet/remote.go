@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/level"
@@ -28,6 +30,13 @@ type Wire struct {
 	// supplies the time source.
 	Pause func(ctx context.Context) error
 	Ctx   context.Context
+	// Deadline makes a roll-out wave's deadline; nil means
+	// context.WithTimeout. The caller owns time.
+	Deadline func(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc)
+	// Observe, with Now, hears each system's phases start and end
+	// (progress bars, timelines); both nil means nobody listens.
+	Observe func(Phase)
+	Now     func() time.Time
 }
 
 func (w *Wire) ready() bool { return w != nil && w.Transport != nil }
@@ -110,8 +119,27 @@ func (s *session) agent(words string) (string, error) {
 }
 
 // job starts an agent job, waits for it to end, copies its messages into
-// MAINTCSM.<system>'s log and returns its RC and message lines.
-func (s *session) job(e *Env, words string) (int, []string, error) {
+// MAINTCSM.<system>'s log and returns its RC and message lines. phase
+// names the job's first phase for Observe ("" for none); the agent's
+// STATUS replies name the next ones (RUNNING PHASE LOAD), so a phase's
+// end is known to within one poll.
+func (s *session) job(e *Env, words string, phases ...string) (rc int, lines []string, err error) {
+	end, phase, seen := func(bool, string) {}, "", 0
+	if len(phases) > 0 {
+		phase, seen = phases[0], 1
+		end = s.w.phase(s.system, phase)
+		defer func() {
+			ok := err == nil && rc < 8
+			end(ok, "")
+			// A phase shorter than one poll was not seen; it still
+			// happened, in no measurable time.
+			for _, p := range phases[seen:] {
+				if ok {
+					s.w.phase(s.system, p)(ok, "shorter than one STATUS poll")
+				}
+			}
+		}()
+	}
 	text, err := s.agent(words)
 	if err != nil {
 		return 0, nil, err
@@ -128,6 +156,13 @@ func (s *session) job(e *Env, words string) (int, []string, error) {
 		if rc, ended := endedRC(text); ended {
 			lines, err := s.fetchLines(e, id)
 			return rc, lines, err
+		}
+		if next := strings.ToLower(afterWord(text, "PHASE")); phase != "" && next != "" && next != phase {
+			end(true, "")
+			phase, end = next, s.w.phase(s.system, next)
+			if i := slices.Index(phases, next); i >= seen {
+				seen = i + 1
+			}
 		}
 		if err := s.w.pause(); err != nil {
 			return 0, nil, level.Refuse(msg.CSM3052E, s.system, "waiting for job "+id+": "+err.Error())
@@ -193,6 +228,17 @@ func endedRC(text string) (int, bool) {
 	}
 	rc, err := strconv.Atoi(f[0])
 	return rc, err == nil
+}
+
+// afterWord is the word after word in s, or "".
+func afterWord(s, word string) string {
+	f := strings.Fields(s)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == word {
+			return f[i+1]
+		}
+	}
+	return ""
 }
 
 func lastWord(s string) string {

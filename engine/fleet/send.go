@@ -14,32 +14,35 @@ import (
 // Send is SRVLVL SEND vrm level system|nickname|ALL (TEST|STABLE [COND]:
 // the level's package goes to every system, the agent validates and loads
 // it, and SYSSTAT records each system's result. STABLE, once every system
-// loaded it, marks the level STABLE and locked.
-func Send(e *Env, w *Wire, vrm, lvl, target string, stable, cond bool) (msg.Result, []string, error) {
+// loaded it, marks the level STABLE and locked. With roll, the systems
+// are reached in a staged roll-out (see Rollout).
+func Send(e *Env, w *Wire, vrm, lvl, target string, stable, cond bool, roll *Rollout) (msg.Result, []string, error) {
 	var res msg.Result
 	sc, err := e.scope(w, "SRVLVL SEND", vrm, lvl, target)
 	if err != nil {
 		return res, sc.names(), err
 	}
-	st, lv, sys, systems := sc.levels, sc.level, sc.sys, sc.systems
+	lv, sys := sc.level, sc.sys
 	lvl = lv.Key()
 	if _, ok := lv.Get("PACKAGE"); !ok {
-		return res, systems, level.Refuse(msg.CSM2760E, lvl, vrm, vrm, lvl)
+		return res, sc.systems, level.Refuse(msg.CSM2760E, lvl, vrm, vrm, lvl)
 	}
 	pkg, err := e.Area(level.PackageDir(vrm, lvl))
 	if err != nil {
-		return res, systems, err
+		return res, sc.systems, err
 	}
 	files, err := pkg.List()
 	if err != nil {
-		return res, systems, err
+		return res, sc.systems, err
 	}
 	mode := map[bool]string{true: "STABLE", false: "TEST"}[stable]
 	words := "LOAD " + lvl + " " + mode
 	if cond {
 		words += " COND " + get(lv, "BASEDON")
 	}
-	outs := w.fanOut(systems, func(s string) outcome {
+	o := &op{name: "SRVLVL SEND", id: rolloutID("SEND", mode, lvl, target), vrm: vrm, sc: sc,
+		levelOf: func(string) string { return lvl }}
+	o.do = func(w *Wire, s string) outcome {
 		en, _ := sys.Get(s)
 		o := outcome{system: s, update: map[string]string{tagStatus: "SENDFAILED"}}
 		ss, err := w.open(en)
@@ -49,18 +52,21 @@ func Send(e *Env, w *Wire, vrm, lvl, target string, stable, cond bool) (msg.Resu
 		}
 		defer ss.conn.Close()
 		var bytesSent int64
+		sent := w.phase(s, PhaseTransfer)
 		for _, f := range files {
 			r := &reopener{a: pkg, id: f.ID}
 			err := ss.conn.Put(w.ctx(), f.ID.FN()+"."+f.ID.FT(), r, f.Bytes)
 			r.Close()
 			if err != nil {
 				o.lines = []msg.Line{msg.Messagef(msg.CSM3052E, s, err.Error())}
+				sent(false, err.Error())
 				return o
 			}
 			bytesSent += f.Bytes
 		}
+		sent(true, fmt.Sprintf("%d files, %d bytes", len(files), bytesSent))
 		o.lines = append(o.lines, msg.Messagef(msg.CSM3053I, s, lvl, ss.addr, len(files), bytesSent))
-		rc, lines, err := ss.job(e, words)
+		rc, lines, err := ss.job(e, words, PhaseValidate, PhaseLoad)
 		if err != nil {
 			o.lines = append(o.lines, level.Lines(err)...)
 			return o
@@ -74,18 +80,19 @@ func Send(e *Env, w *Wire, vrm, lvl, target string, stable, cond bool) (msg.Resu
 		o.lines = append(o.lines, msg.Messagef(msg.CSM3056I, s, lvl, mode))
 		o.update = map[string]string{tagLevel: lvl, tagState: mode, tagStatus: "LOADED"}
 		return o
-	})
-	good := e.record(&res, outs)
-	res.Addf(msg.CSM3060I, "SRVLVL SEND", good, len(outs))
-	if stable && good == len(outs) && len(outs) > 0 {
-		if _, err := table.SvcStat.Update(st, nil, func(t *table.Table) error {
-			return t.Modify(lvl, func(x *table.Entry) { x.Set("STATE", "STABLE"); x.Set("LOCK", "ON") })
-		}); err != nil {
-			return res, systems, err
-		}
-		res.Addf(msg.CSM3061I, lvl, vrm)
 	}
-	return res, systems, nil
+	if stable {
+		o.finish = func(res *msg.Result) error {
+			if _, err := table.SvcStat.Update(sc.levels, nil, func(t *table.Table) error {
+				return t.Modify(lvl, func(x *table.Entry) { x.Set("STATE", "STABLE"); x.Set("LOCK", "ON") })
+			}); err != nil {
+				return err
+			}
+			res.Addf(msg.CSM3061I, lvl, vrm)
+			return nil
+		}
+	}
+	return o.run(e, w, roll)
 }
 
 // record adds each system's lines to res, writes the SYSSTAT changes in
@@ -135,15 +142,18 @@ func lastLine(lines []string) string {
 }
 
 // Put2Prod is SYSTEM PUT2PROD vrm system|nickname|ALL: each system copies
-// its STABLE test build into production.
-func Put2Prod(e *Env, w *Wire, vrm, target string) (msg.Result, []string, error) {
+// its STABLE test build into production. With roll, the systems are
+// reached in a staged roll-out (see Rollout).
+func Put2Prod(e *Env, w *Wire, vrm, target string, roll *Rollout) (msg.Result, []string, error) {
 	var res msg.Result
 	sc, err := e.scope(w, "SYSTEM PUT2PROD", vrm, "", target)
 	if err != nil {
 		return res, sc.names(), err
 	}
-	sys, systems := sc.sys, sc.systems
-	outs := w.fanOut(systems, func(s string) outcome {
+	sys := sc.sys
+	levelOf := func(s string) string { en, _ := sys.Get(s); return get(en, tagLevel) }
+	o := &op{name: "SYSTEM PUT2PROD", id: rolloutID("PUT2PROD", vrm, target), vrm: vrm, sc: sc, levelOf: levelOf}
+	o.do = func(w *Wire, s string) outcome {
 		en, _ := sys.Get(s)
 		lvl := get(en, tagLevel)
 		o := outcome{system: s}
@@ -157,7 +167,7 @@ func Put2Prod(e *Env, w *Wire, vrm, target string) (msg.Result, []string, error)
 			return o
 		}
 		defer ss.conn.Close()
-		rc, lines, err := ss.job(e, "PUT2PROD "+lvl)
+		rc, lines, err := ss.job(e, "PUT2PROD "+lvl, PhasePut2Prod)
 		if err != nil {
 			o.lines = level.Lines(err)
 			return o
@@ -171,10 +181,8 @@ func Put2Prod(e *Env, w *Wire, vrm, target string) (msg.Result, []string, error)
 		o.lines = []msg.Line{msg.Messagef(msg.CSM3057I, s, lvl)}
 		o.update = map[string]string{"PROD": lvl, tagStatus: "PROD"}
 		return o
-	})
-	good := e.record(&res, outs)
-	res.Addf(msg.CSM3060I, "SYSTEM PUT2PROD", good, len(outs))
-	return res, systems, nil
+	}
+	return o.run(e, w, roll)
 }
 
 // Servcheck is SYSTEM SERVCHECK vrm system|nickname|ALL: each system's

@@ -25,9 +25,12 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"time"
 	"unicode/utf8"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/fleet"
+	"github.com/csmsim/csmsim/engine/rollout"
 	"github.com/csmsim/csmsim/engine/servmgr/msg"
 )
 
@@ -98,8 +101,12 @@ type SystemModify struct {
 	Require     *bool
 }
 
-// SystemPut2Prod is SYSTEM PUT2PROD vrm system|nickname|ALL.
-type SystemPut2Prod struct{ VRM, Target string }
+// SystemPut2Prod is SYSTEM PUT2PROD vrm system|nickname|ALL [(roll-out
+// options].
+type SystemPut2Prod struct {
+	VRM, Target string
+	Rollout     *fleet.Rollout // nil: every system at once
+}
 
 // SystemQuery is SYSTEM QUERY vrm [system|nickname|ALL]; Target defaults to ALL.
 type SystemQuery struct{ VRM, Target string }
@@ -139,6 +146,7 @@ type SrvlvlSend struct {
 	VRM, Level, Target string
 	Stable             bool
 	Cond               bool
+	Rollout            *fleet.Rollout // nil: every system at once
 }
 
 // SrvlvlSetlock is SRVLVL SETLOCK vrm level ON|OFF.
@@ -266,7 +274,9 @@ func (c SystemModify) String() string {
 	return words(c.Name(), c.VRM, c.System, host, level, opts(port, req))
 }
 
-func (c SystemPut2Prod) String() string  { return words(c.Name(), c.VRM, c.Target) }
+func (c SystemPut2Prod) String() string {
+	return words(c.Name(), c.VRM, c.Target, opts(rolloutWords(c.Rollout)...))
+}
 func (c SystemQuery) String() string     { return words(c.Name(), c.VRM, c.Target) }
 func (c SystemServcheck) String() string { return words(c.Name(), c.VRM, c.Target) }
 
@@ -298,7 +308,32 @@ func (c SrvlvlSend) String() string {
 	if c.Stable {
 		mode = "STABLE"
 	}
-	return words(c.Name(), c.VRM, c.Level, c.Target, opts(mode, flag(c.Cond, "COND")))
+	return words(c.Name(), c.VRM, c.Level, c.Target, opts(append([]string{mode, flag(c.Cond, "COND")}, rolloutWords(c.Rollout)...)...))
+}
+
+// rolloutWords renders roll-out options as typed.
+func rolloutWords(r *fleet.Rollout) []string {
+	if r == nil {
+		return nil
+	}
+	var out []string
+	if r.Canary != "" {
+		out = append(out, "CANARY "+r.Canary)
+	}
+	if len(r.Waves) > 0 {
+		sizes := make([]string, len(r.Waves))
+		for i, w := range r.Waves {
+			sizes[i] = w.String()
+		}
+		out = append(out, "WAVES "+strings.Join(sizes, ","))
+	}
+	if r.Budget.N > 0 {
+		out = append(out, "BUDGET "+r.Budget.String())
+	}
+	if r.Deadline > 0 {
+		out = append(out, "DEADLINE "+r.Deadline.String())
+	}
+	return append(out, flag(r.Restart, "RESTART"))
 }
 
 func (c SrvlvlSetlock) String() string { return words(c.Name(), c.VRM, c.Level, onOff(c.On)) }
@@ -319,7 +354,7 @@ var forms = []form{
 	{"SYSTEM ADD", "SYSTEM ADD vrm system level [NONESM] HOSTNAME host [COMMTYPE FTP] [(PORT n REQUIRE|NOREQUIRE]"},
 	{"SYSTEM DELETE", "SYSTEM DELETE vrm system"},
 	{"SYSTEM MODIFY", "SYSTEM MODIFY vrm system [HOSTNAME host] [SRVLVL level] [(PORT n REQUIRE|NOREQUIRE]"},
-	{"SYSTEM PUT2PROD", "SYSTEM PUT2PROD vrm system|nickname|ALL"},
+	{"SYSTEM PUT2PROD", "SYSTEM PUT2PROD vrm system|nickname|ALL [(" + rolloutForm + "]"},
 	{"SYSTEM QUERY", "SYSTEM QUERY vrm [system|nickname|ALL]"},
 	{"SYSTEM SERVCHECK", "SYSTEM SERVCHECK vrm system|nickname|ALL"},
 	{"SRVLVL ADD", "SRVLVL ADD vrm level BASEDON level [NONESM] [DESC text]"},
@@ -327,7 +362,7 @@ var forms = []form{
 	{"SRVLVL LOCALMOD", "SRVLVL LOCALMOD vrm level comp envelope [(IBM|VENDOR|CUSTOMER]"},
 	{"SRVLVL SERVICE", "SRVLVL SERVICE vrm level comp|ALL envelope"},
 	{"SRVLVL PACKAGE", "SRVLVL PACKAGE vrm level"},
-	{"SRVLVL SEND", "SRVLVL SEND [vrm] level system|nickname|ALL [(TEST|STABLE COND]"},
+	{"SRVLVL SEND", "SRVLVL SEND [vrm] level system|nickname|ALL [(TEST|STABLE COND " + rolloutForm + "]"},
 	{"SRVLVL SETLOCK", "SRVLVL SETLOCK vrm level ON|OFF"},
 	{"SRVLVL QUERY", "SRVLVL QUERY vrm [level|ALL]"},
 	{"SRVLVL VMFSETUP", "SRVLVL VMFSETUP vrm level comp"},
@@ -894,6 +929,66 @@ func (p *parser) port(h optHit) int {
 	return n
 }
 
+// rolloutForm and rolloutOpts are the staged roll-out options of SRVLVL
+// SEND and SYSTEM PUT2PROD (docs/rollout.md).
+const rolloutForm = "CANARY target WAVES n|n%[,...] BUDGET n|n% DEADLINE secs|dur RESTART"
+
+var rolloutOpts = []optDef{{"CANARY", "", "system|nickname"}, {"WAVES", "", "n|n%[,n|n%...]"},
+	{"BUDGET", "", "n|n%"}, {"DEADLINE", "", "seconds or a duration such as 10m"}, {"RESTART", "", ""}}
+
+// rollout reads the roll-out options; nil when none is given.
+func (p *parser) rollout(o map[string]optHit) *fleet.Rollout {
+	r := &fleet.Rollout{}
+	given := false
+	if h, ok := o["CANARY"]; ok {
+		r.Canary, given = p.name(h.val, "system or nickname", "system|nickname", MaxSystemLen), true
+	}
+	if h, ok := o["WAVES"]; ok {
+		for _, w := range strings.Split(h.val.text, ",") {
+			sz, err := rollout.ParseSize(w)
+			if err != nil {
+				p.fail(h.val, KindBadValue, "WAVES: "+err.Error(), "n|n%[,n|n%...]")
+			}
+			r.Waves = append(r.Waves, sz)
+		}
+		given = true
+	}
+	if h, ok := o["BUDGET"]; ok {
+		sz, err := rollout.ParseSize(h.val.text)
+		if err != nil {
+			p.fail(h.val, KindBadValue, "BUDGET: "+err.Error(), "n|n%")
+		}
+		r.Budget, given = sz, true
+	}
+	if h, ok := o["DEADLINE"]; ok {
+		d, err := parseDeadline(h.val.text)
+		if err != nil {
+			p.fail(h.val, KindBadValue, "DEADLINE: "+err.Error(), "seconds or a duration such as 10m")
+		}
+		r.Deadline, given = d, true
+	}
+	if _, ok := o["RESTART"]; ok {
+		r.Restart, given = true, true
+	}
+	if !given {
+		return nil
+	}
+	return r
+}
+
+// parseDeadline reads seconds (600) or a duration with units (10m, 90s).
+func parseDeadline(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.ToLower(s))
+	if isDigits(s) {
+		n, aerr := strconv.Atoi(s)
+		d, err = time.Duration(n)*time.Second, aerr
+	}
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive number of seconds or a duration such as 90s or 10m", s)
+	}
+	return d, nil
+}
+
 var portOpts = []optDef{{"PORT", "", "n"}, {"REQUIRE", "REQUIRE|NOREQUIRE", ""}, {"NOREQUIRE", "REQUIRE|NOREQUIRE", ""}}
 
 // ---------------------------------------------------------------------------
@@ -1053,7 +1148,7 @@ func (p *parser) system2(sub token) Command {
 		p.begin("SYSTEM PUT2PROD")
 		c := SystemPut2Prod{VRM: p.vrm(), Target: p.target()}
 		p.end()
-		p.noOptions()
+		c.Rollout = p.rollout(p.options(rolloutOpts...))
 		return c
 	case "QUERY":
 		p.begin("SYSTEM QUERY")
@@ -1127,9 +1222,10 @@ func (p *parser) srvlvl(sub token) Command {
 		c.Level = p.level()
 		c.Target = p.target()
 		p.end()
-		o := p.options(optDef{"TEST", "TEST|STABLE", ""}, optDef{"STABLE", "TEST|STABLE", ""}, optDef{"COND", "", ""})
+		o := p.options(append([]optDef{{"TEST", "TEST|STABLE", ""}, {"STABLE", "TEST|STABLE", ""}, {"COND", "", ""}}, rolloutOpts...)...)
 		_, c.Stable = o["STABLE"]
 		_, c.Cond = o["COND"]
+		c.Rollout = p.rollout(o)
 		return c
 	case "SETLOCK":
 		p.begin("SRVLVL SETLOCK")

@@ -2,10 +2,13 @@ package servmgr_test
 
 import (
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/csmsim/csmsim/engine/fleet"
+	"github.com/csmsim/csmsim/engine/rollout"
 	sm "github.com/csmsim/csmsim/engine/servmgr"
 	"github.com/csmsim/csmsim/engine/servmgr/msg"
 )
@@ -164,7 +167,7 @@ var _ = Describe("Parse", func() {
 			Expect(se.Token).To(Equal("stabel"))
 			Expect(se.Pos).To(Equal(7))
 			Expect(se.Col).To(Equal(26))
-			Expect(se.Expected).To(Equal("TEST, STABLE or COND"))
+			Expect(se.Expected).To(Equal("TEST, STABLE, COND, CANARY, WAVES, BUDGET, DEADLINE or RESTART"))
 		})
 	})
 
@@ -279,7 +282,7 @@ var _ = Describe("syntax errors", func() {
 		Entry("duplicated option", "system add 720 vm01 l1 hostname h (port 1 port 2",
 			want{sm.KindDuplicateOption, "SYSTEM ADD", "port", 11, 43, "PORT, REQUIRE or NOREQUIRE", "given twice"}),
 		Entry("duplicated flag", "srvlvl send 720 l1 vm01 (cond cond",
-			want{sm.KindDuplicateOption, "SRVLVL SEND", "cond", 8, 31, "TEST, STABLE or COND", "given twice"}),
+			want{sm.KindDuplicateOption, "SRVLVL SEND", "cond", 8, 31, "TEST, STABLE, COND, CANARY, WAVES, BUDGET, DEADLINE or RESTART", "given twice"}),
 		Entry("conflicting options", "srvlvl send 720 l1 vm01 (test stable",
 			want{sm.KindConflictingOption, "SRVLVL SEND", "stable", 8, 31, "TEST|STABLE", "conflicts with TEST"}),
 		Entry("conflicting origins", "srvlvl localmod 720 l1 cms mod1 (ibm vendor",
@@ -326,7 +329,43 @@ var _ = Describe("syntax errors", func() {
 		_, err := sm.Parse("srvlvl add 720 vm010802_BLD2 basedonn vm010102_BLD1")
 		Expect(err).To(MatchError(`SERVMGR SRVLVL ADD: token 5 "basedonn" at column 30: expected BASEDON; form: SRVLVL ADD vrm level BASEDON level [NONESM] [DESC text]`))
 		_, err = sm.Parse("system put2prod 720")
-		Expect(err).To(MatchError(`SERVMGR SYSTEM PUT2PROD: end of line at column 20: missing system|nickname|ALL; form: SYSTEM PUT2PROD vrm system|nickname|ALL`))
+		Expect(err).To(MatchError(`SERVMGR SYSTEM PUT2PROD: end of line at column 20: missing system|nickname|ALL; form: SYSTEM PUT2PROD vrm system|nickname|ALL [(CANARY target WAVES n|n%[,...] BUDGET n|n% DEADLINE secs|dur RESTART]`))
+	})
+
+	Describe("staged roll-out options", func() {
+		It("parse on SEND and PUT2PROD and print back as typed", func() {
+			c, err := sm.Parse("srvlvl send 720 l2 all (stable canary canary waves 2,25% budget 10% deadline 600")
+			Expect(err).NotTo(HaveOccurred())
+			send := c.(sm.SrvlvlSend)
+			Expect(send.Stable).To(BeTrue())
+			Expect(*send.Rollout).To(Equal(fleet.Rollout{Canary: "CANARY", Waves: []rollout.Size{{N: 2}, {N: 25, Percent: true}},
+				Budget: rollout.Size{N: 10, Percent: true}, Deadline: 10 * time.Minute}))
+			Expect(c.String()).To(Equal("SRVLVL SEND 720 L2 ALL (STABLE CANARY CANARY WAVES 2,25% BUDGET 10% DEADLINE 10m0s)"))
+			again, err := sm.Parse(c.String())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(again).To(Equal(c))
+			c, err = sm.Parse("system put2prod 720 waves (budget 3 deadline 90s restart")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(*c.(sm.SystemPut2Prod).Rollout).To(Equal(fleet.Rollout{Budget: rollout.Size{N: 3}, Deadline: 90 * time.Second, Restart: true}))
+		})
+		It("leave Rollout nil without roll-out options", func() {
+			c, err := sm.Parse("srvlvl send 720 l2 all (test")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(c.(sm.SrvlvlSend).Rollout).To(BeNil())
+		})
+		DescribeTable("refuse bad values at the value's column", func(line, token, reason string) {
+			_, err := sm.Parse(line)
+			se, ok := sm.AsSyntaxError(err)
+			Expect(ok).To(BeTrue(), "%v", err)
+			Expect(se.Kind).To(Equal(sm.KindBadValue))
+			Expect(se.Token).To(Equal(token))
+			Expect(se.Col).To(Equal(strings.Index(line, token) + 1))
+			Expect(se.Reason).To(ContainSubstring(reason))
+		},
+			Entry("a zero wave", "srvlvl send 720 l2 all (waves 2,0", "2,0", `WAVES: "0" is not a count`),
+			Entry("a budget over 100%", "system put2prod 720 all (budget 150%", "150%", "more than 100%"),
+			Entry("a deadline in words", "system put2prod 720 all (deadline soon", "soon", "not a positive number of seconds"),
+		)
 	})
 
 	It("never echoes the value of a PASSWORD-like word", func() {

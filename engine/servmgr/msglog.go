@@ -45,6 +45,16 @@ func (c *StepClock) Now() time.Time {
 	return t
 }
 
+// Advance moves the clock on by d, as a scenario's wait step does.
+func (c *StepClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.begun {
+		c.next, c.begun = c.Start, true
+	}
+	c.next = c.next.Add(d)
+}
+
 // LogTimeFormat is the timestamp of $CSMCMD $MSGLOG lines, always UTC.
 const LogTimeFormat = "2006-01-02 15:04:05"
 

@@ -92,9 +92,9 @@ func dispatch(env *level.Env, wire *fleet.Wire, cmd Command) (msg.Result, []stri
 		if vrm == "" { // SEND typed without a release, as the seed does
 			vrm = releaseOf(env, c.Level)
 		}
-		res, systems, err = fleet.Send(fe, wire, vrm, c.Level, c.Target, c.Stable, c.Cond)
+		res, systems, err = fleet.Send(fe, wire, vrm, c.Level, c.Target, c.Stable, c.Cond, c.Rollout)
 	case SystemPut2Prod:
-		res, systems, err = fleet.Put2Prod(fe, wire, c.VRM, c.Target)
+		res, systems, err = fleet.Put2Prod(fe, wire, c.VRM, c.Target, c.Rollout)
 	case SystemServcheck:
 		res, systems, err = fleet.Servcheck(fe, wire, c.VRM, c.Target)
 	default:

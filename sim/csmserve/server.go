@@ -20,6 +20,8 @@ import (
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
 	"github.com/spf13/afero"
+
+	"github.com/csmsim/csmsim/sim/netem"
 )
 
 // User is the only user CSMSERVE lets in (case-insensitive).
@@ -65,6 +67,10 @@ type Config struct {
 	// if it says cut, the node keeps only the first n bytes of that upload
 	// and drops the client's connections, as a network failure would.
 	CutUpload func(name string) (n int64, cut bool)
+
+	// Link, if not zero, shapes the node's control and data connections
+	// as a distant system's network would (sim/netem).
+	Link netem.Link
 }
 
 // Server is one simulated CSMSERVE.
@@ -132,7 +138,9 @@ func (s *Server) Start() error {
 		s.mu.Unlock()
 		return fmt.Errorf("csmserve %s: listening on %s: %w", s.cfg.System, s.cfg.ListenAddr, err)
 	}
-	s.listener = &trackingListener{Listener: l, s: s}
+	// Shaped under the tracking, so Stop and CutUpload close the real
+	// connection through the shaping wrapper.
+	s.listener = &trackingListener{Listener: s.cfg.Link.Listener(l), s: s}
 	s.addr = l.Addr().String()
 	s.mu.Unlock()
 	if err := s.ftp.Listen(); err != nil { // calls GetSettings
@@ -144,7 +152,7 @@ func (s *Server) Start() error {
 	s.served = served
 	s.mu.Unlock()
 	go func() { served <- s.ftp.Serve() }()
-	s.log.Info("CSMSERVE listening", "addr", s.addr, "tls", s.cfg.TLS != nil)
+	s.log.Info("CSMSERVE listening", "addr", s.addr, "tls", s.cfg.TLS != nil, "link", s.cfg.Link.String())
 	return nil
 }
 
@@ -233,6 +241,15 @@ func (s *Server) GetSettings() (*ftpserver.Settings, error) {
 		st.TLSRequired = ftpserver.MandatoryEncryption
 	}
 	return st, nil
+}
+
+var _ ftpserver.MainDriverExtensionPassiveWrapper = (*Server)(nil)
+
+// WrapPassiveListener is ftpserverlib's MainDriverExtensionPassiveWrapper:
+// passive data connections go over the node's Link too (under FTPS, the
+// TLS records are what is shaped).
+func (s *Server) WrapPassiveListener(l net.Listener) (net.Listener, error) {
+	return s.cfg.Link.Listener(l), nil
 }
 
 // ClientConnected is ftpserverlib's MainDriver.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // Report is the outcome of one scenario run. It holds no wall time and no
@@ -21,6 +22,44 @@ type Report struct {
 	Steps        []StepReport   `json:"steps"`
 	Systems      []SystemReport `json:"systems"`
 	Expectations []Expectation  `json:"expectations"`
+	// Rollouts are the staged roll-outs the steps ran, in step order.
+	Rollouts []RolloutReport `json:"rollouts,omitempty"`
+	// Timeline is every system's phases in wall time. It is left out of
+	// JSON, which must not depend on timing; the HTML report draws it.
+	Timeline []Span `json:"-"`
+}
+
+// Span is one phase of one system's work during a step, in wall time
+// since the scenario started.
+type Span struct {
+	Step   int           // the StepReport.Index the phase belongs to
+	System string        // VM01
+	Phase  string        // transfer, validate, load or put2prod
+	Start  time.Duration // since the scenario started
+	End    time.Duration
+	OK     bool
+	Detail string // e.g. "3 files, 1.2 MB" or the failure's message
+}
+
+// RolloutReport is one staged roll-out run by a step: every system of the
+// roll-out as done, failed (with reason and message id) or untouched.
+type RolloutReport struct {
+	Step    int             `json:"step"`
+	ID      string          `json:"id"`     // SEND.TEST.VM010802_BLD2.ALL
+	Halted  bool            `json:"halted"` // stopped before every system was done
+	Reason  string          `json:"reason,omitempty"`
+	Waves   [][]string      `json:"waves"`
+	Systems []RolloutSystem `json:"systems"`
+}
+
+// RolloutSystem is one system's place in a roll-out.
+type RolloutSystem struct {
+	Name    string `json:"name"`
+	Wave    int    `json:"wave"`          // 0 is the canary
+	Status  string `json:"status"`        // done, failed or untouched
+	Run     int    `json:"run,omitempty"` // the run of the roll-out that did it (resume counts up)
+	Message string `json:"message,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // StepReport is one step (one per repetition of a repeated step).
@@ -33,6 +72,8 @@ type StepReport struct {
 	Reason   string   `json:"reason,omitempty"`
 	Messages []string `json:"messages"` // message ids in order of first appearance
 	Output   []string `json:"output"`   // the lines, with ports replaced by PORT
+
+	rollout *RolloutReport // the roll-out the step ran, if any
 }
 
 // SystemReport is a managed system's final state.

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/afero"
@@ -42,6 +43,12 @@ type Options struct {
 	Seed    *uint64   // overrides the scenario's seed
 	Workdir string    // "" builds the world in memory; else a fresh disk-backed world under it
 	Out     io.Writer // progress lines; nil for none
+	// Now times the systems' phases for the report's timeline (wall time
+	// in the CLI). nil: a counting clock, so nothing depends on timing.
+	Now func() time.Time
+	// Observe hears every phase of every system as it starts and ends,
+	// with the index of the step report it belongs to (progress bars).
+	Observe func(step int, p fleet.Phase)
 }
 
 // node is one in-process managed system with its CSMSERVE on loopback.
@@ -50,6 +57,7 @@ type node struct {
 	env  *agent.Env
 	jobs *agent.Jobs
 	srv  *csmserve.Server
+	cfg  csmserve.Config // to start it again after a node step took it down
 	host string
 	port string
 }
@@ -66,6 +74,38 @@ type runner struct {
 	names []string // systems in world order
 	ports *regexp.Regexp
 	base  fixtures.BaseSpec
+
+	// What the phases observed tell, under mu: the timeline, the systems
+	// a step touched, and the principal's crash countdown.
+	mu         sync.Mutex
+	t0         time.Time
+	cur        int // the step report index phases belong to
+	spans      []Span
+	touched    map[string]bool
+	crashAfter int
+	finished   int
+	crash      context.CancelFunc
+}
+
+// observe hears a phase from the engine (Wire.Observe).
+func (r *runner) observe(p fleet.Phase) {
+	r.mu.Lock()
+	cur := r.cur
+	r.touched[p.System] = true
+	if !p.End.IsZero() {
+		r.spans = append(r.spans, Span{Step: cur, System: p.System, Phase: p.Name, Start: p.Begin.Sub(r.t0), End: p.End.Sub(r.t0),
+			OK: p.OK, Detail: r.normalize(p.Detail)})
+		if last := p.Name == fleet.PhaseLoad || p.Name == fleet.PhasePut2Prod; last && p.OK && r.crashAfter > 0 {
+			if r.finished++; r.finished == r.crashAfter {
+				r.progress("the principal stops after %d systems finished (crash_after)", r.finished)
+				r.crash()
+			}
+		}
+	}
+	r.mu.Unlock()
+	if r.opts.Observe != nil {
+		r.opts.Observe(cur, p)
+	}
 }
 
 func (r *runner) progress(format string, args ...any) {
@@ -78,7 +118,7 @@ func (r *runner) progress(format string, args ...any) {
 // expectations. The error is for a world that could not be built or run;
 // failed expectations are in the report (Report.Pass false).
 func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
-	r := &runner{sc: sc, seed: sc.Seed, opts: opts, nodes: map[string]*node{}}
+	r := &runner{sc: sc, seed: sc.Seed, opts: opts, nodes: map[string]*node{}, touched: map[string]bool{}}
 	if opts.Seed != nil {
 		r.seed = *opts.Seed
 	}
@@ -97,12 +137,19 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
 				Reason: "an earlier step failed (on_failure: stop)"})
 			continue
 		}
+		r.mu.Lock()
+		r.cur = len(rep.Steps) + 1
+		r.mu.Unlock()
 		results, err := r.step(ctx, i, st)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d:%d: step %d: %w", sc.File, st.line, st.col, i+1, err)
 		}
 		for _, sr := range results {
 			sr.Index = len(rep.Steps) + 1
+			if sr.rollout != nil {
+				sr.rollout.Step = sr.Index
+				rep.Rollouts = append(rep.Rollouts, *sr.rollout)
+			}
 			rep.Steps = append(rep.Steps, sr)
 			mark := "ok"
 			if sr.Status != "pass" {
@@ -121,6 +168,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
 		rep.Expectations = append(rep.Expectations, r.endChecks(ctx)...)
 	}
 	rep.Systems = r.finalSystems()
+	rep.Timeline = r.spans
 	rep.finish()
 	return rep, nil
 }
@@ -178,15 +226,22 @@ func (r *runner) build(ctx context.Context) error {
 	r.clock = servmgr.NewStepClock(Start, time.Second)
 	r.psys = ps
 	r.penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: r.clock, User: "MAINTCSM"}
+	now := r.opts.Now
+	if now == nil {
+		now = servmgr.NewStepClock(Start, time.Millisecond).Now
+	}
+	r.t0 = now()
 	r.wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 20 * time.Second}), Password: password,
-		Workers: 16, Ctx: ctx, Pause: func(ctx context.Context) error { time.Sleep(5 * time.Millisecond); return ctx.Err() }}
+		Workers: 16, Ctx: ctx, Pause: func(ctx context.Context) error { time.Sleep(2 * time.Millisecond); return ctx.Err() },
+		Now: now, Observe: r.observe}
 	var ports []string
 	for i, spec := range sc.systemSpecs() {
 		fsys, err := fsFor(spec.Name)
 		if err != nil {
 			return err
 		}
-		s, err := world.InitManaged(fsys, world.ManagedOptions{Name: spec.Name, SSI: spec.SSI, Release: spec.Release, Seed: r.seed + uint64(i)})
+		s, err := world.InitManaged(fsys, world.ManagedOptions{Name: spec.Name, SSI: spec.SSI, Release: spec.Release, Seed: r.seed + uint64(i),
+			VMPSFSBlocks: spec.VMPSFSBlocks})
 		if err != nil {
 			return fmt.Errorf("system %s: %w", spec.Name, err)
 		}
@@ -196,12 +251,21 @@ func (r *runner) build(ctx context.Context) error {
 			return err
 		}
 		jobs := agent.NewJobs(env)
-		srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: password, Agent: csmserve.ForAgent(jobs, env),
-			ListenAddr: "127.0.0.1:0", System: spec.Name})
+		link, err := sc.link(spec)
+		if err != nil {
+			return fmt.Errorf("system %s: %w", spec.Name, err)
+		}
+		pw := password
+		if spec.Password != "" {
+			pw = spec.Password
+		}
+		cfg := csmserve.Config{Fs: staging, Password: pw, Agent: csmserve.ForAgent(jobs, env),
+			ListenAddr: "127.0.0.1:0", System: spec.Name, Link: link}
+		srv, err := csmserve.New(cfg)
 		if err != nil {
 			return err
 		}
-		n := &node{sys: s, env: env, jobs: jobs}
+		n := &node{sys: s, env: env, jobs: jobs, cfg: cfg}
 		if err := srv.Start(); err != nil {
 			return fmt.Errorf("system %s: starting CSMSERVE: %w", spec.Name, err)
 		}
@@ -263,6 +327,10 @@ func (st Step) kind() string {
 		return "local_service"
 	case st.Install != nil:
 		return "install"
+	case st.Node != nil:
+		return "node"
+	case st.Wait != "":
+		return "wait"
 	}
 	return "?"
 }
@@ -283,6 +351,10 @@ func (st Step) describe() string {
 		return fmt.Sprintf("local SERVICE %s %s on %s", strings.ToUpper(st.LocalService.Component), strings.ToUpper(env), strings.ToUpper(st.LocalService.System))
 	case st.Install != nil:
 		return fmt.Sprintf("install %s at %s", strings.ToUpper(st.Install.System), strings.ToUpper(st.Install.Level))
+	case st.Node != nil:
+		return fmt.Sprintf("CSMSERVE on %s %s", strings.ToUpper(st.Node.System), map[bool]string{true: "up", false: "down"}[*st.Node.Up])
+	case st.Wait != "":
+		return "wait " + st.Wait
 	}
 	return ""
 }
@@ -328,14 +400,26 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 		if st.Repeat != nil {
 			from, to = st.Repeat.From, st.Repeat.To
 		}
+		r.mu.Lock()
+		base := r.cur
+		r.mu.Unlock()
 		for n := from; n <= to; n++ {
-			line := r.substitute(*st.Servmgr, n)
+			line := r.withRollout(st, r.substitute(*st.Servmgr, n))
+			r.mu.Lock()
+			r.cur = base + n - from
+			r.touched, r.crashAfter, r.finished = map[string]bool{}, st.CrashAfter, 0
+			stepCtx, cancel := context.WithCancel(ctx)
+			r.crash = cancel
+			r.wire.Ctx = stepCtx
+			r.mu.Unlock()
 			var res msg.Result
 			if st.Offline {
 				res = servmgr.Run(r.penv, []string{line})
 			} else {
 				res = servmgr.RunWith(r.penv, r.wire, []string{line})
 			}
+			cancel()
+			r.wire.Ctx = ctx
 			shown := *st.Servmgr
 			if st.Repeat != nil {
 				shown = placeholder.ReplaceAllStringFunc(shown, func(m string) string {
@@ -345,7 +429,12 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 					return m
 				})
 			}
-			out = append(out, r.judge(st, shown, res))
+			if typed := r.substitute(*st.Servmgr, n); line != typed { // the policy's options, as run
+				shown = strings.TrimSuffix(strings.TrimSpace(shown), ")") + line[len(strings.TrimSuffix(strings.TrimSpace(typed), ")")):]
+			}
+			sr := r.judge(st, shown, res)
+			r.checkRollout(&sr, st, res)
+			out = append(out, sr)
 		}
 	case st.Managed != nil:
 		res, err := agent.Managed(r.nodes[strings.ToUpper(st.Managed.System)].env, *st.Managed.On)
@@ -361,6 +450,16 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 			return nil, err
 		}
 		out = append(out, r.judge(st, st.describe(), res))
+	case st.Node != nil:
+		res, err := r.nodeUpDown(strings.ToUpper(st.Node.System), *st.Node.Up)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.judge(st, st.describe(), res))
+	case st.Wait != "":
+		d, _ := time.ParseDuration(st.Wait) // checked at load
+		r.clock.(*servmgr.StepClock).Advance(d)
+		out = append(out, r.judge(st, st.describe(), msg.Result{}))
 	}
 	last := &out[len(out)-1]
 	if st.NothingChanged {
@@ -693,6 +792,8 @@ func (r *runner) endChecks(ctx context.Context) []Expectation {
 		}
 		out = append(out, e)
 	}
+	out = append(out, r.tableChecks(ex.Tables)...)
+	out = append(out, r.fileChecks(ex.Files)...)
 	_ = ctx
 	return out
 }

@@ -11,10 +11,14 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/csmsim/csmsim/engine/rollout"
 )
 
 // Scenario is one YAML file.
@@ -27,8 +31,10 @@ type Scenario struct {
 	Fixtures    Fixtures  `yaml:"fixtures"`
 	Steps       []Step    `yaml:"steps" required:"true"`
 	Expect      *EndCheck `yaml:"expect"`
-	Faults      any       `yaml:"faults"`  // reserved for the fault-injection issue
-	Rollout     any       `yaml:"rollout"` // reserved for the staged roll-out work
+	Faults      any       `yaml:"faults"` // reserved for the fault-injection issue
+	// Rollout is the default roll-out policy of every SEND and PUT2PROD
+	// step over a nickname or ALL that has no rollout: of its own.
+	Rollout *RolloutSpec `yaml:"rollout"`
 
 	// File is the path the scenario was loaded from.
 	File string `yaml:"-"`
@@ -43,6 +49,10 @@ type World struct {
 	// Names are the nicknames of MAINTCSM NAMES: nickname -> systems or
 	// other nicknames.
 	Names map[string][]string `yaml:"names"`
+	// Latency and Bandwidth shape every system's link unless the system
+	// says otherwise ("40ms", "10MB/s").
+	Latency   string `yaml:"latency"`
+	Bandwidth string `yaml:"bandwidth"`
 }
 
 // Principal configures the principal system.
@@ -57,6 +67,29 @@ type System struct {
 	Name    string `yaml:"name" required:"true"`
 	SSI     string `yaml:"ssi"`
 	Release string `yaml:"release"`
+	// Latency ("40ms") and Bandwidth ("2MB/s", "100kbit/s") shape the
+	// system's CSMSERVE connections, as for a distant system.
+	Latency   string `yaml:"latency"`
+	Bandwidth string `yaml:"bandwidth"`
+	// Password is the CSMWORK password the node accepts; default the one
+	// the principal uses. A different one makes the system refuse the
+	// principal's logins.
+	Password string `yaml:"password"`
+	// VMPSFSBlocks is the size of the system's VMPSFS file pool in 4K
+	// blocks; 0 takes the world's default.
+	VMPSFSBlocks int64 `yaml:"vmpsfs_blocks"`
+}
+
+// RolloutSpec is a staged roll-out policy (docs/rollout.md), turned into
+// the SERVMGR options CANARY, WAVES, BUDGET, DEADLINE and RESTART.
+type RolloutSpec struct {
+	Canary   string   `yaml:"canary"`   // a system or nickname
+	Waves    []string `yaml:"waves"`    // sizes: 5 or 25%; the last repeats
+	Budget   string   `yaml:"budget"`   // failures that halt the roll-out: 2 or 10%
+	Deadline string   `yaml:"deadline"` // per wave: 90s, 10m
+	Restart  bool     `yaml:"restart"`
+	// Off, on a step, runs it without the scenario's default policy.
+	Off bool `yaml:"off"`
 }
 
 // Fixtures select the committed fixtures placed on the principal.
@@ -67,15 +100,19 @@ type Fixtures struct {
 }
 
 // Step is one action with its expectation. Exactly one of Servmgr,
-// Managed, LocalService and Install is set.
+// Managed, LocalService, Install, Node and Wait is set.
 type Step struct {
 	Name         string        `yaml:"name"`
 	Servmgr      *string       `yaml:"servmgr"`
 	Offline      bool          `yaml:"offline"`
 	Repeat       *Repeat       `yaml:"repeat"`
+	Rollout      *RolloutSpec  `yaml:"rollout"`
+	CrashAfter   int           `yaml:"crash_after"`
 	Managed      *ManagedStep  `yaml:"managed"`
 	LocalService *LocalService `yaml:"local_service"`
 	Install      *Install      `yaml:"install"`
+	Node         *NodeStep     `yaml:"node"`
+	Wait         string        `yaml:"wait"`
 
 	Expect           *StepExpect `yaml:"expect"`
 	OnFailure        string      `yaml:"on_failure"`
@@ -83,6 +120,13 @@ type Step struct {
 	UnchangedSystems []string    `yaml:"unchanged_systems"`
 
 	line, col int
+}
+
+// NodeStep takes a system's CSMSERVE down (the system becomes
+// unreachable) or brings it back up on the same port.
+type NodeStep struct {
+	System string `yaml:"system" required:"true"`
+	Up     *bool  `yaml:"up" required:"true"`
 }
 
 // Repeat runs a servmgr step once per number from From to To, with ${N}
@@ -122,9 +166,21 @@ type Install struct {
 
 // StepExpect is what a step must give.
 type StepExpect struct {
-	RC          *int     `yaml:"rc"`
-	Messages    []string `yaml:"messages"`
-	NotMessages []string `yaml:"not_messages"`
+	RC          *int          `yaml:"rc"`
+	Messages    []string      `yaml:"messages"`
+	NotMessages []string      `yaml:"not_messages"`
+	Rollout     *RolloutCheck `yaml:"rollout"`
+}
+
+// RolloutCheck is the outcome a roll-out step must have. Empty fields are
+// not checked.
+type RolloutCheck struct {
+	Halted    *bool    `yaml:"halted"`
+	Done      *int     `yaml:"done"`      // systems done, counting earlier runs
+	Failed    []string `yaml:"failed"`    // exactly these systems failed
+	Untouched *int     `yaml:"untouched"` // systems never reached
+	Skipped   *int     `yaml:"skipped"`   // done in an earlier run, not redone
+	Reason    string   `yaml:"reason"`    // a substring of the halt reason
 }
 
 // EndCheck is checked after the last step.
@@ -132,6 +188,27 @@ type EndCheck struct {
 	Systems   []SystemCheck `yaml:"systems"`
 	Levels    []LevelCheck  `yaml:"levels"`
 	Servcheck *Servcheck    `yaml:"servcheck"`
+	Tables    []TableCheck  `yaml:"tables"`
+	Files     []FileCheck   `yaml:"files"`
+}
+
+// TableCheck is a row of one of the principal's tables: SYSSTAT, SVCSTAT
+// and ROLLOUT (of the scenario's release) or NAMES.
+type TableCheck struct {
+	Table  string            `yaml:"table" required:"true"`
+	Key    string            `yaml:"key" required:"true"`
+	Tags   map[string]string `yaml:"tags"`   // each tag must have this value
+	Absent bool              `yaml:"absent"` // the row must not exist
+}
+
+// FileCheck is a file's SHA-256 on the principal or a managed system, or
+// its equality with the same file elsewhere.
+type FileCheck struct {
+	System string `yaml:"system" required:"true"` // PRINCIPAL or a system name
+	Area   string `yaml:"area" required:"true"`   // "MAINTCSM 0191" (minidisk) or "VMPSFS:CSM720." (SFS directory)
+	File   string `yaml:"file" required:"true"`   // "CSM SYSSTAT"
+	SHA256 string `yaml:"sha256"`
+	SameAs string `yaml:"same_as"` // PRINCIPAL or a system: the same area and file there
 }
 
 // SystemCheck is a managed system's final state (CMS component row of VM
@@ -422,7 +499,9 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 		}
 	}
 	reserved("faults", "the fault-injection issue")
-	reserved("rollout", "the staged roll-out work")
+	if sc.Rollout != nil {
+		sc.checkRollout(sc.Rollout, valueOf(root, "rollout"), at)
+	}
 	world := valueOf(root, "world")
 	if sc.World.Count > 0 && len(sc.World.Systems) > 0 {
 		at(valueOf(world, "count"), "use either systems: or count: with prefix:", "world has both systems and count")
@@ -441,6 +520,15 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 			at(n, "", "system %s is defined twice", name)
 		}
 		known[name] = true
+		if _, err := sc.link(s); err != nil {
+			var n *yaml.Node
+			if sys := valueOf(world, "systems"); sys != nil && i < len(sys.Content) {
+				n = sys.Content[i]
+			} else {
+				n = world
+			}
+			at(n, "latency like 40ms, bandwidth like 10MB/s or 100kbit/s", "system %s: %v", name, err)
+		}
 	}
 	steps := valueOf(root, "steps")
 	if len(sc.Steps) == 0 {
@@ -451,14 +539,39 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 		if steps != nil && i < len(steps.Content) {
 			sn = steps.Content[i]
 		}
+		need := func(sys string, key string) {
+			if sys == "" || strings.EqualFold(sys, "ALL") && key == "install" {
+				return
+			}
+			if !known[strings.ToUpper(sys)] {
+				at(valueOf(sn, key), "define it under world: systems:", "step %d names system %s, which is not in the world", i+1, sys)
+			}
+		}
 		n := 0
-		for _, set := range []bool{st.Servmgr != nil, st.Managed != nil, st.LocalService != nil, st.Install != nil} {
+		for _, set := range []bool{st.Servmgr != nil, st.Managed != nil, st.LocalService != nil, st.Install != nil, st.Node != nil, st.Wait != ""} {
 			if set {
 				n++
 			}
 		}
 		if n != 1 {
-			at(sn, "use exactly one of servmgr:, managed:, local_service:, install:", "step %d has %d actions", i+1, n)
+			at(sn, "use exactly one of servmgr:, managed:, local_service:, install:, node:, wait:", "step %d has %d actions", i+1, n)
+		}
+		if st.Wait != "" {
+			if d, err := time.ParseDuration(st.Wait); err != nil || d < 0 {
+				at(valueOf(sn, "wait"), "a duration such as 30s, 10m or 2h", "wait %q is not a duration", st.Wait)
+			}
+		}
+		if st.Node != nil {
+			need(st.Node.System, "node")
+		}
+		if (st.Rollout != nil || st.CrashAfter != 0) && st.Servmgr == nil {
+			at(sn, "rollout: and crash_after: apply to servmgr steps", "step %d has rollout: or crash_after: without servmgr:", i+1)
+		}
+		if st.CrashAfter < 0 {
+			at(valueOf(sn, "crash_after"), "the number of systems to finish before the principal stops", "crash_after must not be negative")
+		}
+		if st.Rollout != nil {
+			sc.checkRollout(st.Rollout, valueOf(sn, "rollout"), at)
 		}
 		if st.OnFailure != "" && st.OnFailure != "stop" && st.OnFailure != "continue" {
 			at(valueOf(sn, "on_failure"), "stop or continue", "on_failure %q is not valid", st.OnFailure)
@@ -469,14 +582,7 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 		if st.Repeat != nil && (st.Repeat.From > st.Repeat.To || st.Repeat.From < 0) {
 			at(valueOf(sn, "repeat"), "from must be 0 or more and not above to", "repeat from %d to %d", st.Repeat.From, st.Repeat.To)
 		}
-		need := func(sys string, key string) {
-			if sys == "" || strings.EqualFold(sys, "ALL") && key == "install" {
-				return
-			}
-			if !known[strings.ToUpper(sys)] {
-				at(valueOf(sn, key), "define it under world: systems:", "step %d names system %s, which is not in the world", i+1, sys)
-			}
-		}
+
 		if st.Servmgr != nil {
 			for _, m := range placeholder.FindAllStringSubmatch(*st.Servmgr, -1) {
 				if m[2] != "" {
@@ -509,11 +615,81 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 				at(valueOf(ex, "systems"), "", "expect names system %s, which is not in the world", s.Name)
 			}
 		}
+		for i, t := range sc.Expect.Tables {
+			if !slices.Contains([]string{"SYSSTAT", "SVCSTAT", "ROLLOUT", "NAMES"}, strings.ToUpper(t.Table)) {
+				var n *yaml.Node
+				if ts := valueOf(ex, "tables"); ts != nil && i < len(ts.Content) {
+					n = valueOf(ts.Content[i], "table")
+				}
+				at(n, "SYSSTAT, SVCSTAT, ROLLOUT or NAMES", "unknown table %q", t.Table)
+			}
+		}
+		for i, f := range sc.Expect.Files {
+			var n *yaml.Node
+			if fs := valueOf(ex, "files"); fs != nil && i < len(fs.Content) {
+				n = fs.Content[i]
+			}
+			for _, sys := range []string{f.System, f.SameAs} {
+				if sys != "" && !strings.EqualFold(sys, "PRINCIPAL") && !known[strings.ToUpper(sys)] {
+					at(n, "PRINCIPAL or a system of the world", "file check names system %s, which is not in the world", sys)
+				}
+			}
+			if (f.SHA256 == "") == (f.SameAs == "") {
+				at(n, "give sha256: or same_as:", "file check needs exactly one of sha256 and same_as")
+			}
+		}
 		if sc.Expect.Servcheck != nil && sc.Expect.Servcheck.Clean && len(sc.Expect.Servcheck.Drift) > 0 {
 			at(valueOf(ex, "servcheck"), "", "servcheck cannot be both clean and drift")
 		}
 	}
 	return errs
+}
+
+// checkRollout checks a roll-out policy's values where they are written.
+func (sc *Scenario) checkRollout(r *RolloutSpec, n *yaml.Node, at func(*yaml.Node, string, string, ...any)) {
+	if r.Off && (r.Canary != "" || len(r.Waves) > 0 || r.Budget != "" || r.Deadline != "" || r.Restart) {
+		at(n, "off: true runs the step without a policy; drop the other fields", "rollout off: true with other fields")
+	}
+	for i, w := range r.Waves {
+		if _, err := rollout.ParseSize(w); err != nil {
+			var wn *yaml.Node
+			if ws := valueOf(n, "waves"); ws != nil && i < len(ws.Content) {
+				wn = ws.Content[i]
+			}
+			at(wn, "a count (5) or a percentage (25%)", "wave size: %v", err)
+		}
+	}
+	if r.Budget != "" {
+		if _, err := rollout.ParseSize(r.Budget); err != nil {
+			at(valueOf(n, "budget"), "a count (2) or a percentage (10%)", "budget: %v", err)
+		}
+	}
+	if r.Deadline != "" {
+		if d, err := time.ParseDuration(r.Deadline); err != nil || d <= 0 {
+			at(valueOf(n, "deadline"), "a duration such as 90s or 10m", "deadline %q is not a positive duration", r.Deadline)
+		}
+	}
+}
+
+// options renders the policy as SERVMGR roll-out options.
+func (r *RolloutSpec) options() string {
+	var o []string
+	if r.Canary != "" {
+		o = append(o, "CANARY "+r.Canary)
+	}
+	if len(r.Waves) > 0 {
+		o = append(o, "WAVES "+strings.Join(r.Waves, ","))
+	}
+	if r.Budget != "" {
+		o = append(o, "BUDGET "+r.Budget)
+	}
+	if r.Deadline != "" {
+		o = append(o, "DEADLINE "+r.Deadline)
+	}
+	if r.Restart {
+		o = append(o, "RESTART")
+	}
+	return strings.Join(o, " ")
 }
 
 func (sc *Scenario) defaults() {

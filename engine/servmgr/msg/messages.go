@@ -150,6 +150,18 @@ const (
 	CSM3064I = "CSM3064I System %s reports release %s, service level %s, CSM_MANAGED YES set"
 	CSM3065E = "CSM3065E System %s reports service level %s, not %s as given on SYSTEM ADD"
 
+	// Staged roll-outs (SRVLVL SEND and SYSTEM PUT2PROD with CANARY,
+	// WAVES, BUDGET or DEADLINE).
+	CSM3070I = "CSM3070I Roll-out %s run %d: %d systems in %d waves (canary %s), halts at %d failures, wave deadline %s"
+	CSM3071I = "CSM3071I Roll-out %s wave %d: %d done, %d failed of %d"
+	CSM3072I = "CSM3072I Roll-out %s: %d systems done in an earlier run are not redone: %s"
+	CSM3073E = "CSM3073E Roll-out %s halted in wave %d: %s; %d done, %d failed, %d untouched; correct the cause and enter the same command again to resume"
+	CSM3074E = "CSM3074E %s: roll-out %s wave %d did not finish within its deadline of %s"
+	CSM3075I = "CSM3075I Roll-out %s complete: all %d systems done, %d in this run"
+	CSM3076E = "CSM3076E Roll-out option %s: %s"
+	CSM3077I = "CSM3077I Roll-out %s: %s %s, wave %d%s"
+	CSM3078E = "CSM3078E Roll-out %s interrupted in wave %d: %s; enter the same command again to resume"
+
 	// CSMAGENT on a managed system.
 	CSM3100E = "CSM3100E VM SYSSUF not found on %s; the system has no VMSES/E inventory for CSM to manage"
 	CSM3101I = "CSM3101I System %s is managed by CSM: :CSM_MANAGED YES set in VM SYSSUF for %d components"
@@ -199,7 +211,8 @@ var catalogFormats = []string{
 	CSM2911E, CSM2912E,
 	CSM3000E, CSM3001E, CSM3002E, CSM3010E, CSM3050E, CSM3051E, CSM3052E, CSM3053I,
 	CSM3054I, CSM3055E, CSM3056I, CSM3057I, CSM3058I, CSM3059W, CSM3060I, CSM3061I,
-	CSM3062E, CSM3063E, CSM3064I, CSM3065E,
+	CSM3062E, CSM3063E, CSM3064I, CSM3065E, CSM3070I, CSM3071I, CSM3072I, CSM3073E,
+	CSM3074E, CSM3075I, CSM3076E, CSM3077I, CSM3078E,
 	CSM3100E, CSM3101I, CSM3103I, CSM3104E, CSM3110E, CSM3111E, CSM3112E, CSM3113E,
 	CSM3114E, CSM3115E, CSM3116E, CSM3117E, CSM3118E, CSM3120I, CSM3121I, CSM3122I,
 	CSM3123W, CSM3130E, CSM3131I, CSM3132I, CSM3133I, CSM3140I, CSM3150E, CSM3151E,

@@ -1,0 +1,450 @@
+package harness_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"golang.org/x/net/html"
+
+	"github.com/csmsim/csmsim/sim/harness"
+)
+
+var htmlPhases = []string{"transfer", "validate", "load", "put2prod"}
+
+// htmlSampleReport is a failed run by hand: three systems, every phase,
+// one failed validate, a halted roll-out and a failing step whose
+// command line needs escaping.
+func htmlSampleReport() *harness.Report {
+	ms := time.Millisecond
+	return &harness.Report{
+		Scenario: "rollout-canary-fails",
+		File:     "scenarios/rollout-canary-fails.yaml",
+		Seed:     42,
+		Release:  "VM0802",
+		Pass:     false,
+		Failures: 2,
+		Steps: []harness.StepReport{
+			{Index: 1, Kind: "cms", Line: "BUILD VM010802_BLD2", RC: 0, Status: "pass",
+				Messages: []string{"CSM1001I"}, Output: []string{"CSM1001I build done"}},
+			{Index: 2, Kind: "cms", Line: `SEND TEST <b>&"x"</b>`, RC: 8, Status: "fail",
+				Reason: "rc 8, want 0", Messages: []string{"CSM2040E", "CSM2041I"},
+				Output: []string{"CSM2040E VM02 validate failed: <checksum>", "CSM2041I halted"}},
+			{Index: 3, Kind: "expect", Line: "QUERY VM03", RC: 0, Status: "skipped", Reason: "after a failure"},
+		},
+		Systems: []harness.SystemReport{
+			{Name: "VM01", Level: "VM010802_BLD2", State: "ACTIVE", Prod: "VM010802_BLD2", Managed: true},
+			{Name: "VM02", Level: "VM010802_BLD1", State: "FAILED", Prod: "VM010802_BLD1", Managed: true, Error: "validate failed"},
+			{Name: "VM03", Level: "VM010802_BLD1", State: "ACTIVE", Prod: "VM010802_BLD1", Managed: true},
+		},
+		Expectations: []harness.Expectation{
+			{Name: "VM01 prod level", Want: "VM010802_BLD2", Got: "VM010802_BLD2", Status: "pass"},
+			{Name: "VM02 prod level", Want: "VM010802_BLD2", Got: "VM010802_BLD1", Status: "fail", Reason: "not rolled out"},
+		},
+		Rollouts: []harness.RolloutReport{{
+			Step: 2, ID: "SEND.TEST.VM010802_BLD2.ALL", Halted: true, Reason: "wave 1 failed",
+			Waves: [][]string{{"VM01"}, {"VM02", "VM03"}},
+			Systems: []harness.RolloutSystem{
+				{Name: "VM01", Wave: 0, Status: "done", Run: 1, Message: "CSM2030I"},
+				{Name: "VM02", Wave: 1, Status: "failed", Run: 1, Message: "CSM2040E", Reason: "validate failed"},
+				{Name: "VM03", Wave: 1, Status: "untouched"},
+			},
+		}},
+		Timeline: []harness.Span{
+			{Step: 2, System: "VM01", Phase: "transfer", Start: 0, End: 120 * ms, OK: true, Detail: "3 files, 1.2 MB"},
+			{Step: 2, System: "VM01", Phase: "validate", Start: 120 * ms, End: 480 * ms, OK: true},
+			{Step: 2, System: "VM01", Phase: "load", Start: 480 * ms, End: 900 * ms, OK: true},
+			{Step: 2, System: "VM01", Phase: "put2prod", Start: 900 * ms, End: 900 * ms, OK: true, Detail: "instant"},
+			{Step: 2, System: "VM02", Phase: "transfer", Start: 950 * ms, End: 1200 * ms, OK: true},
+			{Step: 2, System: "VM02", Phase: "validate", Start: 1200 * ms, End: 1300 * ms, OK: false, Detail: `checksum mismatch <a&b>`},
+			{Step: 3, System: "VM09", Phase: "transfer", Start: 1400 * ms, End: 1500 * ms, OK: true},
+		},
+	}
+}
+
+func renderHTML(r *harness.Report) string {
+	var b bytes.Buffer
+	Expect(r.WriteHTML(&b)).To(Succeed())
+	return b.String()
+}
+
+func parseHTML(page string) *html.Node {
+	doc, err := html.Parse(strings.NewReader(page))
+	Expect(err).NotTo(HaveOccurred())
+	return doc
+}
+
+// findAll is every element named tag, in document order.
+func findAll(n *html.Node, tag string) []*html.Node {
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == tag {
+			out = append(out, n)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+// svgFragment is the page's first <svg>...</svg>, checked to be
+// well-formed XML.
+func svgFragment(page string) string {
+	i := strings.Index(page, "<svg")
+	Expect(i).To(BeNumerically(">=", 0), "no <svg> in the page")
+	j := strings.Index(page[i:], "</svg>")
+	Expect(j).To(BeNumerically(">", 0), "no </svg> in the page")
+	frag := page[i : i+j+len("</svg>")]
+	dec := xml.NewDecoder(strings.NewReader(frag))
+	dec.Strict = true
+	for {
+		_, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		Expect(err).NotTo(HaveOccurred(), "SVG is not well-formed XML")
+	}
+	return frag
+}
+
+var _ = Describe("HTML report", func() {
+	var (
+		rep  *harness.Report
+		page string
+		doc  *html.Node
+	)
+	BeforeEach(func() {
+		rep = htmlSampleReport()
+		page = renderHTML(rep)
+		doc = parseHTML(page)
+	})
+
+	It("is one self-contained page that parses, with a well-formed SVG", func() {
+		Expect(page).To(HavePrefix("<!DOCTYPE html>"))
+		Expect(findAll(doc, "html")).To(HaveLen(1))
+		Expect(findAll(doc, "body")).To(HaveLen(1))
+		Expect(findAll(doc, "svg")).To(HaveLen(1))
+		svgFragment(page)
+
+		lower := strings.ToLower(page)
+		Expect(lower).NotTo(ContainSubstring("http://"))
+		Expect(lower).NotTo(ContainSubstring("https://"))
+		Expect(lower).NotTo(ContainSubstring("<script"))
+		Expect(lower).NotTo(ContainSubstring("<link"))
+		for _, tag := range []string{"script", "link", "img", "iframe", "object", "embed"} {
+			Expect(findAll(doc, tag)).To(BeEmpty(), tag)
+		}
+		Expect(lower).NotTo(ContainSubstring(" src="))
+		Expect(lower).NotTo(ContainSubstring("@import"))
+		Expect(findAll(doc, "style")).To(HaveLen(1))
+	})
+
+	It("shows the verdict, scenario, file, seed, release and failures", func() {
+		h2 := findAll(doc, "h2")
+		Expect(h2).To(HaveLen(1))
+		Expect(textOf(h2[0])).To(Equal("FAIL" + rep.Scenario))
+		txt := textOf(doc)
+		for _, s := range []string{rep.File, "42", "VM0802", "failures2"} {
+			Expect(txt).To(ContainSubstring(s))
+		}
+		pass := htmlSampleReport()
+		pass.Pass, pass.Failures = true, 0
+		Expect(textOf(findAll(parseHTML(renderHTML(pass)), "h2")[0])).To(HavePrefix("PASS"))
+	})
+
+	It("names every system and every phase in the DOM text", func() {
+		txt := textOf(doc)
+		for _, s := range []string{"VM01", "VM02", "VM03", "VM09"} {
+			Expect(txt).To(ContainSubstring(s))
+		}
+		for _, p := range htmlPhases {
+			Expect(txt).To(ContainSubstring(p))
+		}
+		// The SVG itself labels each row with a <text> element, in the
+		// order of r.Systems, then timeline-only systems.
+		svg := findAll(doc, "svg")[0]
+		var labels []string
+		for _, t := range findAll(svg, "text") {
+			if attr(t, "class") == "label" {
+				labels = append(labels, textOf(t))
+			}
+		}
+		Expect(labels).To(Equal([]string{"VM01", "VM02", "VM03", "VM09"}))
+	})
+
+	It("draws one rect per span, by phase, with a title, and marks the failed one", func() {
+		rects := findAll(doc, "rect")
+		Expect(rects).To(HaveLen(len(rep.Timeline)))
+		for i, sp := range rep.Timeline {
+			r := rects[i]
+			cls := strings.Fields(attr(r, "class"))
+			Expect(cls).To(ContainElements("span", "ph-"+sp.Phase))
+			Expect(attr(r, "data-phase")).To(Equal(sp.Phase))
+			w, err := strconv.ParseFloat(attr(r, "width"), 64)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(w).To(BeNumerically(">=", 1), "instant phases stay visible")
+			titles := findAll(r, "title")
+			Expect(titles).To(HaveLen(1))
+			Expect(textOf(titles[0])).To(HavePrefix(fmt.Sprintf("%s %s step %d: ", sp.System, sp.Phase, sp.Step)))
+			if sp.OK {
+				Expect(cls).NotTo(ContainElement("failed"))
+			} else {
+				Expect(cls).To(ContainElement("failed"))
+				Expect(attr(r, "fill")).To(HavePrefix("url(#"))
+			}
+		}
+		Expect(textOf(findAll(rects[0], "title")[0])).To(Equal("VM01 transfer step 2: 0.000s–0.120s ok — 3 files, 1.2 MB"))
+		Expect(textOf(findAll(rects[5], "title")[0])).To(Equal("VM02 validate step 2: 1.200s–1.300s failed — checksum mismatch <a&b>"))
+		// each phase has its own colour
+		fills := map[string]string{}
+		for i, sp := range rep.Timeline {
+			if sp.OK {
+				fills[sp.Phase] = attr(rects[i], "fill")
+			}
+		}
+		Expect(fills).To(HaveLen(4))
+		seen := map[string]bool{}
+		for _, f := range fills {
+			Expect(seen).NotTo(HaveKey(f))
+			seen[f] = true
+		}
+		// the hatch pattern the failed span uses is defined in the SVG
+		failed := rects[5]
+		id := strings.TrimSuffix(strings.TrimPrefix(attr(failed, "fill"), "url(#"), ")")
+		var ids []string
+		for _, p := range findAll(doc, "pattern") {
+			ids = append(ids, attr(p, "id"))
+		}
+		Expect(ids).To(ContainElement(id))
+	})
+
+	It("has a time axis, a legend and a phases-per-system table", func() {
+		ticks := func(doc *html.Node) []string {
+			var out []string
+			for _, t := range findAll(findAll(doc, "svg")[0], "text") {
+				if attr(t, "class") == "tick" {
+					out = append(out, textOf(t))
+				}
+			}
+			return out
+		}
+		Expect(ticks(doc)).To(Equal([]string{"0s", "0.2s", "0.4s", "0.6s", "0.8s", "1s", "1.2s", "1.4s"}))
+		short := htmlSampleReport()
+		short.Timeline = short.Timeline[:3] // up to 900ms: millisecond ticks
+		Expect(ticks(parseHTML(renderHTML(short)))).To(Equal([]string{"0ms", "100ms", "200ms", "300ms", "400ms", "500ms", "600ms", "700ms", "800ms", "900ms"}))
+
+		var legend *html.Node
+		for _, d := range findAll(doc, "div") {
+			if attr(d, "class") == "legend" {
+				legend = d
+			}
+		}
+		Expect(legend).NotTo(BeNil())
+		for _, p := range htmlPhases {
+			Expect(textOf(legend)).To(ContainSubstring(p))
+		}
+
+		var phases *html.Node
+		for _, t := range findAll(doc, "table") {
+			if attr(t, "class") == "phases" {
+				phases = t
+			}
+		}
+		Expect(phases).NotTo(BeNil())
+		var rows [][]string
+		for _, tr := range findAll(phases, "tr") {
+			var cells []string
+			for c := tr.FirstChild; c != nil; c = c.NextSibling {
+				if c.Type == html.ElementNode {
+					cells = append(cells, textOf(c))
+				}
+			}
+			rows = append(rows, cells)
+		}
+		Expect(rows).To(Equal([][]string{
+			{"system", "transfer", "validate", "load", "put2prod"},
+			{"VM01", "0.120s (1)", "0.360s (1)", "0.420s (1)", "0.000s (1)"},
+			{"VM02", "0.250s (1)", "0.100s (1), 1 failed", "–", "–"},
+			{"VM03", "–", "–", "–", "–"},
+			{"VM09", "0.100s (1)", "–", "–", "–"},
+		}))
+	})
+
+	It("shows steps, systems, roll-outs and expectations", func() {
+		txt := textOf(doc)
+		Expect(txt).To(ContainSubstring("rc 8, want 0"))
+		Expect(txt).To(ContainSubstring("CSM2040E CSM2041I"))
+		Expect(findAll(doc, "details")).To(HaveLen(2))
+		Expect(txt).To(ContainSubstring("CSM2040E VM02 validate failed: <checksum>"))
+		Expect(txt).To(ContainSubstring("SEND.TEST.VM010802_BLD2.ALL"))
+		Expect(txt).To(ContainSubstring("halted: wave 1 failed"))
+		Expect(txt).To(ContainSubstring("canary: VM01; 1: VM02 VM03"))
+		Expect(txt).To(ContainSubstring("not rolled out"))
+
+		var ro *html.Node
+		for _, t := range findAll(doc, "table") {
+			if attr(t, "class") == "rollout-systems" {
+				ro = t
+			}
+		}
+		Expect(ro).NotTo(BeNil())
+		var statuses, waves []string
+		for _, tr := range findAll(ro, "tr")[1:] {
+			tds := findAll(tr, "td")
+			waves = append(waves, textOf(tds[1]))
+			statuses = append(statuses, attr(tds[2], "class")+"="+textOf(tds[2]))
+		}
+		Expect(waves).To(Equal([]string{"canary", "1", "1"}))
+		Expect(statuses).To(Equal([]string{"st-ok=done", "st-fail=failed", "st-skip=untouched"}))
+	})
+
+	It("escapes special characters from the report", func() {
+		Expect(page).NotTo(ContainSubstring(`<b>&"x"`))
+		Expect(page).To(ContainSubstring(`&lt;b&gt;&amp;&#34;x&#34;&lt;/b&gt;`))
+		Expect(page).NotTo(ContainSubstring("<a&b>"))
+		Expect(findAll(doc, "b")).To(HaveLen(len(rep.Rollouts[0].Waves)), "only the waves' own <b> labels")
+		Expect(textOf(doc)).To(ContainSubstring(`SEND TEST <b>&"x"</b>`))
+	})
+
+	It("is byte-identical for two renders, alone and with several reports", func() {
+		Expect(renderHTML(htmlSampleReport())).To(Equal(page))
+		all := func() string {
+			pass := htmlSampleReport()
+			pass.Scenario, pass.Pass, pass.Failures = "second", true, 0
+			var b bytes.Buffer
+			Expect(harness.WriteHTMLAll(&b, []*harness.Report{htmlSampleReport(), pass})).To(Succeed())
+			return b.String()
+		}
+		a, b := all(), all()
+		Expect(a).To(Equal(b))
+		d := parseHTML(a)
+		Expect(findAll(d, "section")).To(HaveLen(2))
+		Expect(findAll(d, "svg")).To(HaveLen(2))
+		ids := map[string]bool{}
+		for _, p := range findAll(d, "pattern") {
+			Expect(ids).NotTo(HaveKey(attr(p, "id")), "element ids are unique across sections")
+			ids[attr(p, "id")] = true
+		}
+	})
+
+	It("says so when there is no timeline", func() {
+		rep.Timeline = nil
+		p := renderHTML(rep)
+		Expect(p).To(ContainSubstring("no managed-system phases in this run"))
+		Expect(p).NotTo(ContainSubstring("<svg"))
+	})
+
+	It("fits 54 systems, one 18px row each, with a seconds axis", func() {
+		rep.Systems = nil
+		rep.Timeline = nil
+		for i := 1; i <= 54; i++ {
+			name := fmt.Sprintf("VM%02d", i)
+			rep.Systems = append(rep.Systems, harness.SystemReport{Name: name, Managed: true})
+			at := time.Duration(i) * 100 * time.Millisecond
+			for j, ph := range htmlPhases {
+				s := at + time.Duration(j)*50*time.Millisecond
+				rep.Timeline = append(rep.Timeline, harness.Span{Step: 1 + i/10, System: name, Phase: ph, Start: s, End: s + 50*time.Millisecond, OK: true})
+			}
+		}
+		p := renderHTML(rep)
+		svgFragment(p)
+		d := parseHTML(p)
+		svg := findAll(d, "svg")[0]
+		h, err := strconv.Atoi(attr(svg, "height"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(h).To(BeNumerically(">=", 54*18))
+		Expect(findAll(svg, "rect")).To(HaveLen(54 * 4))
+		var labels, ticks int
+		for _, t := range findAll(svg, "text") {
+			switch attr(t, "class") {
+			case "label":
+				labels++
+			case "tick":
+				ticks++
+				Expect(textOf(t)).To(HaveSuffix("s"))
+				Expect(textOf(t)).NotTo(HaveSuffix("ms"))
+			}
+		}
+		Expect(labels).To(Equal(54))
+		Expect(ticks).To(BeNumerically(">=", 4))
+	})
+
+	It("renders in headless chromium with every system, phase and the verdict", func() {
+		bin, err := exec.LookPath("chromium")
+		if err != nil {
+			bin, err = exec.LookPath("chromium-browser")
+		}
+		if err != nil {
+			Fail("chromium not installed: run make deps")
+		}
+		dir := GinkgoT().TempDir()
+		path := filepath.Join(dir, "report.html")
+		Expect(os.WriteFile(path, []byte(page), 0o644)).To(Succeed())
+		profile := filepath.Join(dir, "profile")
+		Expect(os.Mkdir(profile, 0o700)).To(Succeed())
+
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin,
+			"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+			"--disable-background-networking", "--disable-component-update", "--disable-default-apps",
+			"--disable-extensions", "--disable-sync", "--no-first-run", "--mute-audio",
+			"--user-data-dir="+profile, "--dump-dom", "file://"+path)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err = cmd.Run()
+		Expect(ctx.Err()).NotTo(HaveOccurred(), "chromium timed out; stderr:\n%s", stderr.String())
+		Expect(err).NotTo(HaveOccurred(), "chromium failed; stderr:\n%s", stderr.String())
+
+		dom := stdout.String()
+		Expect(dom).To(ContainSubstring("<svg"), "stderr:\n%s", stderr.String())
+		for _, s := range []string{"VM01", "VM02", "VM03", "VM09"} {
+			Expect(dom).To(ContainSubstring(">"+s+"</text>"), "system %s as SVG text", s)
+		}
+		for _, p := range htmlPhases {
+			Expect(dom).To(ContainSubstring(p))
+		}
+		Expect(dom).To(ContainSubstring(`>FAIL</span>`))
+		Expect(strings.Count(dom, "<rect ")).To(Equal(len(rep.Timeline)))
+		Expect(dom).To(ContainSubstring(`class="span ph-validate failed"`))
+		Expect(dom).To(ContainSubstring("rollout-canary-fails"))
+	})
+})

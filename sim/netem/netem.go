@@ -1,0 +1,158 @@
+// Package netem emulates a distant system's network link on real
+// connections (loopback in the simulator): one-way latency per write and a
+// bandwidth limit, so simulated managed systems are not unrealistically
+// close and fast.
+package netem
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// Link shapes the traffic a connection writes. Each Write waits Latency
+// once before its bytes go out, and writes are paced to Bandwidth bytes
+// per second (0: unlimited) by a token bucket. Only writes are shaped:
+// wrapping both ends of a link (or the node's side only) is the caller's
+// choice. The zero Link passes traffic unchanged.
+type Link struct {
+	Latency   time.Duration
+	Bandwidth int64 // bytes per second; 0 unlimited
+
+	// Sleep waits; nil means time.Sleep. Injected so tests need not wait.
+	Sleep func(time.Duration)
+	// Now is the token bucket's clock; nil means time.Now.
+	Now func() time.Time
+}
+
+const (
+	chunk    = 16 << 10 // pacing unit: large writes trickle out smoothly rather than in one burst
+	minBurst = 64 << 10
+)
+
+// IsZero says the link shapes nothing.
+func (l Link) IsZero() bool { return l.Latency <= 0 && l.Bandwidth <= 0 }
+
+// Conn wraps c so that its writes are shaped; it is c itself for the zero
+// Link. Each wrapped connection has its own token bucket.
+func (l Link) Conn(c net.Conn) net.Conn {
+	if l.IsZero() {
+		return c
+	}
+	if l.Sleep == nil {
+		l.Sleep = time.Sleep
+	}
+	if l.Now == nil {
+		l.Now = time.Now
+	}
+	burst := float64(max(minBurst, l.Bandwidth/10))
+	return &conn{Conn: c, l: l, burst: burst}
+}
+
+// Listener wraps ln so that the connections it accepts are shaped; it is
+// ln itself for the zero Link.
+func (l Link) Listener(ln net.Listener) net.Listener {
+	if l.IsZero() {
+		return ln
+	}
+	return &listener{Listener: ln, l: l}
+}
+
+// String describes the link for logs, e.g. "latency 40ms, bandwidth 1.0 MB/s".
+func (l Link) String() string {
+	if l.IsZero() {
+		return "unshaped"
+	}
+	s := ""
+	if l.Latency > 0 {
+		s = "latency " + l.Latency.String()
+	}
+	if l.Bandwidth > 0 {
+		if s != "" {
+			s += ", "
+		}
+		s += "bandwidth " + formatRate(l.Bandwidth)
+	}
+	return s
+}
+
+func formatRate(b int64) string {
+	switch {
+	case b >= 1e9:
+		return fmt.Sprintf("%.1f GB/s", float64(b)/1e9)
+	case b >= 1e6:
+		return fmt.Sprintf("%.1f MB/s", float64(b)/1e6)
+	case b >= 1e3:
+		return fmt.Sprintf("%.1f KB/s", float64(b)/1e3)
+	}
+	return fmt.Sprintf("%d B/s", b)
+}
+
+type listener struct {
+	net.Listener
+	l Link
+}
+
+func (ln *listener) Accept() (net.Conn, error) {
+	c, err := ln.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return ln.l.Conn(c), nil
+}
+
+// conn shapes Write; Read, Close, deadlines and addresses pass through.
+type conn struct {
+	net.Conn
+	l     Link
+	burst float64
+
+	// mu serialises writes, so concurrent writers neither interleave their
+	// bytes nor race on the bucket; reads never take it.
+	mu     sync.Mutex
+	tokens float64   // bytes that may go out now; negative is debt being slept off
+	last   time.Time // when tokens was last refilled; zero before the first write
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.l.Latency > 0 {
+		c.l.Sleep(c.l.Latency)
+	}
+	if c.l.Bandwidth <= 0 {
+		return c.Conn.Write(p)
+	}
+	n := 0
+	for len(p) > 0 {
+		k := min(len(p), chunk)
+		c.pace(k)
+		m, err := c.Conn.Write(p[:k])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// pace takes n bytes from the bucket and sleeps off any debt. The bucket
+// starts empty, so a connection's first bytes take n/Bandwidth as on a
+// real link; the burst only caps the credit an idle connection saves up.
+// The time slept (and any oversleep) is credited at the next refill, so
+// the debt is never paid twice and pacing corrects itself. The latency
+// wait is credited too, as the link is idle meanwhile: a stream of large
+// writes then runs at about Bandwidth, not slower by a latency per write.
+func (c *conn) pace(n int) {
+	now := c.l.Now()
+	if !c.last.IsZero() {
+		c.tokens = min(c.burst, c.tokens+now.Sub(c.last).Seconds()*float64(c.l.Bandwidth))
+	}
+	c.last = now
+	c.tokens -= float64(n)
+	if c.tokens < 0 {
+		c.l.Sleep(time.Duration(-c.tokens / float64(c.l.Bandwidth) * float64(time.Second)))
+	}
+}
