@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vbauerster/mpb/v8"
@@ -30,9 +31,11 @@ type progress struct {
 }
 
 type systemProgress struct {
-	bar    *mpb.Bar
-	phase  string
-	done   []string // "transfer 0.012s"
+	bar *mpb.Bar
+	// phase is read by mpb's render goroutine, which must not wait for
+	// mu: observe holds mu while it calls into mpb.
+	phase  atomic.Value // string
+	done   []string     // "transfer 0.012s"
 	failed bool
 }
 
@@ -71,21 +74,22 @@ func (p *progress) observe(step int, ph fleet.Phase) {
 			if p.bars == nil {
 				p.bars = mpb.New(mpb.WithOutput(p.out), mpb.WithWidth(40), mpb.WithRefreshRate(100*time.Millisecond))
 			}
-			name := ph.System
+			sp.phase.Store(ph.Name)
 			sp.bar = p.bars.AddBar(phasesOf(ph.Name),
-				mpb.PrependDecorators(decor.Name(name, decor.WC{C: decor.DindentRight | decor.DextraSpace}),
-					decor.Any(func(decor.Statistics) string { return p.phaseOf(name) }, decor.WC{W: 10, C: decor.DindentRight})),
+				mpb.PrependDecorators(decor.Name(ph.System, decor.WC{C: decor.DindentRight | decor.DextraSpace}),
+					decor.Any(func(decor.Statistics) string { return sp.phase.Load().(string) }, decor.WC{W: 16, C: decor.DindentRight})),
 				mpb.AppendDecorators(decor.OnComplete(decor.Elapsed(decor.ET_STYLE_GO), "done")))
 		}
 	}
 	if ph.End.IsZero() {
-		sp.phase = ph.Name
+		sp.phase.Store(ph.Name)
 		return
 	}
 	sp.done = append(sp.done, fmt.Sprintf("%s %.3fs", ph.Name, ph.End.Sub(ph.Begin).Seconds()))
 	last := !ph.OK || ph.Name == fleet.PhaseLoad || ph.Name == fleet.PhasePut2Prod
 	if !ph.OK {
-		sp.failed, sp.phase = true, ph.Name+" FAILED"
+		sp.failed = true
+		sp.phase.Store(ph.Name + " FAILED")
 	}
 	if sp.bar != nil {
 		if ph.OK {
@@ -106,16 +110,6 @@ func (p *progress) observe(step int, ph fleet.Phase) {
 	}
 }
 
-func (p *progress) phaseOf(system string) string {
-	// mpb calls decorators from its own goroutine.
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if sp := p.systems[system]; sp != nil {
-		return sp.phase
-	}
-	return ""
-}
-
 // endStep completes the step's bars and waits for their last render.
 func (p *progress) endStep() {
 	if p.bars != nil {
@@ -124,11 +118,8 @@ func (p *progress) endStep() {
 				b.Abort(false)
 			}
 		}
-		bars := p.bars
+		p.bars.Wait()
 		p.bars = nil
-		p.mu.Unlock() // the bars' decorators take mu while they render
-		bars.Wait()
-		p.mu.Lock()
 	}
 	p.systems, p.order = map[string]*systemProgress{}, nil
 }

@@ -3,6 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -49,6 +50,43 @@ var _ = Describe("csmsim run, validate and list", func() {
 		b, err := os.ReadFile(junit)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(b)).To(ContainSubstring(`<testsuite name="refuse-unknown-nickname"`))
+	})
+
+	It("writes a self-contained HTML report with the timeline, and plain progress lines when not on a terminal", func() {
+		dir := GinkgoT().TempDir()
+		page := filepath.Join(dir, "r.html")
+		r := csm(root, "run", "scenarios/sample.yaml", "--report", "html", "--out", page)
+		Expect(r.code).To(Equal(0), r.stderr)
+		b, err := os.ReadFile(page)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(b)).To(ContainSubstring("<svg"))
+		for _, phase := range []string{"transfer", "validate", "load", "put2prod"} {
+			Expect(string(b)).To(ContainSubstring(`data-phase="` + phase + `"`))
+		}
+		Expect(string(b)).To(ContainSubstring(">VM01</text>"))
+		Expect(string(b)).NotTo(MatchRegexp(`https?://`))
+		Expect(r.stderr).To(MatchRegexp(`(?m)^step 10 VM01: transfer \d+\.\d{3}s, validate \d+\.\d{3}s, load \d+\.\d{3}s ok$`))
+		Expect(r.stderr).To(MatchRegexp(`(?m)^step 12 VM01: put2prod \d+\.\d{3}s ok$`))
+		Expect(r.stdout + r.stderr).NotTo(ContainSubstring("\x1b["), "no cursor movement off a terminal")
+	})
+
+	It("draws one progress bar per system when stdout is a terminal", func() {
+		// script(1) gives the command a pseudo-terminal, as a sysprog's
+		// session would.
+		script, err := exec.LookPath("script")
+		Expect(err).NotTo(HaveOccurred(), "script(1) from bsdutils is needed")
+		// A pty made by script(1) has no size until stty gives it one.
+		cmd := exec.Command(script, "-qec", "stty cols 120 rows 50; "+csmsim+" run scenarios/rollout-deadline.yaml", "/dev/null")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "TERM=xterm")
+		out, err := cmd.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		text := string(out)
+		Expect(text).To(ContainSubstring("\x1b["), "mpb redraws with escape sequences")
+		for _, s := range []string{"VM01", "VM02", "VM03", "VM04"} {
+			Expect(text).To(MatchRegexp(s+`\s+\S*\s*\[`), "a bar for %s", s)
+		}
+		Expect(text).To(ContainSubstring("PASS rollout-deadline"))
 	})
 
 	It("exits 1 with a one-line error when an expectation fails", func() {

@@ -45,14 +45,15 @@ func Send(e *Env, w *Wire, vrm, lvl, target string, stable, cond bool, roll *Rol
 	o.do = func(w *Wire, s string) outcome {
 		en, _ := sys.Get(s)
 		o := outcome{system: s, update: map[string]string{tagStatus: "SENDFAILED"}}
+		sent := w.phase(s, PhaseTransfer) // from the dial: an unreachable system fails here
 		ss, err := w.open(en)
 		if err != nil {
 			o.lines = level.Lines(err)
+			sent(false, err.Error())
 			return o
 		}
 		defer ss.conn.Close()
 		var bytesSent int64
-		sent := w.phase(s, PhaseTransfer)
 		for _, f := range files {
 			r := &reopener{a: pkg, id: f.ID}
 			err := ss.conn.Put(w.ctx(), f.ID.FN()+"."+f.ID.FT(), r, f.Bytes)

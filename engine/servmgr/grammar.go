@@ -24,8 +24,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"unicode"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/csmsim/csmsim/engine/cms"

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -44,9 +46,80 @@ var _ = Describe("committed scenarios", func() {
 			var junit bytes.Buffer
 			Expect(rep.WriteJUnit(&junit)).To(Succeed())
 			Expect(strings.Count(junit.String(), "<testcase ")).To(Equal(len(rep.Steps) + len(rep.Expectations)))
+
+			// The HTML report, as headless chromium renders it, shows every
+			// system and every phase the engine reported.
+			var page bytes.Buffer
+			Expect(rep.WriteHTML(&page)).To(Succeed())
+			dom := chromiumDOM(page.String())
+			Expect(dom).To(ContainSubstring(">PASS</span>"))
+			phases := map[string]bool{}
+			for _, sp := range rep.Timeline {
+				phases[sp.Phase] = true
+				Expect(dom).To(ContainSubstring(">"+sp.System+"</text>"), "system %s in the timeline", sp.System)
+			}
+			for p := range phases {
+				Expect(dom).To(ContainSubstring(`data-phase="`+p+`"`), "phase %s in the timeline", p)
+			}
+			for _, s := range rep.Systems {
+				Expect(dom).To(ContainSubstring(">"+s.Name+"<"), "system %s in the page", s.Name)
+			}
 		},
 		scenarioEntries(),
 	)
+})
+
+var _ = Describe("fleet54 roll-out", func() {
+	It("reaches all 54 systems through every phase, canary first, and draws them in chromium", func() {
+		sc, err := harness.Load("../../scenarios/fleet54.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		rep, err := harness.Run(context.Background(), sc, harness.Options{Now: time.Now})
+		Expect(err).NotTo(HaveOccurred())
+		var sum bytes.Buffer
+		Expect(rep.WriteSummary(&sum)).To(Succeed())
+		Expect(rep.Pass).To(BeTrue(), sum.String())
+		Expect(rep.Systems).To(HaveLen(54))
+		Expect(rep.Rollouts).NotTo(BeEmpty())
+		for _, ro := range rep.Rollouts {
+			Expect(ro.Waves[0]).To(Equal([]string{"VM01", "VM02"}), ro.ID)
+			Expect(ro.Systems).To(HaveLen(54))
+			for _, s := range ro.Systems {
+				Expect(s.Status).To(Equal("done"), ro.ID+" "+s.Name)
+			}
+		}
+		// The canary's load ends before any wave-1 system starts.
+		var canaryEnd, wave1Start time.Duration = 0, 1 << 62
+		phases := map[string]map[string]bool{}
+		sendStep := rep.Rollouts[0].Step
+		for _, sp := range rep.Timeline {
+			if phases[sp.System] == nil {
+				phases[sp.System] = map[string]bool{}
+			}
+			phases[sp.System][sp.Phase] = true
+			if sp.Step != sendStep {
+				continue
+			}
+			if sp.System == "VM01" || sp.System == "VM02" {
+				canaryEnd = max(canaryEnd, sp.End)
+			} else {
+				wave1Start = min(wave1Start, sp.Start)
+			}
+		}
+		Expect(canaryEnd).To(BeNumerically("<=", wave1Start))
+		Expect(phases).To(HaveLen(54))
+		for s, ph := range phases {
+			Expect(ph).To(HaveLen(4), s) // transfer, validate, load, put2prod
+		}
+		var page bytes.Buffer
+		Expect(rep.WriteHTML(&page)).To(Succeed())
+		dom := chromiumDOM(page.String())
+		for i := 1; i <= 54; i++ {
+			Expect(dom).To(ContainSubstring(fmt.Sprintf(">VM%02d</text>", i)))
+		}
+		for _, p := range []string{"transfer", "validate", "load", "put2prod"} {
+			Expect(dom).To(ContainSubstring(`data-phase="` + p + `"`))
+		}
+	})
 })
 
 var _ = Describe("reports", func() {
@@ -79,6 +152,31 @@ steps:
 		Expect(rep.Steps[0].Reason).To(Equal("RC=0, expected 8; message CSM2901E expected, not given"))
 		Expect(rep.Steps[1].Status).To(Equal("skipped"))
 		Expect(rep.FailureText()).To(ContainSubstring("step 1 (initialize 720) failed"))
+	})
+
+	It("advance the scenario clock by a wait step, and nothing else changes", func() {
+		packaged := func(wait string) (time.Time, *harness.Report) {
+			src := "name: w\nsteps:\n  - servmgr: initialize 720\n  - servmgr: srvlvl add 720 L1 basedon BASE\n"
+			if wait != "" {
+				src += "  - wait: " + wait + "\n"
+			}
+			// The expected value is a placeholder: the check reports what
+			// the row holds, which is what this spec compares.
+			src += "  - servmgr: srvlvl package 720 L1\n    expect: {rc: 4, messages: [CSM2736W]}\nexpect:\n  tables:\n    - {table: SVCSTAT, key: L1, tags: {package: unknown}}\n"
+			sc, err := harness.Parse("w.yaml", []byte(src))
+			Expect(err).NotTo(HaveOccurred())
+			rep, err := harness.Run(context.Background(), sc, harness.Options{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rep.Expectations).To(HaveLen(1))
+			Expect(rep.Expectations[0].Name).To(Equal("table SVCSTAT L1 :PACKAGE."))
+			t, err := time.Parse("2006-01-02 15:04:05", rep.Expectations[0].Got)
+			Expect(err).NotTo(HaveOccurred(), rep.Expectations[0].Got)
+			return t, rep
+		}
+		t0, _ := packaged("")
+		t1, rep := packaged("2h")
+		Expect(t1.Sub(t0)).To(Equal(2 * time.Hour))
+		Expect(rep.Steps[2].Kind).To(Equal("wait"))
 	})
 
 	It("run in a disk-backed world under --workdir", func() {

@@ -269,14 +269,19 @@ func newHTMLTimeline(id string, r *Report) htmlTimeline {
 	plotBottom := tlAxisH + len(names)*tlRowH
 	t.Height = plotBottom + tlBottom
 
-	var total time.Duration
+	// The axis runs from the first phase to the last: building the world
+	// and the principal-only steps before the first SEND are not drawn.
+	var end time.Duration
+	origin := time.Duration(1<<63 - 1)
 	for _, sp := range r.Timeline {
-		total = max(total, sp.End, sp.Start)
+		end = max(end, sp.End, sp.Start)
+		origin = min(origin, sp.Start)
 	}
-	total = max(total, time.Millisecond)
+	origin = max(origin, 0)
+	total := max(end-origin, time.Millisecond)
 	t.Total = fmtSeconds(total)
 	xOf := func(d time.Duration) float64 {
-		d = min(max(d, 0), total)
+		d = min(max(d-origin, 0), total)
 		return float64(t.LabelW) + float64(d)/float64(total)*tlPlotW
 	}
 
@@ -290,7 +295,7 @@ func newHTMLTimeline(id string, r *Report) htmlTimeline {
 	}
 
 	step, useMs := tickStep(total)
-	for v := time.Duration(0); v <= total; v += step {
+	for v := (origin + step - 1) / step * step; v <= origin+total; v += step {
 		x := int(xOf(v) + 0.5)
 		t.Ticks = append(t.Ticks, htmlTick{
 			X:     x,
@@ -522,6 +527,54 @@ nav ul{margin:4px 0;padding-left:20px}
 <dt>counts</dt><dd>{{len .R.Steps}} steps, {{len .R.Systems}} systems, {{len .R.Expectations}} expectations, {{len .R.Rollouts}} roll-outs</dd>
 </dl>
 
+<h3>Timeline</h3>
+{{- with .Timeline}}
+{{- if .Empty}}
+<p class="empty">no managed-system phases in this run</p>
+{{- else}}
+<div class="legend">
+{{- range .Legend}}<span><span class="swatch" style="background:{{.Color}}"></span>{{.Phase}}</span>{{end}}
+{{- if .HasFailure}}<span><span class="swatch" style="border:2px solid #d62728"></span>failed (hatched, red outline)</span>{{end}}
+<span>dashed line: step start · total {{.Total}}</span>
+</div>
+<div class="tlwrap">
+<svg class="timeline" role="img" aria-label="phases per system over time" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}">
+{{- if .Patterns}}
+<defs>
+{{- range .Patterns}}
+<pattern id="{{.ID}}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><path d="M0 0H6V6H0Z" fill="{{.Color}}"></path><path d="M0 0V6" stroke="#d62728" stroke-width="3"></path></pattern>
+{{- end}}
+</defs>
+{{- end}}
+{{- range .Rows}}{{if .Band}}
+<path class="band" d="{{.Band}}"></path>{{end}}{{end}}
+{{- range .Ticks}}
+<path class="grid" d="{{.Grid}}"></path>
+<text class="tick" x="{{.X}}" y="{{.Y}}">{{.Label}}</text>
+{{- end}}
+<path class="axis" d="M{{.LabelW}} {{.AxisY}}H{{.PlotRight}}"></path>
+{{- range .StepLines}}
+<path class="stepline" d="{{.Path}}"><title>{{.Title}}</title></path>
+{{- end}}
+{{- range .Rows}}
+<text class="label" x="4" y="{{.TextY}}">{{.Name}}</text>
+{{- end}}
+{{- range .Spans}}
+<rect class="{{.Class}}" data-phase="{{.Phase}}" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Fill}}"><title>{{.Title}}</title></rect>
+{{- end}}
+</svg>
+</div>
+<table class="phases">
+<caption>phases per system: total time (count)</caption>
+<thead><tr><th>system</th>{{range .Phases}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{- range .PhaseRows}}
+<tr><td>{{.System}}</td>{{range .Cells}}<td class="num{{if .Failed}} failed{{end}}">{{.Text}}</td>{{end}}</tr>
+{{- end}}
+</tbody>
+</table>
+{{- end}}
+{{- end}}
 <h3>Steps</h3>
 {{- if .R.Steps}}
 <table class="steps">
@@ -592,54 +645,6 @@ nav ul{margin:4px 0;padding-left:20px}
 <p class="empty">no expectations</p>
 {{- end}}
 
-<h3>Timeline</h3>
-{{- with .Timeline}}
-{{- if .Empty}}
-<p class="empty">no managed-system phases in this run</p>
-{{- else}}
-<div class="legend">
-{{- range .Legend}}<span><span class="swatch" style="background:{{.Color}}"></span>{{.Phase}}</span>{{end}}
-{{- if .HasFailure}}<span><span class="swatch" style="border:2px solid #d62728"></span>failed (hatched, red outline)</span>{{end}}
-<span>dashed line: step start · total {{.Total}}</span>
-</div>
-<div class="tlwrap">
-<svg class="timeline" role="img" aria-label="phases per system over time" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}">
-{{- if .Patterns}}
-<defs>
-{{- range .Patterns}}
-<pattern id="{{.ID}}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><path d="M0 0H6V6H0Z" fill="{{.Color}}"></path><path d="M0 0V6" stroke="#d62728" stroke-width="3"></path></pattern>
-{{- end}}
-</defs>
-{{- end}}
-{{- range .Rows}}{{if .Band}}
-<path class="band" d="{{.Band}}"></path>{{end}}{{end}}
-{{- range .Ticks}}
-<path class="grid" d="{{.Grid}}"></path>
-<text class="tick" x="{{.X}}" y="{{.Y}}">{{.Label}}</text>
-{{- end}}
-<path class="axis" d="M{{.LabelW}} {{.AxisY}}H{{.PlotRight}}"></path>
-{{- range .StepLines}}
-<path class="stepline" d="{{.Path}}"><title>{{.Title}}</title></path>
-{{- end}}
-{{- range .Rows}}
-<text class="label" x="4" y="{{.TextY}}">{{.Name}}</text>
-{{- end}}
-{{- range .Spans}}
-<rect class="{{.Class}}" data-phase="{{.Phase}}" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Fill}}"><title>{{.Title}}</title></rect>
-{{- end}}
-</svg>
-</div>
-<table class="phases">
-<caption>phases per system: total time (count)</caption>
-<thead><tr><th>system</th>{{range .Phases}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>
-{{- range .PhaseRows}}
-<tr><td>{{.System}}</td>{{range .Cells}}<td class="num{{if .Failed}} failed{{end}}">{{.Text}}</td>{{end}}</tr>
-{{- end}}
-</tbody>
-</table>
-{{- end}}
-{{- end}}
 </section>
 {{end}}
 </body>

@@ -408,34 +408,8 @@ var _ = Describe("HTML report", func() {
 	})
 
 	It("renders in headless chromium with every system, phase and the verdict", func() {
-		bin, err := exec.LookPath("chromium")
-		if err != nil {
-			bin, err = exec.LookPath("chromium-browser")
-		}
-		if err != nil {
-			Fail("chromium not installed: run make deps")
-		}
-		dir := GinkgoT().TempDir()
-		path := filepath.Join(dir, "report.html")
-		Expect(os.WriteFile(path, []byte(page), 0o644)).To(Succeed())
-		profile := filepath.Join(dir, "profile")
-		Expect(os.Mkdir(profile, 0o700)).To(Succeed())
-
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin,
-			"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-			"--disable-background-networking", "--disable-component-update", "--disable-default-apps",
-			"--disable-extensions", "--disable-sync", "--no-first-run", "--mute-audio",
-			"--user-data-dir="+profile, "--dump-dom", "file://"+path)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err = cmd.Run()
-		Expect(ctx.Err()).NotTo(HaveOccurred(), "chromium timed out; stderr:\n%s", stderr.String())
-		Expect(err).NotTo(HaveOccurred(), "chromium failed; stderr:\n%s", stderr.String())
-
-		dom := stdout.String()
-		Expect(dom).To(ContainSubstring("<svg"), "stderr:\n%s", stderr.String())
+		dom := chromiumDOM(page)
+		Expect(dom).To(ContainSubstring("<svg"))
 		for _, s := range []string{"VM01", "VM02", "VM03", "VM09"} {
 			Expect(dom).To(ContainSubstring(">"+s+"</text>"), "system %s as SVG text", s)
 		}
@@ -448,3 +422,36 @@ var _ = Describe("HTML report", func() {
 		Expect(dom).To(ContainSubstring("rollout-canary-fails"))
 	})
 })
+
+// chromiumDOM renders page in headless Debian chromium and returns the
+// DOM it built. A machine without chromium fails: `make deps` installs it.
+func chromiumDOM(page string) string {
+	GinkgoHelper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		bin, err = exec.LookPath("chromium-browser")
+	}
+	if err != nil {
+		Fail("chromium not installed: run make deps")
+	}
+	dir := GinkgoT().TempDir()
+	path := filepath.Join(dir, "report.html")
+	Expect(os.WriteFile(path, []byte(page), 0o644)).To(Succeed())
+	profile := filepath.Join(dir, "profile")
+	Expect(os.Mkdir(profile, 0o700)).To(Succeed())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin,
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+		"--disable-background-networking", "--disable-component-update", "--disable-default-apps",
+		"--disable-extensions", "--disable-sync", "--no-first-run", "--mute-audio",
+		"--user-data-dir="+profile, "--dump-dom", "file://"+path)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	Expect(ctx.Err()).NotTo(HaveOccurred(), "chromium timed out; stderr:\n%s", stderr.String())
+	Expect(err).NotTo(HaveOccurred(), "chromium failed; stderr:\n%s", stderr.String())
+	Expect(stdout.String()).To(ContainSubstring("<html"), "stderr:\n%s", stderr.String())
+	return stdout.String()
+}
