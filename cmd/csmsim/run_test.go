@@ -67,7 +67,7 @@ var _ = Describe("csmsim run, validate and list", func() {
 		Expect(string(b)).NotTo(MatchRegexp(`https?://`))
 		Expect(r.stderr).To(MatchRegexp(`(?m)^step 10 VM01: transfer \d+\.\d{3}s, validate \d+\.\d{3}s, load \d+\.\d{3}s ok$`))
 		Expect(r.stderr).To(MatchRegexp(`(?m)^step 12 VM01: put2prod \d+\.\d{3}s ok$`))
-		Expect(r.stdout + r.stderr).NotTo(ContainSubstring("\x1b["), "no cursor movement off a terminal")
+		Expect(r.stdout+r.stderr).NotTo(ContainSubstring("\x1b["), "no cursor movement off a terminal")
 	})
 
 	It("draws one progress bar per system when stdout is a terminal", func() {
