@@ -207,11 +207,8 @@ func appendText(e *Env, a cms.FileArea, id cms.FileID, text string) error {
 }
 
 func jobID(text string) (string, error) {
-	f := strings.Fields(text)
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == "JOB" {
-			return f[i+1], nil
-		}
+	if id := afterWord(text, "JOB"); id != "" {
+		return id, nil
 	}
 	return "", fmt.Errorf("unexpected CSMAGENT reply %q", text)
 }

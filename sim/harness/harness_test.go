@@ -122,6 +122,37 @@ var _ = Describe("fleet54 roll-out", func() {
 	})
 })
 
+var _ = Describe("distant systems", func() {
+	It("take the time their link allows: a 512 KB/s system needs bytes/bandwidth for its transfer", func() {
+		sc, err := harness.Load("../../scenarios/distant-systems.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		rep, err := harness.Run(context.Background(), sc, harness.Options{Now: time.Now})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rep.Pass).To(BeTrue())
+		var sent int64
+		for _, st := range rep.Steps {
+			for _, l := range st.Output {
+				if strings.HasPrefix(l, "CSM3053I VM03:") {
+					_, err := fmt.Sscanf(l[strings.Index(l, "files, ")+len("files, "):], "%d bytes", &sent)
+					Expect(err).NotTo(HaveOccurred(), l)
+				}
+			}
+		}
+		Expect(sent).To(BeNumerically(">", 1_000_000))
+		transfer := map[string]time.Duration{}
+		for _, sp := range rep.Timeline {
+			if sp.Phase == "transfer" {
+				transfer[sp.System] += sp.End - sp.Start
+			}
+		}
+		// A floor, not a speed target: the shaped link cannot be beaten.
+		floor := time.Duration(float64(sent) / 512_000 * float64(time.Second) * 0.95)
+		Expect(transfer["VM03"]).To(BeNumerically(">=", floor))
+		Expect(transfer["VM01"]).To(BeNumerically("<", transfer["VM03"]))
+		Expect(transfer["VM02"]).To(BeNumerically(">", transfer["VM01"]), "30 ms per reply adds up over FTP's round trips")
+	})
+})
+
 var _ = Describe("reports", func() {
 	It("are byte-identical for two runs of sample.yaml with the same seed", func() {
 		sc, err := harness.Load("../../scenarios/sample.yaml")

@@ -218,6 +218,18 @@ func (r *runner) build(ctx context.Context) error {
 			}
 		}
 	}
+	if len(sc.Fixtures.Envelopes) > 0 {
+		disk, err := ps.Minidisk("MAINTCSM", "0191")
+		if err != nil {
+			return err
+		}
+		for _, f := range sc.Fixtures.Envelopes {
+			e := r.envelope(f)
+			if err := cms.WriteFile(disk, cms.MustParseFileID(e.FileID()), func(w io.Writer) error { return fixtures.WriteEnvelope(w, e) }); err != nil {
+				return fmt.Errorf("fixture envelope %s: %w", e.Name, err)
+			}
+		}
+	}
 	if len(sc.World.Names) > 0 {
 		if err := writeNames(ps, sc.World.Names); err != nil {
 			return err
@@ -280,6 +292,27 @@ func (r *runner) build(ctx context.Context) error {
 	}
 	r.progress("world built: principal and %d managed systems", len(r.names))
 	return nil
+}
+
+// envelope generates a fixture envelope against the sample BASE, its
+// parts sized around PartBytes.
+func (r *runner) envelope(f EnvelopeFixture) fixtures.EnvelopeSpec {
+	base := r.base
+	if f.PartBytes > 0 {
+		base.Scale.PartBytes = f.PartBytes
+	}
+	seed, parts := f.Seed, f.Parts
+	if seed == 0 {
+		seed = r.seed
+	}
+	if parts == 0 {
+		parts = 3
+	}
+	name := strings.ToUpper(f.Name)
+	if strings.EqualFold(f.Kind, "COR") {
+		return fixtures.COR(r.sc.Release, name, seed, base, strings.ToUpper(f.Component), parts)
+	}
+	return fixtures.RSU(r.sc.Release, name, seed, base, parts)
 }
 
 func (r *runner) stop() {

@@ -97,6 +97,19 @@ type Fixtures struct {
 	// Sample places the sample envelopes RSU0801 and RSU0802 SERVLINK on
 	// MAINTCSM's A-disk. Default true.
 	Sample *bool `yaml:"sample"`
+	// Envelopes are generated onto MAINTCSM's A-disk too, against the
+	// sample BASE, each with its own part count and size.
+	Envelopes []EnvelopeFixture `yaml:"envelopes"`
+}
+
+// EnvelopeFixture is a generated RSU or COR envelope (fixtures.RSU, COR).
+type EnvelopeFixture struct {
+	Name      string `yaml:"name" required:"true"` // RSU0901; the file is RSU0901 SERVLINK
+	Kind      string `yaml:"kind" required:"true"` // RSU or COR
+	Component string `yaml:"component"`            // COR only: the component it services
+	Parts     int    `yaml:"parts"`                // parts replaced; default 3
+	PartBytes int64  `yaml:"part_bytes"`           // mean part size (50%..150%); default the BASE's (256)
+	Seed      uint64 `yaml:"seed"`                 // default the scenario's
 }
 
 // Step is one action with its expectation. Exactly one of Servmgr,
@@ -501,6 +514,28 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 	reserved("faults", "the fault-injection issue")
 	if sc.Rollout != nil {
 		sc.checkRollout(sc.Rollout, valueOf(root, "rollout"), at)
+	}
+	if fx := valueOf(root, "fixtures"); fx != nil {
+		envs := valueOf(fx, "envelopes")
+		for i, e := range sc.Fixtures.Envelopes {
+			var n *yaml.Node
+			if envs != nil && i < len(envs.Content) {
+				n = envs.Content[i]
+			}
+			kind := strings.ToUpper(e.Kind)
+			switch {
+			case kind != "RSU" && kind != "COR":
+				at(valueOf(n, "kind"), "RSU or COR", "envelope %s: kind %q", e.Name, e.Kind)
+			case kind == "COR" && e.Component == "":
+				at(n, "add component: CP (or another component of the BASE)", "envelope %s: a COR needs a component", e.Name)
+			}
+			if e.Parts < 0 || e.PartBytes < 0 {
+				at(n, "", "envelope %s: parts and part_bytes must not be negative", e.Name)
+			}
+			if len(e.Name) == 0 || len(e.Name) > 8 {
+				at(valueOf(n, "name"), "a CMS file name: 1 to 8 characters", "envelope name %q", e.Name)
+			}
+		}
 	}
 	world := valueOf(root, "world")
 	if sc.World.Count > 0 && len(sc.World.Systems) > 0 {

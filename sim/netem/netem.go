@@ -102,17 +102,27 @@ func (ln *listener) Accept() (net.Conn, error) {
 	return ln.l.Conn(c), nil
 }
 
-// conn shapes Write; Read, Close, deadlines and addresses pass through.
+// conn shapes Write (latency and bandwidth) and Read (bandwidth): the
+// node's side of a link then limits both directions, so uploads to a node
+// (STOR) are as slow as downloads. Close, deadlines and addresses pass
+// through.
 type conn struct {
 	net.Conn
-	l     Link
-	burst float64
+	l Link
 
 	// mu serialises writes, so concurrent writers neither interleave their
 	// bytes nor race on the bucket; reads never take it.
-	mu     sync.Mutex
-	tokens float64   // bytes that may go out now; negative is debt being slept off
-	last   time.Time // when tokens was last refilled; zero before the first write
+	mu    sync.Mutex
+	out   bucket
+	rmu   sync.Mutex
+	in    bucket
+	burst float64
+}
+
+// bucket is one direction's token bucket.
+type bucket struct {
+	tokens float64   // bytes that may go now; negative is debt being slept off
+	last   time.Time // when tokens was last refilled; zero before first use
 }
 
 func (c *conn) Write(p []byte) (int, error) {
@@ -127,7 +137,7 @@ func (c *conn) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		k := min(len(p), chunk)
-		c.pace(k)
+		c.pace(&c.out, k)
 		m, err := c.Conn.Write(p[:k])
 		n += m
 		if err != nil {
@@ -138,6 +148,21 @@ func (c *conn) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// Read paces what arrives: holding back the next read lets TCP's window
+// fill, so the sender slows to the link's bandwidth.
+func (c *conn) Read(p []byte) (int, error) {
+	if c.l.Bandwidth <= 0 {
+		return c.Conn.Read(p)
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	n, err := c.Conn.Read(p[:min(len(p), chunk)])
+	if n > 0 {
+		c.pace(&c.in, n)
+	}
+	return n, err
+}
+
 // pace takes n bytes from the bucket and sleeps off any debt. The bucket
 // starts empty, so a connection's first bytes take n/Bandwidth as on a
 // real link; the burst only caps the credit an idle connection saves up.
@@ -145,14 +170,14 @@ func (c *conn) Write(p []byte) (int, error) {
 // the debt is never paid twice and pacing corrects itself. The latency
 // wait is credited too, as the link is idle meanwhile: a stream of large
 // writes then runs at about Bandwidth, not slower by a latency per write.
-func (c *conn) pace(n int) {
+func (c *conn) pace(b *bucket, n int) {
 	now := c.l.Now()
-	if !c.last.IsZero() {
-		c.tokens = min(c.burst, c.tokens+now.Sub(c.last).Seconds()*float64(c.l.Bandwidth))
+	if !b.last.IsZero() {
+		b.tokens = min(c.burst, b.tokens+now.Sub(b.last).Seconds()*float64(c.l.Bandwidth))
 	}
-	c.last = now
-	c.tokens -= float64(n)
-	if c.tokens < 0 {
-		c.l.Sleep(time.Duration(-c.tokens / float64(c.l.Bandwidth) * float64(time.Second)))
+	b.last = now
+	b.tokens -= float64(n)
+	if b.tokens < 0 {
+		c.l.Sleep(time.Duration(-b.tokens / float64(c.l.Bandwidth) * float64(time.Second)))
 	}
 }
