@@ -96,10 +96,15 @@ func (o *op) rollout(e *Env, w *Wire, roll *Rollout) (msg.Result, []string, erro
 	outs := map[string]outcome{}
 	cfg := rollout.Config{ID: o.id, Systems: systems, Policy: pol, Restart: roll.Restart, Workers: w.Workers,
 		Store: &rolloutStore{st: o.sc.levels, levelOf: o.levelOf}, WithTimeout: w.Deadline,
-		Do: func(ctx context.Context, s string) rollout.Outcome {
+		Do: func(ctx context.Context, s string, wave int) rollout.Outcome {
 			ww := *w
 			ww.Ctx = ctx
 			out := o.do(&ww, s)
+			if !out.ok && ctx.Err() != nil && w.ctx().Err() == nil {
+				// The wave's deadline cut the system off; where exactly is
+				// chance, so say what happened, the same every time.
+				out.lines = []msg.Line{msg.Messagef(msg.CSM3074E, s, o.id, wave, pol.Deadline)}
+			}
 			if out.ok || w.ctx().Err() == nil { // an interrupted system is not failed: nothing to record
 				e.record(&msg.Result{}, []outcome{out}) // SYSSTAT now, not at the end: a stop loses nothing done
 			}

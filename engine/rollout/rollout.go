@@ -139,8 +139,9 @@ type Config struct {
 	Store   Store
 	Restart bool // forget earlier runs' records first
 	Workers int  // systems at once within a wave; 0 means 8
-	// Do does the work on one system. It must return when ctx ends.
-	Do func(ctx context.Context, system string) Outcome
+	// Do does the work on one system of a wave. It must return when ctx
+	// ends.
+	Do func(ctx context.Context, system string, wave int) Outcome
 	// WithTimeout makes a wave's deadline; nil means context.WithTimeout.
 	// Injected so the caller owns time.
 	WithTimeout func(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc)
@@ -297,7 +298,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				o := c.Do(wctx, s)
+				o := c.Do(wctx, s, w)
 				rec := Record{System: s, Wave: w, Run: res.Run, Message: o.Message, Reason: o.Reason, Status: Done}
 				switch {
 				case o.OK:

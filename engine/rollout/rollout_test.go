@@ -71,7 +71,7 @@ func newFleet(bad ...string) *fleet {
 	return f
 }
 
-func (f *fleet) do(ctx context.Context, s string) rollout.Outcome {
+func (f *fleet) do(ctx context.Context, s string, _ int) rollout.Outcome {
 	f.mu.Lock()
 	f.calls[s]++
 	f.order = append(f.order, s)
@@ -210,8 +210,8 @@ var _ = Describe("Run", func() {
 	It("records what finished when the principal stops mid-wave, and resumes from there", func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		f := newFleet()
-		do := func(c context.Context, s string) rollout.Outcome {
-			o := f.do(c, s)
+		do := func(c context.Context, s string, w int) rollout.Outcome {
+			o := f.do(c, s, w)
 			if s == "VM03" {
 				cancel() // the principal stops after VM03's work finished
 			}
@@ -240,7 +240,7 @@ var _ = Describe("Run", func() {
 			Expect(d).To(Equal(time.Minute))
 			return deadline, func() {}
 		}
-		c.Do = func(ctx context.Context, s string) rollout.Outcome {
+		c.Do = func(ctx context.Context, s string, _ int) rollout.Outcome {
 			if s == "VM02" { // hangs until the deadline
 				fire(context.DeadlineExceeded)
 				<-ctx.Done()

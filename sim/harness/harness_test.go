@@ -169,6 +169,20 @@ var _ = Describe("reports", func() {
 		Expect(out[0].String()).NotTo(MatchRegexp(`127\.0\.0\.1:\d`))
 	})
 
+	It("are byte-identical for a roll-out whose wave misses a wall-time deadline", func() {
+		sc, err := harness.Load("../../scenarios/rollout-deadline.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		var out [2]bytes.Buffer
+		for i := range out {
+			rep, err := harness.Run(context.Background(), sc, harness.Options{Now: time.Now})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rep.Pass).To(BeTrue())
+			Expect(rep.WriteJSON(&out[i])).To(Succeed())
+		}
+		Expect(out[0].String()).To(Equal(out[1].String()))
+		Expect(out[0].String()).To(ContainSubstring("CSM3074E VM04: roll-out SEND.TEST.VM010802_BLD2.ALL wave 1 did not finish within its deadline of 1s"))
+	})
+
 	It("fail a wrong expectation with the reason, and stop at it", func() {
 		sc, err := harness.Parse("bad.yaml", []byte(`name: wrong
 steps:
