@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/csmsim/csmsim/engine/fleet"
 )
 
 // The HTML report is one self-contained page: inline CSS, an inline SVG
@@ -20,13 +22,13 @@ import (
 
 // timelinePhases are the managed-system phases in the order they run; a
 // phase outside this list is drawn grey and listed after them.
-var timelinePhases = []string{"transfer", "validate", "load", "put2prod"}
+var timelinePhases = []string{fleet.PhaseTransfer, fleet.PhaseValidate, fleet.PhaseLoad, fleet.PhasePut2Prod}
 
 var phaseColors = map[string]string{
-	"transfer": "#4e79a7",
-	"validate": "#f28e2b",
-	"load":     "#59a14f",
-	"put2prod": "#b07aa1",
+	fleet.PhaseTransfer: "#4e79a7",
+	fleet.PhaseValidate: "#f28e2b",
+	fleet.PhaseLoad:     "#59a14f",
+	fleet.PhasePut2Prod: "#b07aa1",
 }
 
 const (
