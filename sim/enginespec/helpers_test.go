@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -140,7 +142,53 @@ type managed struct {
 
 const profileExec = "PROFILE EXEC"
 
+// managedTemplate is VM01 at BASE, built once: building it writes a 27 MB
+// CKD image into a MemMapFs, which under the race detector takes seconds;
+// each spec gets a copy.
+var managedTemplate struct {
+	once sync.Once
+	fs   afero.Fs
+}
+
+// newManaged is a fresh VM01 at BASE (a copy of the template).
 func newManaged() *managed {
+	GinkgoHelper()
+	managedTemplate.once.Do(func() { managedTemplate.fs = buildManaged().fs })
+	mem := afero.NewMemMapFs()
+	Expect(copyFs(managedTemplate.fs, mem)).To(Succeed())
+	sys, err := world.Open(mem)
+	Expect(err).NotTo(HaveOccurred())
+	clock := servmgr.NewStepClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), time.Second)
+	return &managed{sys: sys, fs: mem, env: sys.Agent(clock, nil)}
+}
+
+// copyFs copies every directory and file of from into to.
+func copyFs(from, to afero.Fs) error {
+	return afero.Walk(from, "/", func(p string, info fs.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if info.IsDir() {
+			return to.MkdirAll(p, info.Mode().Perm())
+		}
+		src, err := from.Open(p)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		dst, err := to.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, info.Mode().Perm())
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(dst, src); err != nil {
+			dst.Close()
+			return err
+		}
+		return dst.Close()
+	})
+}
+
+func buildManaged() *managed {
 	GinkgoHelper()
 	mem := afero.NewMemMapFs()
 	sys, err := world.InitManaged(mem, world.ManagedOptions{Name: "VM01"})
