@@ -310,7 +310,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 					late = true
 					mu.Unlock()
 					rec.Status, rec.Message = Failed, "CSM3074E"
-					rec.Reason = fmt.Sprintf("wave %d did not finish within %s", w, c.Policy.Deadline)
+					rec.Reason = missed(w, c.Policy.Deadline)
 				default:
 					rec.Status = Failed
 				}
@@ -338,7 +338,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 			return finish(), fmt.Errorf("%w: %w", ErrInterrupted, ctx.Err())
 		case late || timedOut && wr.Done+wr.Failed < len(todo):
 			res.Halted, res.HaltWave = true, w
-			res.Reason = fmt.Sprintf("wave %d did not finish within its deadline of %s", w, c.Policy.Deadline)
+			res.Reason = missed(w, c.Policy.Deadline)
 			return finish(), nil
 		case failures >= res.Budget:
 			res.Halted, res.HaltWave = true, w
@@ -347,4 +347,9 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		}
 	}
 	return finish(), nil
+}
+
+// missed is the reason of a wave that missed its deadline.
+func missed(wave int, d time.Duration) string {
+	return fmt.Sprintf("wave %d did not finish within its deadline of %s", wave, d)
 }

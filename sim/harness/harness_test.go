@@ -183,6 +183,19 @@ var _ = Describe("reports", func() {
 		Expect(out[0].String()).To(ContainSubstring("CSM3074E VM04: roll-out SEND.TEST.VM010802_BLD2.ALL wave 1 did not finish within its deadline of 1s"))
 	})
 
+	It("list every system of a roll-out in the summary: done, failed with message id and reason, or untouched", func() {
+		sc, err := harness.Load("../../scenarios/rollout-deadline.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		rep, err := harness.Run(context.Background(), sc, harness.Options{})
+		Expect(err).NotTo(HaveOccurred())
+		var sum bytes.Buffer
+		Expect(rep.WriteSummary(&sum)).To(Succeed())
+		Expect(sum.String()).To(ContainSubstring("ROLL-OUT SEND.TEST.VM010802_BLD2.ALL (step 13) halted: wave 1 did not finish within its deadline of 1s; 3 done, 1 failed, 1 untouched"))
+		Expect(sum.String()).To(MatchRegexp(`(?m)^VM01\s+canary\s+done\s+1\s*$`))
+		Expect(sum.String()).To(MatchRegexp(`(?m)^VM04\s+1\s+failed\s+1\s+CSM3074E\s+wave 1 did not finish within its deadline of 1s$`))
+		Expect(sum.String()).To(MatchRegexp(`(?m)^VM05\s+2\s+untouched\s+-\s*$`))
+	})
+
 	It("fail a wrong expectation with the reason, and stop at it", func() {
 		sc, err := harness.Parse("bad.yaml", []byte(`name: wrong
 steps:

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -201,6 +202,11 @@ func (r *Report) WriteSummary(w io.Writer) error {
 			return err
 		}
 	}
+	for _, ro := range r.Rollouts {
+		if err := ro.writeSummary(w); err != nil {
+			return err
+		}
+	}
 	if len(r.Expectations) > 0 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -215,6 +221,34 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		return tw.Flush()
 	}
 	return nil
+}
+
+// writeSummary lists a roll-out's systems: done, failed with message id
+// and reason, or untouched.
+func (ro RolloutReport) writeSummary(w io.Writer) error {
+	count := map[string]int{}
+	for _, s := range ro.Systems {
+		count[s.Status]++
+	}
+	state := "complete"
+	if ro.Halted {
+		state = "halted: " + ro.Reason
+	}
+	fmt.Fprintf(w, "\nROLL-OUT %s (step %d) %s; %d done, %d failed, %d untouched\n", ro.ID, ro.Step, state,
+		count["done"], count["failed"], count["untouched"])
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SYSTEM\tWAVE\tSTATUS\tRUN\tMESSAGE\tREASON")
+	for _, s := range ro.Systems {
+		wave, run := strconv.Itoa(s.Wave), "-"
+		if s.Wave == 0 {
+			wave = "canary"
+		}
+		if s.Run > 0 {
+			run = strconv.Itoa(s.Run)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, wave, s.Status, run, s.Message, s.Reason)
+	}
+	return tw.Flush()
 }
 
 func shortIDs(ids []string) string {
