@@ -102,6 +102,25 @@ var _ = Describe("volumes", func() {
 		Expect(empty.Records).To(BeEmpty())
 	})
 
+	DescribeTable("formats the same bytes in memory (cylinder by cylinder) as on disk (sized, track by track)",
+		func(devType string, cyls int) {
+			disk := afero.NewBasePathFs(afero.NewOsFs(), GinkgoT().TempDir())
+			for _, f := range []afero.Fs{fs, disk} {
+				v, err := ckd.Create(f, "vol.img", devType, cyls, "csm009")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(v.Close()).To(Succeed())
+			}
+			inMem, err := afero.ReadFile(fs, "vol.img")
+			Expect(err).NotTo(HaveOccurred())
+			onDisk, err := afero.ReadFile(disk, "vol.img")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(len(inMem)).To(Equal(len(onDisk)))
+			Expect(sha256.Sum256(inMem)).To(Equal(sha256.Sum256(onDisk)))
+		},
+		Entry("3390", "3390", 4),
+		Entry("3380", "3380", 3),
+	)
+
 	It("refuses to overwrite an existing image", func() {
 		_, err := ckd.Create(fs, "vol.390", "3390", 1, "A")
 		Expect(err).NotTo(HaveOccurred())
