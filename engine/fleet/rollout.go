@@ -118,10 +118,8 @@ func (o *op) rollout(e *Env, w *Wire, roll *Rollout) (msg.Result, []string, erro
 			return rollout.Outcome{Message: id, Reason: reason}
 		}}
 	r, runErr := rollout.Run(w.ctx(), cfg)
-	if r.Waves == nil { // refused before it started
-		if runErr != nil && !errors.Is(runErr, rollout.ErrInterrupted) {
-			return res, systems, level.Refuse(msg.CSM3076E, "CANARY", runErr.Error())
-		}
+	if r.Waves == nil && runErr != nil { // the records could not be read or reset
+		return res, systems, runErr
 	}
 	deadline := "none"
 	if pol.Deadline > 0 {
