@@ -80,17 +80,19 @@ run-real: deps build
 vet:
 	$(GO) vet ./...
 
-# Every suite runs with the race detector except sim/world and sim/harness,
-# whose 54-node fleets run ~15x slower under it; they run without.
-RACE_FREE := sim/world,sim/harness
+# Every suite runs with the race detector except sim/harness: its 13
+# scenarios (fleet54 twice, chromium for each) take 13.5 min under race,
+# 2.5 min without. It ran clean under race when roll-outs landed; the
+# same engine paths run under race in sim/world's 54-node fleet.
+RACE_FREE := sim/harness
 GINKGO_FLAGS := --keep-going --randomize-all --trace $(if $(CI),--no-color)
 test: deps vet
 	@mkdir -p $(REPORTS)
 	@status=0; \
 	$(GINKGO) -r $(GINKGO_FLAGS) --race --skip-package=$(RACE_FREE) \
 		--junit-report=junit-race.xml --output-dir=$(REPORTS) ./... || status=$$?; \
-	$(GINKGO) $(GINKGO_FLAGS) --junit-report=junit-world.xml --output-dir=$(REPORTS) $(addprefix ./,$(subst $(comma), ,$(RACE_FREE))) || status=$$?; \
-	for f in $(REPORTS)/junit-race.xml $(REPORTS)/junit-world.xml; do \
+	$(GINKGO) $(GINKGO_FLAGS) --junit-report=junit-harness.xml --output-dir=$(REPORTS) $(addprefix ./,$(subst $(comma), ,$(RACE_FREE))) || status=$$?; \
+	for f in $(REPORTS)/junit-race.xml $(REPORTS)/junit-harness.xml; do \
 		sed -n 's/.*<testsuites tests="\([0-9]*\)" disabled="\([0-9]*\)" errors="\([0-9]*\)" failures="\([0-9]*\)".*/\1 \2 \3 \4/p' $$f; \
 	done | { t=0; f=0; while read -r tests disabled errors failures; do \
 		t=$$((t + tests - disabled - errors - failures)); f=$$((f + errors + failures)); done; \
