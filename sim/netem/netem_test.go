@@ -76,6 +76,14 @@ func (s *sink) Write(p []byte) (int, error) {
 	return s.buf.Write(p)
 }
 
+// source is a net.Conn that only reads, from r.
+type source struct {
+	net.Conn // nil: only Read is used
+	r        io.Reader
+}
+
+func (s *source) Read(p []byte) (int, error) { return s.r.Read(p) }
+
 func randomBytes(n int, seed uint64) []byte {
 	b := make([]byte, n)
 	r := rand.NewChaCha8([32]byte{byte(seed), 1})
@@ -251,9 +259,23 @@ var _ = Describe("Link", func() {
 		Expect(latencies).To(Equal(15), "one latency per server write; reads wait no latency")
 		// 1.5 MB down at 2 MB/s is 750ms; the link is idle while a write
 		// waits its latency, so only the first write's latency adds to that.
-		// The 0.7 MB the server reads are paced too, in their own bucket:
-		// 350ms more of sleeping, on the reading goroutine.
-		Expect(total(sleeps)).To(BeNumerically("~", 1105*time.Millisecond, 5*time.Millisecond))
+		// The 0.7 MB the server reads are paced too, in their own bucket, up
+		// to 350ms more. Reader and writer share the fake clock, so each may
+		// earn credit while the other sleeps, at most one burst (200 KB,
+		// 100ms) each: the sleeps add up to at least 750ms - 100ms.
+		Expect(total(sleeps)).To(BeNumerically(">=", 650*time.Millisecond))
+		Expect(total(sleeps)).To(BeNumerically("<=", 1110*time.Millisecond))
+	})
+
+	It("paces what it reads to the bandwidth, so a sender to a slow node slows down", func() {
+		l := netem.Link{Bandwidth: 100_000, Sleep: clk.Sleep, Now: clk.Now}
+		data := randomBytes(1_000_000, 5)
+		c := l.Conn(&source{r: bytes.NewReader(data)})
+		got, err := io.ReadAll(c)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(bytes.Equal(got, data)).To(BeTrue())
+		// The bucket starts empty: 1 MB at 100 KB/s is 10 s of waiting.
+		Expect(total(clk.take())).To(BeNumerically("~", 10*time.Second, 200*time.Millisecond))
 	})
 })
 
