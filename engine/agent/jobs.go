@@ -151,7 +151,7 @@ func (j *Jobs) writeMessages(id int, lines []msg.Line) error {
 	return cms.WriteFile(stage, JobMessagesID(id), func(w io.Writer) error {
 		var b strings.Builder
 		for _, l := range lines {
-			b.WriteString(oneLine(l.String()))
+			b.WriteString(msg.OneLine(l.String()))
 			b.WriteByte('\n')
 		}
 		_, err := io.WriteString(w, b.String())
@@ -231,9 +231,6 @@ func (j *Jobs) Shutdown(ctx context.Context) error {
 	}
 }
 
-// LogTimeFormat is the time stamp of $CSMCMD $MSGLOG lines, as SERVMGR's.
-const LogTimeFormat = "2006-01-02 15:04:05"
-
 // appendLog appends lines to VMPSFS:MAINTvrm. $CSMCMD $MSGLOG, SERVMGR's
 // format: time, userid (MAINTvrm), message. The first line carries start,
 // the others end. The file is replaced atomically with the old content
@@ -252,29 +249,16 @@ func (e *Env) appendLog(start, end time.Time, lines []msg.Line) error {
 		return err
 	}
 	defer unlock()
-	user := e.maint()
-	if len(user) < 8 {
-		user += strings.Repeat(" ", 8-len(user))
-	}
 	var b strings.Builder
 	for i, l := range lines {
 		t := end
 		if i == 0 {
 			t = start
 		}
-		b.WriteString(t.UTC().Format(LogTimeFormat) + " " + user + " " + oneLine(l.String()) + "\n")
+		b.WriteString(msg.LogLine(t, e.maint(), l) + "\n")
 	}
 	return cms.AppendFile(a, MsgLogID, func(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	})
-}
-
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
 }

@@ -2,8 +2,6 @@ package agent
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -239,10 +237,9 @@ func checkServlink(stage cms.FileArea, pkg servlink.Manifest, ref servlink.Servl
 	}
 	var nuc *dumpHeader
 	var nucErr error
-	h := sha256.New()
-	var n int64
+	var sum servlink.Digest
 	err = cms.ReadFile(stage, id, func(r io.Reader) error {
-		tee := io.TeeReader(r, &counter{w: h, n: &n})
+		tee := io.TeeReader(r, &sum)
 		rd, err := servlink.NewReader(tee)
 		if err != nil {
 			return err
@@ -275,7 +272,7 @@ func checkServlink(stage cms.FileArea, pkg servlink.Manifest, ref servlink.Servl
 	if err != nil {
 		return m, id, nil, err
 	}
-	if sum := hex.EncodeToString(h.Sum(nil)); n != ref.Size || sum != ref.SHA256 {
+	if n, sum := sum.Size(), sum.Sum(); n != ref.Size || sum != ref.SHA256 {
 		return m, id, nil, Refuse(msg.CSM3114E, id.Name(),
 			fmt.Sprintf("it has %d bytes with SHA-256 %s, the manifest lists %d bytes with SHA-256 %s", n, sum, ref.Size, ref.SHA256))
 	}
@@ -362,15 +359,4 @@ func (e *Env) restoreNucleus(p cms.FilePool, disk cms.DASDMinidisk) (from, to in
 		return 0, 0, err
 	}
 	return start, start + h.cylinders() - 1, nil
-}
-
-type counter struct {
-	w io.Writer
-	n *int64
-}
-
-func (c *counter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	*c.n += int64(n)
-	return n, err
 }

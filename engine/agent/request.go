@@ -202,5 +202,5 @@ func malformed(what, form string) (int, string) {
 }
 
 func refused(err error) (int, string) {
-	return ReplyRefused, "CSMAGENT " + oneLine(Lines(err)[0].String())
+	return ReplyRefused, "CSMAGENT " + msg.OneLine(Lines(err)[0].String())
 }

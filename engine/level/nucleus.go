@@ -1,8 +1,6 @@
 package level
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"slices"
@@ -67,17 +65,15 @@ func (e *Env) buildNucleus(p cms.FilePool, vrm, level string, cat *table.Table) 
 	if err != nil {
 		return 0, servlink.Part{}, err
 	}
-	h := sha256.New()
-	var n int64
+	var sum servlink.Digest
 	err = cms.WriteFile(a, NucleusID, func(w io.Writer) error {
-		cw := &counter{w: io.MultiWriter(w, h), n: &n}
-		return disk.DumpCylinders(0, used-1, cw)
+		return disk.DumpCylinders(0, used-1, io.MultiWriter(w, &sum))
 	})
 	if err != nil {
 		return 0, servlink.Part{}, err
 	}
-	return used, servlink.Part{Component: "CMS", Area: nucleusDumpArea, File: NucleusID.Name(), Size: n,
-		SHA256: hex.EncodeToString(h.Sum(nil)), Nucleus: true}, nil
+	return used, servlink.Part{Component: "CMS", Area: nucleusDumpArea, File: NucleusID.Name(), Size: sum.Size(),
+		SHA256: sum.Sum(), Nucleus: true}, nil
 }
 
 // streamParts writes the parts' bytes one after another to w.
@@ -99,15 +95,4 @@ func (e *Env) streamParts(p cms.FilePool, vrm, level string, parts []servlink.Pa
 		}
 	}
 	return nil
-}
-
-type counter struct {
-	w io.Writer
-	n *int64
-}
-
-func (c *counter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	*c.n += int64(n)
-	return n, err
 }

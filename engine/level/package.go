@@ -1,8 +1,6 @@
 package level
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -108,10 +106,9 @@ func source(vrm, level string, p servlink.Part) cms.DirID {
 // directory; the writer checks every part against the PARTCAT's SHA-256.
 func (e *Env) writeServlink(p cms.FilePool, out cms.FileArea, vrm, level string, m servlink.Manifest) (servlink.ServlinkRef, error) {
 	id := ServlinkID(m.Name)
-	h := sha256.New()
-	var n int64
+	var sum servlink.Digest
 	err := cms.WriteFile(out, id, func(w io.Writer) error {
-		return servlink.WriteStream(&counter{w: io.MultiWriter(w, h), n: &n}, m, func(part servlink.Part) (io.Reader, error) {
+		return servlink.WriteStream(io.MultiWriter(w, &sum), m, func(part servlink.Part) (io.Reader, error) {
 			a, err := p.Dir(source(vrm, level, part))
 			if err != nil {
 				return nil, err
@@ -130,7 +127,7 @@ func (e *Env) writeServlink(p cms.FilePool, out cms.FileArea, vrm, level string,
 		}
 		return servlink.ServlinkRef{}, err
 	}
-	return servlink.ServlinkRef{Component: m.Name, File: id.Name(), Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return servlink.ServlinkRef{Component: m.Name, File: id.Name(), Size: sum.Size(), SHA256: sum.Sum()}, nil
 }
 
 // Parts is what a system at level should have: every part of the level's

@@ -229,12 +229,38 @@ func WriteStream(w io.Writer, m Manifest, open func(Part) (io.Reader, error)) er
 // HashReader reads r to the end and returns its size and SHA-256 (lower-case
 // hex), the values a manifest records for a part.
 func HashReader(r io.Reader) (size int64, sum string, err error) {
-	h := sha256.New()
-	size, err = io.Copy(h, r)
-	if err != nil {
-		return size, "", err
+	var d Digest
+	if _, err := io.Copy(&d, r); err != nil {
+		return d.Size(), "", err
 	}
-	return size, hex.EncodeToString(h.Sum(nil)), nil
+	return d.Size(), d.Sum(), nil
+}
+
+// Digest is a writer that measures what goes through it: its size and
+// SHA-256, as a manifest records them for a part, a SERVLINK or a dump.
+// The zero Digest is ready to use.
+type Digest struct {
+	h hash.Hash
+	n int64
+}
+
+func (d *Digest) Write(p []byte) (int, error) {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	d.n += int64(len(p))
+	return d.h.Write(p)
+}
+
+// Size is the number of bytes written.
+func (d *Digest) Size() int64 { return d.n }
+
+// Sum is the SHA-256 of the bytes written, in lower-case hex.
+func (d *Digest) Sum() string {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	return hex.EncodeToString(d.h.Sum(nil))
 }
 
 // HashBytes is HashReader for content in memory.

@@ -55,9 +55,6 @@ func (c *StepClock) Advance(d time.Duration) {
 	c.next = c.next.Add(d)
 }
 
-// LogTimeFormat is the timestamp of $CSMCMD $MSGLOG lines, always UTC.
-const LogTimeFormat = "2006-01-02 15:04:05"
-
 // LogFile is the file every SERVMGR command appends to, in the release's
 // file space (VMPSFS:CSMvrm.) and, for a managed system, in
 // VMPSFS:MAINTCSM.<system>.
@@ -143,9 +140,7 @@ func (e LogEntry) Lines() []string {
 	if user == "" {
 		user = "?"
 	}
-	line := func(t time.Time, l msg.Line) string {
-		return t.UTC().Format(LogTimeFormat) + " " + padRight(user, 8) + " " + oneLine(l.String())
-	}
+	line := func(t time.Time, l msg.Line) string { return msg.LogLine(t, user, l) }
 	out := make([]string, 0, len(e.Result.Lines)+2)
 	out = append(out, line(e.Start, Started(e.Cmd)))
 	for _, l := range e.Result.Lines {
@@ -153,22 +148,6 @@ func (e LogEntry) Lines() []string {
 	}
 	out = append(out, line(e.End, Ended(e.Cmd, e.Result.RC)))
 	return out
-}
-
-func padRight(s string, n int) string {
-	if len(s) >= n {
-		return s
-	}
-	return s + strings.Repeat(" ", n-len(s))
-}
-
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 // FormatLog renders cmd's record with the time read once from clock, for
