@@ -49,14 +49,6 @@ func isTerminal(f *os.File) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// phasesOf is how many phases a system goes through in a command that
-// starts with first: SEND transfers, validates and loads.
-func phasesOf(first string) int64 {
-	if first == fleet.PhaseTransfer {
-		return 3
-	}
-	return 1
-}
 
 func (p *progress) observe(step int, ph fleet.Phase) {
 	p.mu.Lock()
@@ -75,7 +67,7 @@ func (p *progress) observe(step int, ph fleet.Phase) {
 				p.bars = mpb.New(mpb.WithOutput(p.out), mpb.WithWidth(40), mpb.WithRefreshRate(100*time.Millisecond))
 			}
 			sp.phase.Store(ph.Name)
-			sp.bar = p.bars.AddBar(phasesOf(ph.Name),
+			sp.bar = p.bars.AddBar(int64(ph.Of),
 				mpb.PrependDecorators(decor.Name(ph.System, decor.WC{C: decor.DindentRight | decor.DextraSpace}),
 					decor.Any(func(decor.Statistics) string { return sp.phase.Load().(string) }, decor.WC{W: 16, C: decor.DindentRight})),
 				mpb.AppendDecorators(decor.OnComplete(decor.Elapsed(decor.ET_STYLE_GO), "done")))
@@ -86,7 +78,7 @@ func (p *progress) observe(step int, ph fleet.Phase) {
 		return
 	}
 	sp.done = append(sp.done, fmt.Sprintf("%s %.3fs", ph.Name, ph.End.Sub(ph.Begin).Seconds()))
-	last := !ph.OK || ph.Name == fleet.PhaseLoad || ph.Name == fleet.PhasePut2Prod
+	last := !ph.OK || ph.Last()
 	if !ph.OK {
 		sp.failed = true
 		sp.phase.Store(ph.Name + " FAILED")

@@ -119,15 +119,16 @@ func (s *session) agent(words string) (string, error) {
 }
 
 // job starts an agent job, waits for it to end, copies its messages into
-// MAINTCSM.<system>'s log and returns its RC and message lines. phase
-// names the job's first phase for Observe ("" for none); the agent's
-// STATUS replies name the next ones (RUNNING PHASE LOAD), so a phase's
-// end is known to within one poll.
-func (s *session) job(e *Env, words string, phases ...string) (rc int, lines []string, err error) {
+// MAINTCSM.<system>'s log and returns its RC and message lines. The job
+// is phases of[from:] of its command (none for a nil of); the first
+// starts with the job, the agent's STATUS replies name the next ones
+// (RUNNING PHASE LOAD), so a phase's end is known to within one poll.
+func (s *session) job(e *Env, words string, of []string, from int) (rc int, lines []string, err error) {
+	phases := of[min(from, len(of)):]
 	end, phase, seen := func(bool, string) {}, "", 0
 	if len(phases) > 0 {
 		phase, seen = phases[0], 1
-		end = s.w.phase(s.system, phase)
+		end = s.w.phase(s.system, phase, of)
 		defer func() {
 			ok := err == nil && rc < 8
 			end(ok, "")
@@ -135,7 +136,7 @@ func (s *session) job(e *Env, words string, phases ...string) (rc int, lines []s
 			// happened, in no measurable time.
 			for _, p := range phases[seen:] {
 				if ok {
-					s.w.phase(s.system, p)(ok, "shorter than one STATUS poll")
+					s.w.phase(s.system, p, of)(ok, "shorter than one STATUS poll")
 				}
 			}
 		}()
@@ -159,7 +160,7 @@ func (s *session) job(e *Env, words string, phases ...string) (rc int, lines []s
 		}
 		if next := strings.ToLower(afterWord(text, "PHASE")); phase != "" && next != "" && next != phase {
 			end(true, "")
-			phase, end = next, s.w.phase(s.system, next)
+			phase, end = next, s.w.phase(s.system, next, of)
 			if i := slices.Index(phases, next); i >= seen {
 				seen = i + 1
 			}

@@ -257,33 +257,3 @@ func rolloutID(words ...string) string {
 	}
 	return strings.Join(words, ".")
 }
-
-// Phase is one phase of one system's work, as Wire.Observe hears it: a
-// start (End zero) and an end. Names: transfer, validate, load, put2prod.
-type Phase struct {
-	System     string
-	Name       string
-	Begin, End time.Time
-	OK         bool
-	Detail     string
-}
-
-// Phases of a system's work.
-const (
-	PhaseTransfer = "transfer"
-	PhaseValidate = "validate"
-	PhaseLoad     = "load"
-	PhasePut2Prod = "put2prod"
-)
-
-// phase starts a phase and returns the function that ends it.
-func (w *Wire) phase(system, name string) func(ok bool, detail string) {
-	if w == nil || w.Observe == nil || w.Now == nil {
-		return func(bool, string) {}
-	}
-	begin := w.Now()
-	w.Observe(Phase{System: system, Name: name, Begin: begin})
-	return func(ok bool, detail string) {
-		w.Observe(Phase{System: system, Name: name, Begin: begin, End: w.Now(), OK: ok, Detail: detail})
-	}
-}

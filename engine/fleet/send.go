@@ -45,7 +45,7 @@ func Send(e *Env, w *Wire, vrm, lvl, target string, stable, cond bool, roll *Rol
 	o.do = func(w *Wire, s string) outcome {
 		en, _ := sys.Get(s)
 		o := outcome{system: s, update: map[string]string{tagStatus: "SENDFAILED"}}
-		sent := w.phase(s, PhaseTransfer) // from the dial: an unreachable system fails here
+		sent := w.phase(s, PhaseTransfer, sendPhases) // from the dial: an unreachable system fails here
 		ss, err := w.open(en)
 		if err != nil {
 			o.lines = level.Lines(err)
@@ -67,7 +67,7 @@ func Send(e *Env, w *Wire, vrm, lvl, target string, stable, cond bool, roll *Rol
 		}
 		sent(true, fmt.Sprintf("%d files, %d bytes", len(files), bytesSent))
 		o.lines = append(o.lines, msg.Messagef(msg.CSM3053I, s, lvl, ss.addr, len(files), bytesSent))
-		rc, lines, err := ss.job(e, words, PhaseValidate, PhaseLoad)
+		rc, lines, err := ss.job(e, words, sendPhases, 1)
 		if err != nil {
 			o.lines = append(o.lines, level.Lines(err)...)
 			return o
@@ -168,7 +168,7 @@ func Put2Prod(e *Env, w *Wire, vrm, target string, roll *Rollout) (msg.Result, [
 			return o
 		}
 		defer ss.conn.Close()
-		rc, lines, err := ss.job(e, "PUT2PROD "+lvl, PhasePut2Prod)
+		rc, lines, err := ss.job(e, "PUT2PROD "+lvl, put2prodPhases, 0)
 		if err != nil {
 			o.lines = level.Lines(err)
 			return o
@@ -215,7 +215,7 @@ func Servcheck(e *Env, w *Wire, vrm, target string) (msg.Result, []string, error
 			return o
 		}
 		defer ss.conn.Close()
-		rc, lines, err := ss.job(e, "QUERY")
+		rc, lines, err := ss.job(e, "QUERY", nil, 0)
 		if err == nil && rc >= 8 {
 			err = level.Refuse(msg.CSM3055E, s, "QUERY", rc, lastLine(lines))
 		}

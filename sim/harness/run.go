@@ -95,7 +95,7 @@ func (r *runner) observe(p fleet.Phase) {
 	if !p.End.IsZero() {
 		r.spans = append(r.spans, Span{Step: cur, System: p.System, Phase: p.Name, Start: p.Begin.Sub(r.t0), End: p.End.Sub(r.t0),
 			OK: p.OK, Detail: r.normalize(p.Detail)})
-		if last := p.Name == fleet.PhaseLoad || p.Name == fleet.PhasePut2Prod; last && p.OK && r.crashAfter > 0 {
+		if p.Last() && p.OK && r.crashAfter > 0 {
 			if r.finished++; r.finished == r.crashAfter {
 				r.progress("the principal stops after %d systems finished (crash_after)", r.finished)
 				r.crash()
