@@ -126,7 +126,7 @@ func newFixturesCmd(fs afero.Fs) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				err = putEnvelope(s, e.FileID(), func(w io.Writer) error { _, err := io.Copy(w, f); return err })
+				err = s.WriteAdminFile(e.FileID(), func(w io.Writer) error { _, err := io.Copy(w, f); return err })
 				f.Close()
 				if err != nil {
 					return err
@@ -181,7 +181,7 @@ func newFixturesCmd(fs afero.Fs) *cobra.Command {
 				}
 				return f.Close()
 			}
-			if err := putEnvelope(s, e.FileID(), func(w io.Writer) error { return fixtures.WriteEnvelope(w, e) }); err != nil {
+			if err := s.PutEnvelopes(e); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s generated on MAINTCSM 0191: %d parts\n", e.FileID(), len(e.Parts))
@@ -200,28 +200,6 @@ func newFixturesCmd(fs afero.Fs) *cobra.Command {
 	gen.Flags().StringVar(&gscale, "scale", "tiny", "part sizes: tiny (~256 B), small (~16 KB) or large (~1 MB each)")
 	cmd.AddCommand(sample, gen)
 	return cmd
-}
-
-// putEnvelope writes an envelope onto MAINTCSM 0191, where SRVLVL SERVICE
-// looks for it.
-func putEnvelope(s *world.System, fileID string, fill func(w io.Writer) error) error {
-	disk, err := s.Minidisk(level.EnvelopeDisk.Owner, level.EnvelopeDisk.Vaddr)
-	if err != nil {
-		return err
-	}
-	id, err := cms.ParseFileID(fileID)
-	if err != nil {
-		return err
-	}
-	w, err := disk.Create(id)
-	if err != nil {
-		return err
-	}
-	if err := fill(w); err != nil {
-		_ = w.Abort()
-		return err
-	}
-	return w.Close()
 }
 
 // exitCode carries SERVMGR's return code to the process exit status.

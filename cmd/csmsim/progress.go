@@ -49,7 +49,6 @@ func isTerminal(f *os.File) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-
 func (p *progress) observe(step int, ph fleet.Phase) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

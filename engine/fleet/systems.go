@@ -5,6 +5,7 @@ package fleet
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -379,4 +380,37 @@ func Query(e *Env, vrm, target string) (msg.Result, error) {
 		res.Addf(msg.CSM2821I, en.Key(), get(en, tagLevel), get(en, tagHost), get(en, tagPort), get(en, tagState), get(en, tagStatus))
 	}
 	return res, nil
+}
+
+// Tables names the principal's CSM tables, as ReadTable takes them.
+var Tables = []string{table.SysStat.Name, table.SvcStat.Name, RolloutTable.Name, table.Names.Name}
+
+// ReadTable reads one of the principal's CSM tables by name: SYSSTAT,
+// NAMES, and the SVCSTAT and ROLLOUT of release vrm, each from where CSM
+// keeps it.
+func (e *Env) ReadTable(vrm, name string) (*table.Table, error) {
+	switch strings.ToUpper(name) {
+	case table.SysStat.Name:
+		st, err := e.sysStat()
+		if err != nil {
+			return nil, err
+		}
+		return table.SysStat.Read(st)
+	case table.SvcStat.Name:
+		_, t, err := e.ReadLevels(vrm)
+		return t, err
+	case RolloutTable.Name:
+		st, _, err := e.ReadLevels(vrm)
+		if err != nil {
+			return nil, err
+		}
+		return RolloutTable.Read(st)
+	case table.Names.Name:
+		disk, err := e.Sys.Minidisk(level.EnvelopeDisk.Owner, level.EnvelopeDisk.Vaddr)
+		if err != nil {
+			return nil, err
+		}
+		return table.Names.Read(table.NewStore(disk, e.Locker))
+	}
+	return nil, fmt.Errorf("unknown table %s: use %s", name, strings.Join(Tables, ", "))
 }

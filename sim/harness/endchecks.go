@@ -11,8 +11,6 @@ import (
 
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/fleet"
-	"github.com/csmsim/csmsim/engine/level"
-	"github.com/csmsim/csmsim/engine/table"
 	"github.com/csmsim/csmsim/sim/world"
 )
 
@@ -23,7 +21,7 @@ func (r *runner) tableChecks(checks []TableCheck) []Expectation {
 		kind := strings.ToUpper(c.Table)
 		key := strings.ToUpper(c.Key)
 		name := "table " + kind + " " + key
-		t, err := r.readTable(kind)
+		t, err := r.fleetEnv().ReadTable(r.sc.Release, kind)
 		if err != nil {
 			out = append(out, Expectation{Name: name, Status: "fail", Reason: err.Error()})
 			continue
@@ -50,33 +48,6 @@ func (r *runner) tableChecks(checks []TableCheck) []Expectation {
 		}
 	}
 	return out
-}
-
-func (r *runner) readTable(kind string) (*table.Table, error) {
-	switch kind {
-	case "SVCSTAT":
-		_, t, err := r.penv.ReadLevels(r.sc.Release)
-		return t, err
-	case "ROLLOUT":
-		st, _, err := r.penv.ReadLevels(r.sc.Release)
-		if err != nil {
-			return nil, err
-		}
-		return fleet.RolloutTable.Read(st)
-	case "SYSSTAT":
-		a, err := r.fleetEnv().Area(level.AdminTop())
-		if err != nil {
-			return nil, err
-		}
-		return table.SysStat.Read(table.NewStore(a, r.penv.Locker))
-	case "NAMES":
-		disk, err := r.psys.Minidisk("MAINTCSM", "0191")
-		if err != nil {
-			return nil, err
-		}
-		return table.Names.Read(table.NewStore(disk, r.penv.Locker))
-	}
-	return nil, fmt.Errorf("unknown table %s: use SYSSTAT, SVCSTAT, ROLLOUT or NAMES", kind)
 }
 
 func (r *runner) fleetEnv() *fleet.Env { return &fleet.Env{Env: r.penv} }

@@ -69,7 +69,7 @@ type runner struct {
 	penv  *level.Env
 	psys  *world.System
 	wire  *fleet.Wire
-	clock cms.Clock
+	clock *servmgr.StepClock
 	nodes map[string]*node
 	names []string // systems in world order
 	ports *regexp.Regexp
@@ -199,35 +199,14 @@ func (r *runner) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ps, err := world.InitPrincipal(pfs, world.PrincipalOptions{SSI: sc.World.Principal.SSI,
-		VMPSFSBlocks: sc.World.Principal.VMPSFSBlocks, Unload: world.BaseUnload(base)})
+	ps, err := world.SamplePrincipalWith(pfs, world.PrincipalOptions{SSI: sc.World.Principal.SSI,
+		VMPSFSBlocks: sc.World.Principal.VMPSFSBlocks, Unload: world.BaseUnload(base)}, sc.Fixtures.Sample == nil || *sc.Fixtures.Sample)
 	if err != nil {
 		return err
 	}
-	if err := ps.CMS().Exec("MAINT", []string{"ENROLL ADMIN MAINTCSM VMPSFS:"}, io.Discard); err != nil {
-		return err
-	}
-	if sc.Fixtures.Sample == nil || *sc.Fixtures.Sample {
-		disk, err := ps.Minidisk("MAINTCSM", "0191")
-		if err != nil {
-			return err
-		}
-		for _, e := range fixtures.SampleEnvelopes() {
-			if err := cms.WriteFile(disk, cms.MustParseFileID(e.FileID()), func(w io.Writer) error { return fixtures.WriteEnvelope(w, e) }); err != nil {
-				return err
-			}
-		}
-	}
-	if len(sc.Fixtures.Envelopes) > 0 {
-		disk, err := ps.Minidisk("MAINTCSM", "0191")
-		if err != nil {
-			return err
-		}
-		for _, f := range sc.Fixtures.Envelopes {
-			e := r.envelope(f)
-			if err := cms.WriteFile(disk, cms.MustParseFileID(e.FileID()), func(w io.Writer) error { return fixtures.WriteEnvelope(w, e) }); err != nil {
-				return fmt.Errorf("fixture envelope %s: %w", e.Name, err)
-			}
+	for _, f := range sc.Fixtures.Envelopes {
+		if err := ps.PutEnvelopes(r.envelope(f)); err != nil {
+			return fmt.Errorf("fixture envelope %s: %w", strings.ToUpper(f.Name), err)
 		}
 	}
 	if len(sc.World.Names) > 0 {
@@ -491,7 +470,7 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 		out = append(out, r.judge(st, st.describe(), res))
 	case st.Wait != "":
 		d, _ := time.ParseDuration(st.Wait) // checked at load
-		r.clock.(*servmgr.StepClock).Advance(d)
+		r.clock.Advance(d)
 		out = append(out, r.judge(st, st.describe(), msg.Result{}))
 	}
 	last := &out[len(out)-1]
@@ -855,11 +834,7 @@ func writeNames(ps *world.System, names map[string][]string) error {
 	if err := table.CheckNames(t); err != nil {
 		return err
 	}
-	disk, err := ps.Minidisk("MAINTCSM", "0191")
-	if err != nil {
-		return err
-	}
-	return cms.WriteFile(disk, table.Names.File, func(w io.Writer) error {
+	return ps.WriteAdminFile(table.Names.File.Name(), func(w io.Writer) error {
 		_, err := t.WriteTo(w)
 		return err
 	})

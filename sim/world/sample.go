@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/fixtures"
 )
 
@@ -14,23 +15,51 @@ import (
 // MAINT720 5BC, MAINTCSM enrolled as VMPSFS administrator, and the sample
 // envelopes (RSU0801, RSU0802 SERVLINK) on MAINTCSM's A-disk.
 func SamplePrincipal(fsys afero.Fs) (*System, error) {
-	base, _, _ := fixtures.Sample()
-	s, err := InitPrincipal(fsys, PrincipalOptions{Unload: BaseUnload(base)})
+	return SamplePrincipalWith(fsys, PrincipalOptions{}, true)
+}
+
+// SamplePrincipalWith is SamplePrincipal with opts (the sample BASE when
+// opts.Unload is nil), and the sample envelopes only if envelopes.
+func SamplePrincipalWith(fsys afero.Fs, opts PrincipalOptions, envelopes bool) (*System, error) {
+	if opts.Unload == nil {
+		base, _, _ := fixtures.Sample()
+		opts.Unload = BaseUnload(base)
+	}
+	s, err := InitPrincipal(fsys, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.CMS().Exec("MAINT", []string{"ENROLL ADMIN MAINTCSM VMPSFS:"}, io.Discard); err != nil {
+	if err := s.CMS().Exec("MAINT", []string{"ENROLL ADMIN " + level.Admin + " VMPSFS:"}, io.Discard); err != nil {
 		return nil, err
 	}
-	disk, err := s.Minidisk("MAINTCSM", "0191")
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range fixtures.SampleEnvelopes() {
-		err := cms.WriteFile(disk, cms.MustParseFileID(e.FileID()), func(w io.Writer) error { return fixtures.WriteEnvelope(w, e) })
-		if err != nil {
+	if envelopes {
+		if err := s.PutEnvelopes(fixtures.SampleEnvelopes()...); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// WriteAdminFile writes a file on MAINTCSM's A-disk (level.EnvelopeDisk):
+// envelopes, where SRVLVL SERVICE and LOCALMOD look for them, and MAINTCSM NAMES.
+func (s *System) WriteAdminFile(fileID string, fill func(w io.Writer) error) error {
+	disk, err := s.Minidisk(level.EnvelopeDisk.Owner, level.EnvelopeDisk.Vaddr)
+	if err != nil {
+		return err
+	}
+	id, err := cms.ParseFileID(fileID)
+	if err != nil {
+		return err
+	}
+	return cms.WriteFile(disk, id, fill)
+}
+
+// PutEnvelopes generates envelopes onto MAINTCSM's A-disk.
+func (s *System) PutEnvelopes(envs ...fixtures.EnvelopeSpec) error {
+	for _, e := range envs {
+		if err := s.WriteAdminFile(e.FileID(), func(w io.Writer) error { return fixtures.WriteEnvelope(w, e) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
