@@ -131,38 +131,26 @@ func newNodeServeCmd(fs afero.Fs) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			env := s.Agent(clock, flock.New(filepath.Join(root, "locks")))
-			jobs := agent.NewJobs(env)
-			staging, err := s.StagingFs()
-			if err != nil {
-				return err
-			}
-			cfg := csmserve.Config{Fs: staging, Password: pw, Agent: csmserve.ForAgent(jobs, env), ListenAddr: listen, System: s.Name()}
+			cfg := csmserve.Config{Password: pw, ListenAddr: listen}
 			if certFile != "" {
-				tc, err := serverTLS(certFile, keyFile)
-				if err != nil {
+				if cfg.TLS, err = serverTLS(certFile, keyFile); err != nil {
 					return err
 				}
-				cfg.TLS = tc
 			}
-			srv, err := csmserve.New(cfg)
+			n, err := s.Serve(s.Agent(clock, flock.New(filepath.Join(root, "locks"))), cfg)
 			if err != nil {
 				return err
 			}
-			if err := srv.Start(); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "CSMSERVE of %s listening on %s\n", s.Name(), srv.Addr())
+			fmt.Fprintf(cmd.OutOrStdout(), "CSMSERVE of %s listening on %s\n", s.Name(), n.Server.Addr())
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			<-ctx.Done()
 			// Let the job in flight end (its writes are each atomic), then close.
 			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			jerr := jobs.Shutdown(sctx)
-			serr := srv.Stop(sctx)
+			err = n.Stop(sctx)
 			fmt.Fprintf(cmd.OutOrStdout(), "CSMSERVE of %s stopped\n", s.Name())
-			return errors.Join(jerr, serr)
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&root, "root", "", "directory of the managed system (required)")

@@ -87,7 +87,7 @@ func (r *runner) fileSum(system, area, file string) (string, error) {
 		if n == nil {
 			return "", fmt.Errorf("no system %s in the world", strings.ToUpper(system))
 		}
-		sys = n.sys
+		sys = n.Sys
 	}
 	a, err := openArea(sys, area)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/csmsim/csmsim/engine/servmgr"
 	"github.com/csmsim/csmsim/engine/servmgr/msg"
-	"github.com/csmsim/csmsim/sim/csmserve"
 	"github.com/csmsim/csmsim/sim/netem"
 )
 
@@ -191,31 +190,11 @@ func (sc *Scenario) link(s System) (netem.Link, error) {
 
 // nodeUpDown stops a system's CSMSERVE or starts it again on its port.
 func (r *runner) nodeUpDown(name string, up bool) (msg.Result, error) {
-	var res msg.Result
 	n := r.nodes[name]
-	if !up {
-		if n.srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := n.srv.Stop(ctx); err != nil {
-				return res, err
-			}
-			n.srv = nil
-		}
-		return res, nil
+	if up {
+		return msg.Result{}, n.Up()
 	}
-	if n.srv != nil {
-		return res, nil
-	}
-	cfg := n.cfg
-	cfg.ListenAddr = n.host + ":" + n.port
-	srv, err := csmserve.New(cfg)
-	if err != nil {
-		return res, err
-	}
-	if err := srv.Start(); err != nil {
-		return res, fmt.Errorf("starting CSMSERVE on %s again at %s: %w", name, cfg.ListenAddr, err)
-	}
-	n.srv = srv
-	return res, nil
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return msg.Result{}, n.Down(ctx)
 }

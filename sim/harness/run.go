@@ -53,13 +53,8 @@ type Options struct {
 
 // node is one in-process managed system with its CSMSERVE on loopback.
 type node struct {
-	sys  *world.System
-	env  *agent.Env
-	jobs *agent.Jobs
-	srv  *csmserve.Server
-	cfg  csmserve.Config // to start it again after a node step took it down
-	host string
-	port string
+	*world.Node
+	host, port string
 }
 
 type runner struct {
@@ -236,12 +231,6 @@ func (r *runner) build(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("system %s: %w", spec.Name, err)
 		}
-		env := s.Agent(r.clock, table.NewMemLocker())
-		staging, err := s.StagingFs()
-		if err != nil {
-			return err
-		}
-		jobs := agent.NewJobs(env)
 		link, err := sc.link(spec)
 		if err != nil {
 			return fmt.Errorf("system %s: %w", spec.Name, err)
@@ -250,18 +239,12 @@ func (r *runner) build(ctx context.Context) error {
 		if spec.Password != "" {
 			pw = spec.Password
 		}
-		cfg := csmserve.Config{Fs: staging, Password: pw, Agent: csmserve.ForAgent(jobs, env),
-			ListenAddr: "127.0.0.1:0", System: spec.Name, Link: link}
-		srv, err := csmserve.New(cfg)
+		served, err := s.Serve(s.Agent(r.clock, table.NewMemLocker()), csmserve.Config{Password: pw, ListenAddr: "127.0.0.1:0", Link: link})
 		if err != nil {
-			return err
+			return fmt.Errorf("system %s: %w", spec.Name, err)
 		}
-		n := &node{sys: s, env: env, jobs: jobs, cfg: cfg}
-		if err := srv.Start(); err != nil {
-			return fmt.Errorf("system %s: starting CSMSERVE: %w", spec.Name, err)
-		}
-		n.srv = srv
-		n.host, n.port, _ = strings.Cut(srv.Addr(), ":")
+		n := &node{Node: served}
+		n.host, n.port, _ = strings.Cut(served.Server.Addr(), ":")
 		ports = append(ports, regexp.QuoteMeta(n.port))
 		r.nodes[spec.Name] = n
 		r.names = append(r.names, spec.Name)
@@ -298,11 +281,7 @@ func (r *runner) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, name := range r.names {
-		n := r.nodes[name]
-		_ = n.jobs.Shutdown(ctx)
-		if n.srv != nil {
-			_ = n.srv.Stop(ctx)
-		}
+		_ = r.nodes[name].Stop(ctx)
 	}
 }
 
@@ -401,7 +380,7 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 		}
 	}
 	for _, u := range st.UnchangedSystems {
-		if nodeBefore[strings.ToUpper(u)], err = snapshot(r.nodes[strings.ToUpper(u)].sys.FS(), nodeIgnore); err != nil {
+		if nodeBefore[strings.ToUpper(u)], err = snapshot(r.nodes[strings.ToUpper(u)].Sys.FS(), nodeIgnore); err != nil {
 			return nil, err
 		}
 	}
@@ -449,7 +428,7 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 			out = append(out, sr)
 		}
 	case st.Managed != nil:
-		res, err := agent.Managed(r.nodes[strings.ToUpper(st.Managed.System)].env, *st.Managed.On)
+		res, err := agent.Managed(r.nodes[strings.ToUpper(st.Managed.System)].Env, *st.Managed.On)
 		if err != nil {
 			res.Add(agent.Lines(err)...)
 		}
@@ -485,7 +464,7 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 	}
 	for _, u := range st.UnchangedSystems {
 		name := strings.ToUpper(u)
-		after, err := snapshot(r.nodes[name].sys.FS(), nodeIgnore)
+		after, err := snapshot(r.nodes[name].Sys.FS(), nodeIgnore)
 		if err != nil {
 			return nil, err
 		}
@@ -514,7 +493,7 @@ func (r *runner) localService(ls *LocalService) msg.Result {
 			seed = r.seed
 		}
 		cor := fixtures.COR(r.sc.Release, strings.ToUpper(c.Name), seed, r.base, strings.ToUpper(comp), parts)
-		disk, err := n.sys.Minidisk(agent.MaintUser(r.sc.Release), agent.LocalDiskVaddr)
+		disk, err := n.Sys.Minidisk(agent.MaintUser(r.sc.Release), agent.LocalDiskVaddr)
 		if err == nil {
 			err = cms.WriteFile(disk, cms.MustParseFileID(cor.FileID()), func(w io.Writer) error { return fixtures.WriteEnvelope(w, cor) })
 		}
@@ -524,7 +503,7 @@ func (r *runner) localService(ls *LocalService) msg.Result {
 		}
 		envelope = cor.Name
 	}
-	res, err := agent.LocalService(n.env, strings.ToUpper(ls.Component), envelope)
+	res, err := agent.LocalService(n.Env, strings.ToUpper(ls.Component), envelope)
 	if err != nil {
 		res.Add(agent.Lines(err)...)
 	}
@@ -539,7 +518,7 @@ func (r *runner) install(in *Install) (msg.Result, error) {
 	var all msg.Result
 	for _, name := range targets {
 		n := r.nodes[name]
-		res, err := world.InstallLevel(n.sys, r.penv, n.env, r.sc.Release, strings.ToUpper(in.Level))
+		res, err := world.InstallLevel(n.Sys, r.penv, n.Env, r.sc.Release, strings.ToUpper(in.Level))
 		if err != nil {
 			res.Add(agent.Lines(err)...)
 		}
@@ -672,13 +651,13 @@ func diff(a, b map[string]string) string {
 func (r *runner) systemState(name string) SystemReport {
 	n := r.nodes[name]
 	sr := SystemReport{Name: name, Level: "-", State: "-", Prod: "-"}
-	info, err := agent.Info(n.env)
+	info, err := agent.Info(n.Env)
 	if err != nil {
 		sr.Error = err.Error()
 		return sr
 	}
 	sr.Managed = info.Managed
-	inv, _, err := agent.Query(n.env)
+	inv, _, err := agent.Query(n.Env)
 	if err != nil {
 		sr.Error = err.Error()
 		return sr

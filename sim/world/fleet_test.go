@@ -27,12 +27,7 @@ import (
 const fleetPassword = "fleet-secret-1"
 
 // node is one in-process managed system with its CSMSERVE on loopback.
-type node struct {
-	sys  *world.System
-	env  *agent.Env
-	jobs *agent.Jobs
-	srv  *csmserve.Server
-}
+type node = world.Node
 
 func startNode(name string, principal *level.Env, clock cms.Clock, lvl string) *node {
 	GinkgoHelper()
@@ -41,29 +36,23 @@ func startNode(name string, principal *level.Env, clock cms.Clock, lvl string) *
 	env := s.Agent(clock, table.NewMemLocker())
 	_, err = world.InstallLevel(s, principal, env, "720", lvl)
 	Expect(err).NotTo(HaveOccurred())
-	staging, err := s.StagingFs()
+	n, err := s.Serve(env, csmserve.Config{Password: fleetPassword, ListenAddr: "127.0.0.1:0"})
 	Expect(err).NotTo(HaveOccurred())
-	jobs := agent.NewJobs(env)
-	srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: fleetPassword, Agent: csmserve.ForAgent(jobs, env),
-		ListenAddr: "127.0.0.1:0", System: name})
-	Expect(err).NotTo(HaveOccurred())
-	Expect(srv.Start()).To(Succeed())
 	DeferCleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = jobs.Shutdown(ctx)
-		_ = srv.Stop(ctx)
+		_ = n.Stop(ctx)
 	})
-	return &node{sys: s, env: env, jobs: jobs, srv: srv}
+	return n
 }
 
 // production lists a node's production copies: every file of the live side,
 // with its SHA-256 recomputed from the bytes.
 func production(n *node) map[string]string {
 	GinkgoHelper()
-	p, err := n.sys.FilePool(agent.Pool)
+	p, err := n.Sys.FilePool(agent.Pool)
 	Expect(err).NotTo(HaveOccurred())
-	inv, _, err := agent.Query(n.env)
+	inv, _, err := agent.Query(n.Env)
 	Expect(err).NotTo(HaveOccurred())
 	side := ""
 	for _, e := range inv.List() {
@@ -137,7 +126,7 @@ var _ = Describe("a fleet of 54 in-process nodes", Ordered, func() {
 		for i := 1; i <= 54; i++ {
 			n := startNode(fmt.Sprintf("VM%02d", i), penv, clock, "VM010102_BLD1")
 			nodes = append(nodes, n)
-			host, port, _ := strings.Cut(n.srv.Addr(), ":")
+			host, port, _ := strings.Cut(n.Server.Addr(), ":")
 			res := must(fmt.Sprintf("system add 720 vm%02d vm010102_bld1 hostname %s (port %s norequire", i, host, port))
 			Expect(res.Strings()).To(ContainElement(ContainSubstring("CSM3064I")))
 		}
@@ -160,10 +149,10 @@ var _ = Describe("a fleet of 54 in-process nodes", Ordered, func() {
 		first := production(nodes[0])
 		Expect(first).NotTo(BeEmpty())
 		for _, n := range nodes[1:] {
-			Expect(production(n)).To(Equal(first), n.sys.Name())
+			Expect(production(n)).To(Equal(first), n.Sys.Name())
 		}
 		for _, n := range nodes {
-			info, err := agent.Info(n.env)
+			info, err := agent.Info(n.Env)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(info.Level).To(Equal("VM010802_BLD2"))
 		}
@@ -173,17 +162,17 @@ var _ = Describe("a fleet of 54 in-process nodes", Ordered, func() {
 		res := must("system servcheck 720 all")
 		Expect(strings.Count(strings.Join(res.Strings(), "\n"), "CSM3058I")).To(Equal(54))
 		n := nodes[6] // VM07
-		_, err := agent.Managed(n.env, false)
+		_, err := agent.Managed(n.Env, false)
 		Expect(err).NotTo(HaveOccurred())
 		base, _, _ := fixtures.Sample()
 		cor := fixtures.COR("720", "COR0001", 77, base, "CP", 1)
-		disk, err := n.sys.Minidisk(agent.MaintUser("720"), agent.LocalDiskVaddr)
+		disk, err := n.Sys.Minidisk(agent.MaintUser("720"), agent.LocalDiskVaddr)
 		Expect(err).NotTo(HaveOccurred())
 		w, err := disk.Create(cms.MustParseFileID(cor.FileID()))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(fixtures.WriteEnvelope(w, cor)).To(Succeed())
 		Expect(w.Close()).To(Succeed())
-		_, err = agent.LocalService(n.env, "CP", "COR0001")
+		_, err = agent.LocalService(n.Env, "CP", "COR0001")
 		Expect(err).NotTo(HaveOccurred())
 		res = run("system servcheck 720 all")
 		Expect(res.RC).To(Equal(4))
@@ -237,7 +226,7 @@ var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered
 		for i, lvl := range []string{"L1", "L1", "BASE"} {
 			n := startNode(fmt.Sprintf("VM%02d", i+1), penv, clock, lvl)
 			nodes = append(nodes, n)
-			host, port, _ := strings.Cut(n.srv.Addr(), ":")
+			host, port, _ := strings.Cut(n.Server.Addr(), ":")
 			res := run(fmt.Sprintf("system add 720 vm%02d %s hostname %s (port %s norequire", i+1, lvl, host, port))
 			Expect(res.RC).To(Equal(0), text(res))
 		}
@@ -255,7 +244,7 @@ var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered
 		res := run("srvlvl send 720 L2 all (test cond")
 		Expect(text(res)).To(ContainSubstring("2 of 3 systems succeeded"))
 		Expect(text(res)).To(MatchRegexp(`CSM3055E VM03: CSMAGENT LOAD ended RC=8: CSM3110E`))
-		info, err := agent.Info(nodes[2].env)
+		info, err := agent.Info(nodes[2].Env)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(info.Level).To(Equal("BASE"))
 		Expect(production(nodes[2])).To(Equal(before))
@@ -270,8 +259,8 @@ var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered
 	It("names host and port of a node that is not listening, and serves the others", func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		addr := nodes[1].srv.Addr()
-		Expect(nodes[1].srv.Stop(ctx)).To(Succeed())
+		addr := nodes[1].Server.Addr()
+		Expect(nodes[1].Down(ctx)).To(Succeed())
 		res := run("system servcheck 720 all")
 		Expect(text(res)).To(ContainSubstring("CSM3051E VM02: cannot reach CSMSERVE at " + addr))
 		Expect(strings.Count(text(res), "CSM3058I")).To(Equal(2)) // VM01 and VM03
@@ -280,15 +269,10 @@ var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered
 	It("refuses SYSTEM ADD of a node that is an SSI member", func() {
 		s, err := world.InitManaged(afero.NewMemMapFs(), world.ManagedOptions{Name: "VM09", SSI: "CLUSTER9"})
 		Expect(err).NotTo(HaveOccurred())
-		env := s.Agent(penv.Clock, table.NewMemLocker())
-		staging, err := s.StagingFs()
+		n, err := s.Serve(s.Agent(penv.Clock, table.NewMemLocker()), csmserve.Config{Password: fleetPassword, ListenAddr: "127.0.0.1:0"})
 		Expect(err).NotTo(HaveOccurred())
-		jobs := agent.NewJobs(env)
-		srv, err := csmserve.New(csmserve.Config{Fs: staging, Password: fleetPassword, Agent: csmserve.ForAgent(jobs, env), ListenAddr: "127.0.0.1:0"})
-		Expect(err).NotTo(HaveOccurred())
-		Expect(srv.Start()).To(Succeed())
-		defer srv.Stop(context.Background())
-		host, port, _ := strings.Cut(srv.Addr(), ":")
+		defer n.Stop(context.Background())
+		host, port, _ := strings.Cut(n.Server.Addr(), ":")
 		res := run(fmt.Sprintf("system add 720 vm09 L1 hostname %s (port %s norequire", host, port))
 		Expect(res.RC).To(Equal(8))
 		Expect(text(res)).To(ContainSubstring("CSM2815E System VM09 is a member of SSI cluster CLUSTER9"))
