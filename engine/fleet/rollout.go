@@ -85,12 +85,8 @@ func (o *op) rollout(e *Env, w *Wire, roll *Rollout) (msg.Result, []string, erro
 		}
 		canary = strings.ToUpper(roll.Canary)
 	}
-	if _, err := RolloutTable.Read(o.sc.levels); errors.Is(err, table.ErrNotFound) {
-		if err := RolloutTable.Create(o.sc.levels); err != nil && !errors.Is(err, table.ErrExists) {
-			return res, systems, err
-		}
-	} else if err != nil {
-		return res, systems, err
+	if err := RolloutTable.Create(o.sc.levels); err != nil && !errors.Is(err, table.ErrExists) {
+		return res, systems, err // the first roll-out of the release creates the table
 	}
 	var mu sync.Mutex
 	outs := map[string]outcome{}

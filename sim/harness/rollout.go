@@ -14,45 +14,55 @@ import (
 	"github.com/csmsim/csmsim/sim/netem"
 )
 
-// withRollout adds the step's roll-out policy (or the scenario's default)
-// to a SEND or PUT2PROD line as SERVMGR options, so scenarios drive the
-// same surface a sysprog types. The default applies only over a nickname
-// or ALL, and never to a line that already has roll-out options.
-func (r *runner) withRollout(st Step, line string) string {
+// rolloutOptions are the step's roll-out policy (or the scenario's
+// default) as SERVMGR options for its SEND or PUT2PROD line, so scenarios
+// drive the same surface a sysprog types; "" for none. The default
+// applies only over a nickname or ALL, and never to a line that already
+// has roll-out options.
+func (r *runner) rolloutOptions(st Step, line string) string {
 	pol, explicit := st.Rollout, st.Rollout != nil
 	if pol == nil {
 		pol = r.sc.Rollout
 	}
-	if pol == nil || pol.Off || pol.options() == "" {
-		return line
+	if pol == nil || pol.Off {
+		return ""
 	}
 	cmd, err := servmgr.Parse(line)
 	if err != nil {
-		return line // the step reports the syntax error
+		return "" // the step reports the syntax error
 	}
 	var target string
 	switch c := cmd.(type) {
 	case servmgr.SrvlvlSend:
 		if c.Rollout != nil {
-			return line
+			return ""
 		}
 		target = c.Target
 	case servmgr.SystemPut2Prod:
 		if c.Rollout != nil {
-			return line
+			return ""
 		}
 		target = c.Target
 	default:
-		return line
+		return ""
 	}
 	if !explicit && r.nodes[strings.ToUpper(target)] != nil {
-		return line // one system: nothing to stage
+		return "" // one system: nothing to stage
+	}
+	return pol.options()
+}
+
+// withOptions appends SERVMGR options to a command line, opening its
+// options part if it has none.
+func withOptions(line, opts string) string {
+	if opts == "" {
+		return line
 	}
 	line = strings.TrimSuffix(strings.TrimSpace(line), ")")
 	if !strings.Contains(line, "(") {
-		return line + " (" + pol.options()
+		return line + " (" + opts
 	}
-	return line + " " + pol.options()
+	return line + " " + opts
 }
 
 // The roll-out's lines, as engine/fleet writes them.

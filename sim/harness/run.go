@@ -395,7 +395,9 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 		base := r.cur
 		r.mu.Unlock()
 		for n := from; n <= to; n++ {
-			line := r.withRollout(st, r.substitute(*st.Servmgr, n))
+			typed := r.substitute(*st.Servmgr, n)
+			opts := r.rolloutOptions(st, typed)
+			line := withOptions(typed, opts)
 			r.mu.Lock()
 			r.cur = base + n - from
 			r.touched, r.crashAfter, r.finished = map[string]bool{}, st.CrashAfter, 0
@@ -420,10 +422,7 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 					return m
 				})
 			}
-			if typed := r.substitute(*st.Servmgr, n); line != typed { // the policy's options, as run
-				shown = strings.TrimSuffix(strings.TrimSpace(shown), ")") + line[len(strings.TrimSuffix(strings.TrimSpace(typed), ")")):]
-			}
-			sr := r.judge(st, shown, res)
+			sr := r.judge(st, withOptions(shown, opts), res) // the policy's options, as run
 			r.checkRollout(&sr, st, res)
 			out = append(out, sr)
 		}
