@@ -16,7 +16,7 @@ import (
 
 	"github.com/csmsim/csmsim/engine/agent"
 	"github.com/csmsim/csmsim/engine/level"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/sim/csmserve"
 	"github.com/csmsim/csmsim/sim/flock"
 	"github.com/csmsim/csmsim/sim/world"

@@ -6,8 +6,8 @@ import (
 	"strconv"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servlink"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
 	"github.com/csmsim/csmsim/engine/table"
 )
 
@@ -77,8 +77,6 @@ func (e *Env) lock() (func(), error) {
 func (e *Env) pool() (cms.FilePool, error) { return e.Sys.FilePool(Pool) }
 
 func (e *Env) staging() (cms.Minidisk, error) { return e.Sys.Minidisk(StagingOwner, StagingVaddr) }
-
-func (e *Env) now() string { return e.Clock.Now().UTC().Format("2006-01-02 15:04:05") }
 
 // ensureDir creates d and any missing parents below the file space's top.
 func (e *Env) ensureDir(p cms.FilePool, d cms.DirID) (cms.FileArea, error) {

@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/csmsim/csmsim/engine/cms"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
-	"github.com/csmsim/csmsim/engine/table"
+	"github.com/csmsim/csmsim/engine/msg"
 )
 
 // Job states, as STATUS reports them.
@@ -244,21 +243,13 @@ func (e *Env) appendLog(start, end time.Time, lines []msg.Line) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := e.Locker.Lock(table.Resource(a.String(), MsgLogID))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	var b strings.Builder
+	out := make([]string, len(lines))
 	for i, l := range lines {
 		t := end
 		if i == 0 {
 			t = start
 		}
-		b.WriteString(msg.LogLine(t, e.maint(), l) + "\n")
+		out[i] = msg.LogLine(t, e.maint(), l)
 	}
-	return cms.AppendFile(a, MsgLogID, func(w io.Writer) error {
-		_, err := io.WriteString(w, b.String())
-		return err
-	})
+	return msg.AppendLog(e.Locker, a, out)
 }

@@ -100,7 +100,6 @@ var (
 	SysufID     = cms.MustParseFileID("VM SYSSUF")
 	ManifestID  = cms.MustParseFileID("CSMPKG MANIFEST")
 	InventoryID = cms.MustParseFileID("CSMAGENT INVENTRY")
-	MsgLogID    = cms.MustParseFileID("$CSMCMD $MSGLOG")
 	NucleusID   = cms.MustParseFileID("CMSNUC DDRDUMP")
 )
 

@@ -7,8 +7,8 @@ import (
 	"strconv"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servlink"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
 	"github.com/csmsim/csmsim/engine/table"
 )
 

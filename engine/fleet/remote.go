@@ -13,7 +13,7 @@ import (
 
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/level"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/table"
 	"github.com/csmsim/csmsim/engine/transport"
 )
@@ -189,22 +189,9 @@ func (s *session) fetchLines(e *Env, id string) ([]string, error) {
 	}
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 	if a, err := e.Area(level.SystemDir(s.system)); err == nil {
-		_ = appendText(e, a, level.MsgLogID, b.String())
+		_ = msg.AppendLog(e.Locker, a, strings.Split(strings.TrimRight(b.String(), "\n"), "\n"))
 	}
 	return lines, nil
-}
-
-// appendText appends to a file of an area under the file's lock.
-func appendText(e *Env, a cms.FileArea, id cms.FileID, text string) error {
-	unlock, err := e.Locker.Lock(table.Resource(a.String(), id))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	return cms.AppendFile(a, id, func(w io.Writer) error {
-		_, err := io.WriteString(w, text)
-		return err
-	})
 }
 
 func jobID(text string) (string, error) {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/rollout"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
 	"github.com/csmsim/csmsim/engine/table"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/csmsim/csmsim/engine/level"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/table"
 )
 

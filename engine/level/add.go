@@ -2,7 +2,7 @@ package level
 
 import (
 	"github.com/csmsim/csmsim/engine/cms"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/table"
 )
 

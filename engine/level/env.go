@@ -2,12 +2,11 @@ package level
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 
 	"github.com/csmsim/csmsim/engine/cms"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/table"
 )
 
@@ -134,9 +133,7 @@ func (e *Env) components(vrm, level string) ([]string, error) {
 	return out, nil
 }
 
-func (e *Env) now() string { return e.Clock.Now().UTC().Format("2006-01-02 15:04:05") }
-
-func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
+func (e *Env) now() string { return msg.Stamp(e.Clock.Now()) }
 
 // lockRelease serializes the commands that change a release's levels, as
 // one MAINTCSM runs one command at a time: ADD's copy, SERVICE's writes and

@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"github.com/csmsim/csmsim/engine/cms"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/table"
 )
 

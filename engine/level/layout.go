@@ -35,7 +35,6 @@ var (
 	SvcStatID  = cms.MustParseFileID("CSM SVCSTAT")
 	SysStatID  = cms.MustParseFileID("CSM SYSSTAT")
 	NamesID    = cms.MustParseFileID("MAINTCSM NAMES")
-	MsgLogID   = cms.MustParseFileID("$CSMCMD $MSGLOG")
 	DescriptID = cms.MustParseFileID("SERVLVL DESCRIPT")
 	BaselistID = cms.MustParseFileID("CSMPKG BASELIST")
 	BitmapID   = cms.MustParseFileID("CSMSRV BITMAP")

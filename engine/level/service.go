@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servlink"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
 	"github.com/csmsim/csmsim/engine/table"
 )
 

@@ -1,8 +1,7 @@
 // Package servmgr is the SERVMGR command of the CSM principal system: its
 // grammar (this file) and the $CSMCMD $MSGLOG records every command leaves
-// (msglog.go). The message table and return codes are in the leaf package
-// servmgr/msg, so the packages SERVMGR dispatches to can issue messages
-// without importing servmgr.
+// (msglog.go). The message catalogue and return codes are in engine/msg,
+// which every engine package uses.
 //
 // The grammar follows CMS: blank-separated tokens, case-insensitive, and an
 // optional options part after "(" (the closing ")" is optional). "(" and ")"
@@ -30,8 +29,8 @@ import (
 
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/fleet"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/rollout"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
 )
 
 // Limits of the names in SERVMGR operands.

@@ -8,9 +8,9 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/csmsim/csmsim/engine/fleet"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/rollout"
 	sm "github.com/csmsim/csmsim/engine/servmgr"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
 )
 
 func boolp(b bool) *bool { return &b }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/csmsim/csmsim/engine/cms"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/msg"
 )
 
 // Clock is the engine's only source of time (cms.Clock); FixedClock and
@@ -54,11 +54,6 @@ func (c *StepClock) Advance(d time.Duration) {
 	}
 	c.next = c.next.Add(d)
 }
-
-// LogFile is the file every SERVMGR command appends to, in the release's
-// file space (VMPSFS:CSMvrm.) and, for a managed system, in
-// VMPSFS:MAINTCSM.<system>.
-const LogFile = "$CSMCMD $MSGLOG"
 
 // Started is the first line a command logs: CSM0001I SERVMGR <cmd> started.
 func Started(cmd Command) msg.Line { return msg.Messagef(msg.CSM0001I, commandLine(cmd)) }

@@ -10,8 +10,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/csmsim/csmsim/engine/msg"
 	sm "github.com/csmsim/csmsim/engine/servmgr"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
 )
 
 var t0 = time.Date(2026, 11, 23, 14, 0, 5, 0, time.UTC)

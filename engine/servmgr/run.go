@@ -2,14 +2,12 @@ package servmgr
 
 import (
 	"bytes"
-	"io"
 	"strconv"
 
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/fleet"
 	"github.com/csmsim/csmsim/engine/level"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
-	"github.com/csmsim/csmsim/engine/table"
+	"github.com/csmsim/csmsim/engine/msg"
 )
 
 // Run parses one SERVMGR command line (as separate words or one string),
@@ -154,18 +152,8 @@ func logResult(env *level.Env, cmd Command, res msg.Result, systems []string) {
 			places = append(places, d)
 		}
 	}
+	lines := entry.Lines()
 	for _, a := range places {
-		// One writer at a time per log, or concurrent commands lose entries.
-		unlock, err := env.Locker.Lock(table.Resource(a.String(), level.MsgLogID))
-		if err != nil {
-			continue
-		}
-		_ = appendLog(a, entry) // a log that cannot be written must not fail the command
-		unlock()
+		_ = msg.AppendLog(env.Locker, a, lines) // a log that cannot be written must not fail the command
 	}
-}
-
-// appendLog adds one entry at the end of the log.
-func appendLog(a cms.FileArea, e LogEntry) error {
-	return cms.AppendFile(a, level.MsgLogID, func(w io.Writer) error { return WriteLog(w, e) })
 }

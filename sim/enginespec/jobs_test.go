@@ -9,7 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/csmsim/csmsim/engine/agent"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
+	"github.com/csmsim/csmsim/engine/msg"
 )
 
 var _ = Describe("jobs", func() {
@@ -66,7 +66,7 @@ var _ = Describe("jobs", func() {
 
 		top, err := m.pool().Dir(agent.Top(vrm))
 		Expect(err).NotTo(HaveOccurred())
-		log := string(readAll(top, agent.MsgLogID))
+		log := string(readAll(top, msg.LogFileID()))
 		Expect(log).To(MatchRegexp(`(?m)^2026-12-01 \d\d:\d\d:\d\d MAINT720 CSM3160I CSMAGENT LOAD L9 TEST started as job 1$`))
 		Expect(log).To(MatchRegexp(`(?m)^2026-12-01 \d\d:\d\d:\d\d MAINT720 CSM3161I CSMAGENT LOAD L9 TEST ended RC=0 \(job 1\)$`))
 

@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/sim/harness"
 )
 
@@ -227,7 +228,7 @@ steps:
 			Expect(err).NotTo(HaveOccurred())
 			Expect(rep.Expectations).To(HaveLen(1))
 			Expect(rep.Expectations[0].Name).To(Equal("table SVCSTAT L1 :PACKAGE."))
-			t, err := time.Parse("2006-01-02 15:04:05", rep.Expectations[0].Got)
+			t, err := time.Parse(msg.LogTimeFormat, rep.Expectations[0].Got)
 			Expect(err).NotTo(HaveOccurred(), rep.Expectations[0].Got)
 			return t, rep
 		}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servmgr"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
 	"github.com/csmsim/csmsim/sim/netem"
 )
 

@@ -6,8 +6,8 @@ import (
 
 	"github.com/csmsim/csmsim/engine/agent"
 	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servlink"
-	"github.com/csmsim/csmsim/engine/servmgr/msg"
 )
 
 // InstallLevel puts a managed system at a level the principal knows, as

@@ -15,7 +15,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	sm "github.com/csmsim/csmsim/engine/servmgr/msg"
+	sm "github.com/csmsim/csmsim/engine/msg"
 )
 
 var idRE = regexp.MustCompile(`^CSM[0-9]{4}[IWES]$`)

@@ -1,7 +1,7 @@
-// Package msg is the message table of SERVMGR: every message's id, severity
-// and text, the lines commands issue and their return codes. It is a leaf
-// package, so that the packages SERVMGR dispatches to (level, fleet, table
-// users) issue the same messages without importing package servmgr.
+// Package msg is the CSM message catalogue, shared by the principal
+// (servmgr, level, fleet) and the managed side (agent): every message's id,
+// severity and text, the lines commands issue and their return codes,
+// refusals as errors, and the $CSMCMD $MSGLOG line format both sides write.
 package msg
 
 import (
@@ -333,4 +333,34 @@ func (r Result) Strings() []string {
 		out[i] = l.String()
 	}
 	return out
+}
+
+// ParseLine reads a message line as String writes it, "CSM3110E text":
+// the id (CSM, four digits, a severity letter) gives the severity. Ids
+// outside this catalogue are accepted, as a real host's agent may issue
+// them; the VMSES/E severity letter still says what they mean.
+func ParseLine(s string) (Line, error) {
+	s = strings.TrimSpace(s)
+	id, text, _ := strings.Cut(s, " ")
+	if !idPattern.MatchString(id) {
+		return Line{}, fmt.Errorf("message line %q does not start with a message id such as CSM3110E", s)
+	}
+	return Line{ID: id, Sev: Severity(id[len(id)-1]), Text: text}, nil
+}
+
+// ParseLines reads lines as a job's messages file holds them, one message
+// per line; blank lines are skipped. The error names the line number.
+func ParseLines(text string) ([]Line, error) {
+	var out []Line
+	for i, s := range strings.Split(text, "\n") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		l, err := ParseLine(s)
+		if err != nil {
+			return out, fmt.Errorf("line %d: %w", i+1, err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
 }

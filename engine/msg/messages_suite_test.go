@@ -9,5 +9,5 @@ import (
 
 func TestMsg(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "engine/servmgr/msg")
+	RunSpecs(t, "engine/msg")
 }
