@@ -1,0 +1,257 @@
+package transport
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// PutResult tells how the last Put of a Conn went.
+type PutResult struct {
+	Name       string
+	Size       int64
+	SHA256     string  // hex, computed while sending
+	VerifiedBy string  // "SHA-256" or "SIZE"
+	Attempts   int     // 1 when the first transfer went through
+	Resumed    []int64 // for each retry, the byte it resumed at (0: sent again)
+	Warning    string  // e.g. verified by size only
+}
+
+// LastPut tells how the last successful Put went (attempts, resume
+// offsets, how it was verified).
+func (c *FTPConn) LastPut() PutResult { return c.last }
+
+// Put stores r as name, hashing while sending; see Conn.
+func (c *FTPConn) Put(ctx context.Context, name string, r io.ReadSeeker, size int64) error {
+	op := "put " + name
+	if err := checkName(name); err != nil {
+		return c.fail(&Error{Op: op, Detail: err.Error()})
+	}
+	res := PutResult{Name: name, Size: size}
+	hs := &hashState{h: sha256.New()}
+	attempts := 1 + c.opts.Retries
+	var off int64
+	var lastErr error
+	for a := 1; a <= attempts; a++ {
+		res.Attempts = a
+		if a > 1 {
+			if err := pause(ctx, a); err != nil {
+				break
+			}
+			off = c.resumePoint(ctx, name, hs.n, size)
+			res.Resumed = append(res.Resumed, off)
+			how := "sending it again from the start"
+			if off > 0 {
+				how = fmt.Sprintf("resuming at byte %d", off)
+			}
+			c.logf("%s (%s): %s: attempt %d of %d, %s, after: %v", c.system, c.addr, op, a, attempts, how, lastErr)
+		}
+		retry, err := c.storeOnce(ctx, op, name, r, off, size, hs)
+		if err == nil {
+			lastErr = nil
+			break
+		}
+		lastErr = err
+		if !retry || ctx.Err() != nil {
+			break
+		}
+	}
+	if lastErr != nil {
+		if res.Attempts > 1 {
+			if e, ok := lastErr.(*Error); ok {
+				e.Detail += fmt.Sprintf(" (after %d attempts)", res.Attempts)
+			}
+		}
+		return lastErr
+	}
+	if size >= 0 && hs.n != size {
+		return c.fail(&Error{Op: op, Detail: fmt.Sprintf("the source gave %d bytes, not the %d announced", hs.n, size)})
+	}
+	res.Size = hs.n
+	res.SHA256 = hex.EncodeToString(hs.h.Sum(nil))
+	by, warn, err := c.verify(ctx, op, name, res.Size, res.SHA256)
+	if err != nil {
+		return err
+	}
+	res.VerifiedBy, res.Warning = by, warn
+	if warn != "" {
+		c.logf("%s (%s): %s: warning: %s", c.system, c.addr, op, warn)
+	}
+	c.last = res
+	return nil
+}
+
+// resumePoint is where a retried upload continues: the node's SIZE of the
+// partial file when the node can resume and the bytes there were all
+// read (and hashed) before, else 0.
+func (c *FTPConn) resumePoint(ctx context.Context, name string, hashed, size int64) int64 {
+	if err := c.ensure(ctx); err != nil || !c.canResume() {
+		return 0
+	}
+	if err := c.setBinary(); err != nil {
+		c.broken = true
+		return 0
+	}
+	code, msg, err := c.command(ctx, "SIZE "+name, "SIZE %s", name)
+	if err != nil || code != 213 {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(msg), 10, 64)
+	if err != nil || n <= 0 || n > hashed || (size >= 0 && n > size) {
+		return 0
+	}
+	return n
+}
+
+// storeOnce makes one STOR (or REST+STOR) attempt from offset off.
+func (c *FTPConn) storeOnce(ctx context.Context, op, name string, r io.ReadSeeker, off, size int64, hs *hashState) (retry bool, err error) {
+	if _, err := r.Seek(off, io.SeekStart); err != nil {
+		return false, c.fail(&Error{Op: op, Detail: fmt.Sprintf("positioning the source at byte %d: %v", off, err), Err: err})
+	}
+	if err := c.ensure(ctx); err != nil {
+		return err.(*Error).Temporary(), err
+	}
+	stop := c.guard(ctx)
+	defer stop()
+	if err := c.setBinary(); err != nil {
+		e := c.opErr(ctx, op, err)
+		return e.Temporary(), e
+	}
+	if off > 0 {
+		if err := c.expect(350, "REST %d", off); err != nil {
+			e := c.opErr(ctx, op, err)
+			return e.Temporary(), e
+		}
+	}
+	src := io.Reader(&hashingReader{r: r, pos: off, hs: hs})
+	if size >= 0 {
+		src = io.LimitReader(src, size-off)
+	}
+	_, readErr, err := c.transfer(ctx, "STOR "+name, nil, src)
+	if readErr != nil {
+		c.broken = true
+		return false, c.fail(&Error{Op: op, Detail: "reading the source: " + readErr.Error(), Err: readErr})
+	}
+	if err != nil {
+		e := c.opErr(ctx, op, err)
+		return e.Temporary(), e
+	}
+	return false, nil
+}
+
+// verify checks the node's copy after a Put.
+func (c *FTPConn) verify(ctx context.Context, op, name string, size int64, sum string) (by, warn string, err error) {
+	if c.opts.VerifyBy != VerifySize {
+		theirs, ok, err := c.remoteSHA256(ctx, op, name)
+		if err != nil {
+			return "", "", err
+		}
+		if ok {
+			if !strings.EqualFold(theirs, sum) {
+				return "", "", c.fail(&Error{Op: op,
+					Detail: fmt.Sprintf("SHA-256 mismatch: sent %s, the node has %s", sum, strings.ToLower(theirs)),
+					Hint:   "the file was damaged on the way or on the node; send it again"})
+			}
+			return "SHA-256", "", nil
+		}
+		if c.opts.VerifyBy == VerifyHash {
+			return "", "", c.fail(&Error{Op: op, Detail: "cannot verify: the node offers no SHA-256 command (XSHA256 or HASH)",
+				Hint: "CSMSERVE answers XSHA256; for a plain FTP server choose VerifyBy Auto or Size"})
+		}
+		warn = "the node offers no SHA-256 command (XSHA256 or HASH): verified by size only"
+	}
+	if !c.hasFeat("SIZE") {
+		w := "the node offers no SIZE either: not verified"
+		if warn != "" {
+			w = warn + "; " + w
+		}
+		return "", w, nil
+	}
+	if err := c.ensure(ctx); err != nil {
+		return "", "", err
+	}
+	if err := c.setBinary(); err != nil {
+		return "", "", c.opErr(ctx, op, err)
+	}
+	code, msg, err := c.command(ctx, op+": SIZE", "SIZE %s", name)
+	if err != nil {
+		return "", "", err
+	}
+	if code != 213 {
+		return "", "", c.fail(&Error{Op: op + ": SIZE", Code: code, Detail: oneLine(msg)})
+	}
+	n, perr := strconv.ParseInt(strings.TrimSpace(msg), 10, 64)
+	if perr != nil || n != size {
+		return "", "", c.fail(&Error{Op: op, Detail: fmt.Sprintf("size mismatch: sent %d bytes, the node has %s", size, strings.TrimSpace(msg)),
+			Hint: "send it again"})
+	}
+	return "SIZE", warn, nil
+}
+
+// remoteSHA256 asks the node for name's SHA-256; ok is false when the
+// node offers no way to.
+func (c *FTPConn) remoteSHA256(ctx context.Context, op, name string) (sum string, ok bool, err error) {
+	if err := c.ensure(ctx); err != nil {
+		return "", false, err
+	}
+	var code int
+	var msg string
+	switch {
+	case c.hasFeat("XSHA256"):
+		code, msg, err = c.command(ctx, op+": XSHA256", "XSHA256 %s", name)
+	case strings.Contains(c.feat["HASH"], "SHA-256"):
+		if code, msg, err = c.command(ctx, op+": OPTS HASH", "OPTS HASH SHA-256"); err == nil && code/100 == 2 {
+			code, msg, err = c.command(ctx, op+": HASH", "HASH %s", name)
+		}
+	default:
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if code/100 != 2 {
+		return "", false, c.fail(&Error{Op: op + ": asking the node for the SHA-256", Code: code, Detail: oneLine(msg)})
+	}
+	for _, w := range strings.Fields(msg) {
+		if len(w) == 64 {
+			if _, err := hex.DecodeString(w); err == nil {
+				return w, true, nil
+			}
+		}
+	}
+	return "", false, c.fail(&Error{Op: op + ": asking the node for the SHA-256", Code: code,
+		Detail: "no SHA-256 in the reply: " + oneLine(msg)})
+}
+
+// hashState is the SHA-256 of the source's first n bytes.
+type hashState struct {
+	h hash.Hash
+	n int64
+}
+
+// hashingReader reads the source from pos on and feeds the hash the bytes
+// it has not seen yet, so a resumed or repeated transfer still hashes each
+// byte once, in order.
+type hashingReader struct {
+	r   io.Reader
+	pos int64
+	hs  *hashState
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if n > 0 {
+		end := h.pos + int64(n)
+		if end > h.hs.n && h.pos <= h.hs.n {
+			h.hs.h.Write(p[h.hs.n-h.pos : n])
+			h.hs.n = end
+		}
+		h.pos = end
+	}
+	return n, err
+}
