@@ -236,9 +236,9 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			var wire *fleet.Wire
 			if pw != "" { // no CSMWORK password, no transport
 				wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: timeout}), Password: pw,
-					CAFile: caFile, Workers: workers, Pause: pause(100 * time.Millisecond), Ctx: cmd.Context()}
+					CAFile: caFile, Workers: workers, Pause: pause(100 * time.Millisecond)}
 			}
-			res := servmgr.RunWith(env, wire, args)
+			res := servmgr.Run(cmd.Context(), env, wire, args)
 			for _, l := range res.Strings() {
 				fmt.Fprintln(cmd.OutOrStdout(), l)
 			}
@@ -286,5 +286,5 @@ func clockFlag(at string) (cms.Clock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--time %q: %v; e.g. 2026-11-23T14:00:00Z", at, err)
 	}
-	return servmgr.FixedClock{T: t}, nil
+	return cms.FixedClock{T: t}, nil
 }

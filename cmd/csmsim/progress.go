@@ -65,7 +65,7 @@ func (p *progress) observe(step int, ph fleet.Phase) {
 			if p.bars == nil {
 				p.bars = mpb.New(mpb.WithOutput(p.out), mpb.WithWidth(40), mpb.WithRefreshRate(100*time.Millisecond))
 			}
-			sp.phase.Store(ph.Name)
+			sp.phase.Store(string(ph.Name))
 			sp.bar = p.bars.AddBar(int64(ph.Of),
 				mpb.PrependDecorators(decor.Name(ph.System, decor.WC{C: decor.DindentRight | decor.DextraSpace}),
 					decor.Any(func(decor.Statistics) string { return sp.phase.Load().(string) }, decor.WC{W: 16, C: decor.DindentRight})),
@@ -73,14 +73,14 @@ func (p *progress) observe(step int, ph fleet.Phase) {
 		}
 	}
 	if ph.End.IsZero() {
-		sp.phase.Store(ph.Name)
+		sp.phase.Store(string(ph.Name))
 		return
 	}
 	sp.done = append(sp.done, fmt.Sprintf("%s %.3fs", ph.Name, ph.End.Sub(ph.Begin).Seconds()))
 	last := !ph.OK || ph.Last()
 	if !ph.OK {
 		sp.failed = true
-		sp.phase.Store(ph.Name + " FAILED")
+		sp.phase.Store(string(ph.Name) + " FAILED")
 	}
 	if sp.bar != nil {
 		if ph.OK {

@@ -5,9 +5,9 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/msg"
-	"github.com/csmsim/csmsim/engine/servlink"
 	"github.com/csmsim/csmsim/engine/table"
 )
 
@@ -18,12 +18,12 @@ type Env struct {
 	Locker  table.Locker
 	Clock   cms.Clock
 	Release string // "720"
-	// Progress, if set, hears the phase a job enters (VALIDATE, LOAD), so
+	// Progress, if set, hears the phase a job enters (validate, load), so
 	// STATUS can tell the principal where a long job is.
-	Progress func(phase string)
+	Progress func(phase proto.Phase)
 }
 
-func (e *Env) progress(phase string) {
+func (e *Env) progress(phase proto.Phase) {
 	if e.Progress != nil {
 		e.Progress(phase)
 	}
@@ -105,23 +105,6 @@ func copyFile(src, dst cms.FileArea, id cms.FileID) error {
 			_, err := io.Copy(w, r)
 			return err
 		})
-	})
-}
-
-// hashFile is the size and SHA-256 of a file.
-func hashFile(a cms.FileArea, id cms.FileID) (size int64, sum string, err error) {
-	err = cms.ReadFile(a, id, func(r io.Reader) error {
-		size, sum, err = servlink.HashReader(r)
-		return err
-	})
-	return size, sum, err
-}
-
-// writeTable writes a fresh table file in a, replacing any.
-func writeTable(a cms.FileArea, id cms.FileID, t *table.Table) error {
-	return cms.WriteFile(a, id, func(w io.Writer) error {
-		_, err := t.WriteTo(w)
-		return err
 	})
 }
 

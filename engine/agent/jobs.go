@@ -5,26 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/msg"
-)
-
-// Job states, as STATUS reports them.
-const (
-	JobRunning = "RUNNING"
-	JobEnded   = "ENDED"
-)
-
-// Phases of a LOAD job, as STATUS reports them: all envelopes are
-// validated before anything is written.
-const (
-	PhaseValidate = "VALIDATE"
-	PhaseLoad     = "LOAD"
 )
 
 // BusyError refuses a job while another one runs: CSMAGENT runs one job at
@@ -42,6 +29,9 @@ var ErrShutdown = errors.New("CSMAGENT is shutting down")
 // staging area, so they are the same on every run of the same scenario.
 type Jobs struct {
 	env *Env
+	// keep is how many ended jobs STATUS still knows; an older one's
+	// messages stay in its J<n> MSGS file.
+	keep int
 
 	mu      sync.Mutex
 	next    int
@@ -52,7 +42,7 @@ type Jobs struct {
 
 type job struct {
 	name  string
-	phase string
+	phase proto.Phase
 	done  chan struct{}
 	rc    int
 	lines []msg.Line
@@ -60,27 +50,17 @@ type job struct {
 
 // NewJobs is the job runner of env's system.
 func NewJobs(env *Env) *Jobs {
-	j := &Jobs{env: env, next: 1, jobs: map[int]*job{}}
+	j := &Jobs{env: env, next: 1, jobs: map[int]*job{}, keep: keepEnded}
 	if stage, err := env.staging(); err == nil {
 		if files, err := stage.List(); err == nil {
 			for _, f := range files {
-				if n, ok := jobNumber(f.ID); ok && n >= j.next {
+				if n, ok := proto.JobOfMessages(f.ID); ok && n >= j.next {
 					j.next = n + 1
 				}
 			}
 		}
 	}
 	return j
-}
-
-// jobNumber reads n from J<n, 7 digits> MSGS.
-func jobNumber(id cms.FileID) (int, bool) {
-	fn := id.FN()
-	if id.FT() != "MSGS" || len(fn) != 8 || fn[0] != 'J' {
-		return 0, false
-	}
-	n, err := strconv.Atoi(fn[1:])
-	return n, err == nil && n >= 0
 }
 
 // Submit starts fn as a job named name (the request, e.g. "LOAD L2 TEST")
@@ -127,8 +107,13 @@ func (j *Jobs) run(id int, jb *job, start time.Time, fn func() (msg.Result, erro
 	jb.rc, jb.lines = res.RC, lines
 	j.running = 0
 	close(jb.done)
+	delete(j.jobs, id-j.keep) // ids count up one at a time: this is the one that falls out
 	j.mu.Unlock()
 }
+
+// keepEnded is how many ended jobs a system's STATUS answers for: far more
+// than a principal polls at once (one job per system).
+const keepEnded = 64
 
 // safeRun runs fn; a panic becomes a CSM0000S message, not a dead agent.
 func safeRun(fn func() (msg.Result, error)) (res msg.Result) {
@@ -147,7 +132,7 @@ func (j *Jobs) writeMessages(id int, lines []msg.Line) error {
 	if err != nil {
 		return err
 	}
-	return cms.WriteFile(stage, JobMessagesID(id), func(w io.Writer) error {
+	return cms.WriteFile(stage, proto.JobMessages(id), func(w io.Writer) error {
 		var b strings.Builder
 		for _, l := range lines {
 			b.WriteString(msg.OneLine(l.String()))
@@ -159,7 +144,7 @@ func (j *Jobs) writeMessages(id int, lines []msg.Line) error {
 }
 
 // Mark records the phase the running job entered; STATUS reports it.
-func (j *Jobs) Mark(phase string) {
+func (j *Jobs) Mark(phase proto.Phase) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if jb := j.jobs[j.running]; jb != nil {
@@ -167,30 +152,20 @@ func (j *Jobs) Mark(phase string) {
 	}
 }
 
-// Phase is the last phase job id marked, "" if none.
-func (j *Jobs) Phase(id int) string {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if jb := j.jobs[id]; jb != nil {
-		return jb.phase
-	}
-	return ""
-}
-
-// Status reports a job: RUNNING, or ENDED with its return code and
-// messages.
-func (j *Jobs) Status(id int) (state string, rc int, lines []msg.Line, err error) {
+// Status reports a job as STATUS answers: running, with the last phase it
+// marked, or ended with its return code; an ended job's messages too.
+func (j *Jobs) Status(id int) (proto.JobStatus, []msg.Line, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	jb, ok := j.jobs[id]
 	if !ok {
-		return "", 0, nil, Refuse(msg.CSM3163E, id, j.env.Sys.Name())
+		return proto.JobStatus{}, nil, Refuse(msg.CSM3163E, id, j.env.Sys.Name())
 	}
 	select {
 	case <-jb.done:
-		return JobEnded, jb.rc, append([]msg.Line(nil), jb.lines...), nil
+		return proto.JobStatus{Job: id, Ended: true, RC: jb.rc}, append([]msg.Line(nil), jb.lines...), nil
 	default:
-		return JobRunning, 0, nil, nil
+		return proto.JobStatus{Job: id, Phase: jb.phase}, nil, nil
 	}
 }
 

@@ -80,7 +80,7 @@ const (
 
 // Sysuf is VM SYSSUF as a table kind: read, create and update it through
 // a table.Store over MAINTvrm 051D.
-var Sysuf = table.Kind{File: SysufID, Name: SysufTable, KeyTag: TagComp}
+func Sysuf() table.Kind { return table.Kind{File: SysufID, Name: SysufTable, KeyTag: TagComp} }
 
 // Inventory table: CSMAGENT INVENTRY in the staging area.
 const (
@@ -88,25 +88,16 @@ const (
 	InventoryKey   = "PART"
 )
 
-// PartcatID is <comp> PARTCAT, in VMPSFS:MAINTvrm.<comp>.
-func PartcatID(comp string) cms.FileID { return cms.MustParseFileID(comp + " PARTCAT") }
-
 // ServlinkID is <comp> SERVLINK (in the staging area) or <envelope>
 // SERVLINK (on the A-disk).
 func ServlinkID(name string) cms.FileID { return cms.MustParseFileID(name + " SERVLINK") }
 
 // Files of the protocol and the inventory.
 var (
-	SysufID     = cms.MustParseFileID("VM SYSSUF")
-	ManifestID  = cms.MustParseFileID("CSMPKG MANIFEST")
-	InventoryID = cms.MustParseFileID("CSMAGENT INVENTRY")
-	NucleusID   = cms.MustParseFileID("CMSNUC DDRDUMP")
+	SysufID    = cms.MustParseFileID("VM SYSSUF")
+	ManifestID = cms.MustParseFileID("CSMPKG MANIFEST")
+	NucleusID  = cms.MustParseFileID("CMSNUC DDRDUMP")
 )
-
-// JobMessagesID is the staging file with job n's messages.
-func JobMessagesID(n int) cms.FileID {
-	return cms.MustParseFileID(fmt.Sprintf("J%07d MSGS", n%10_000_000))
-}
 
 // MaintUser is the release's service machine, MAINTvrm.
 func MaintUser(vrm string) string { return "MAINT" + vrm }

@@ -9,7 +9,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/inventory"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servlink"
 	"github.com/csmsim/csmsim/engine/table"
@@ -58,7 +60,7 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 		return res, err
 	}
 	defer unlock()
-	env.progress(PhaseValidate)
+	env.progress(proto.PhaseValidate)
 	level, condBase = strings.ToUpper(level), strings.ToUpper(condBase)
 	state := StateTest
 	if stable {
@@ -129,7 +131,7 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 	}
 
 	// Everything is checked: write.
-	env.progress(PhaseLoad)
+	env.progress(proto.PhaseLoad)
 	for i, m := range plan.links {
 		var written []servlink.Part
 		if err := cms.ReadFile(stage, plan.ids[i], func(r io.Reader) error {
@@ -140,7 +142,7 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 			return res, err
 		}
 		for _, part := range written {
-			if err := catalogPart(cats[m.Name], part); err != nil {
+			if err := inventory.Put(cats[m.Name], part, ""); err != nil {
 				return res, err
 			}
 		}

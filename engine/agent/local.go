@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/inventory"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servlink"
 	"github.com/csmsim/csmsim/engine/table"
@@ -102,8 +103,8 @@ func LocalService(env *Env, comp, envelope string) (msg.Result, error) {
 	}
 	nucleus := false
 	for _, part := range written {
-		nucleus = nucleus || isNucleus(part)
-		if err := catalogPart(cat, part); err != nil {
+		nucleus = nucleus || inventory.IsNucleus(part)
+		if err := inventory.Put(cat, part, ""); err != nil {
 			return res, err
 		}
 	}

@@ -3,29 +3,14 @@ package agent
 import (
 	"errors"
 	"io"
-	"slices"
 	"strconv"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/inventory"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servlink"
 	"github.com/csmsim/csmsim/engine/table"
 )
-
-// PARTCAT, as on the principal: one entry per part of a component, keyed
-// by "AREA FN FT".
-const (
-	partcatName = "PARTCAT"
-	partcatKey  = "PART"
-)
-
-// NucleusFiles are the CMS BUILD parts that make up the CMS nucleus in
-// every release; envelopes may flag more (the principal's rule).
-var NucleusFiles = []string{"DMSINS TEXT", "DMSNUC TEXT"}
-
-func isNucleus(p servlink.Part) bool {
-	return p.Nucleus || (p.Component == "CMS" && p.Area == servlink.AreaBuild && slices.Contains(NucleusFiles, p.File))
-}
 
 // isNucleusDump reports whether p is the DDR dump of the nucleus, which
 // travels in the CMS SERVLINK as a BUILD part.
@@ -33,97 +18,35 @@ func isNucleusDump(p servlink.Part) bool {
 	return p.Component == "CMS" && p.Area == servlink.AreaBuild && p.File == NucleusID.Name()
 }
 
-func partKey(area, file string) string { return area + " " + file }
-
-// catalogEntry is the PARTCAT entry of p.
-func catalogEntry(p servlink.Part) table.Entry {
-	e := table.NewEntry(partcatKey, partKey(p.Area, p.File), "SIZE", strconv.FormatInt(p.Size, 10), "SHA256", p.SHA256)
-	if p.PTF != "" {
-		e.Set("PTF", p.PTF)
-	}
-	if isNucleus(p) {
-		e.Set("NUC", "YES")
-	}
-	return e
-}
-
-// catalogPart adds or replaces p's entry in cat.
-func catalogPart(cat *table.Table, p servlink.Part) error {
-	en := catalogEntry(p)
-	if _, ok := cat.Get(en.Key()); ok {
-		return cat.Modify(en.Key(), func(x *table.Entry) { *x = en })
-	}
-	return cat.Add(en)
-}
-
-// readCatalog reads comp's PARTCAT; a component without one gets an empty
-// catalog.
+// readCatalog reads comp's PARTCAT of the test build; a component without
+// one gets an empty catalog.
 func (e *Env) readCatalog(p cms.FilePool, comp string) (*table.Table, error) {
 	a, err := p.Dir(CompDir(e.Release, comp))
 	if errors.Is(err, cms.ErrNotFound) {
-		return table.New(partcatName, partcatKey)
+		return inventory.New(), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	var t *table.Table
-	err = cms.ReadFile(a, PartcatID(comp), func(r io.Reader) error {
-		var err error
-		t, err = table.ParseAs(PartcatID(comp).Name(), partcatName, partcatKey, r)
-		return err
-	})
+	t, err := inventory.Read(a, comp)
 	if errors.Is(err, cms.ErrNotFound) {
-		return table.New(partcatName, partcatKey)
+		return inventory.New(), nil
 	}
 	return t, err
 }
 
-// writeCatalog writes comp's PARTCAT.
+// writeCatalog writes comp's PARTCAT of the test build.
 func (e *Env) writeCatalog(p cms.FilePool, comp string, t *table.Table) error {
 	a, err := e.ensureDir(p, CompDir(e.Release, comp))
 	if err != nil {
 		return err
 	}
-	return writeTable(a, PartcatID(comp), t)
+	return inventory.Write(a, comp, t)
 }
 
-// catalogComponent hashes every file of comp's areas into a new PARTCAT.
-func (e *Env) catalogComponent(p cms.FilePool, comp string) (*table.Table, error) {
-	t, err := table.New(partcatName, partcatKey)
-	if err != nil {
-		return nil, err
-	}
-	err = e.eachPart(p, comp, func(part servlink.Part) error { return t.Add(catalogEntry(part)) })
-	return t, err
-}
-
-// eachPart calls fn with every file of comp's areas, in area order
-// (DELTA, APPLY, BUILD) then file order, hashed.
-func (e *Env) eachPart(p cms.FilePool, comp string, fn func(servlink.Part) error) error {
-	for _, area := range servlink.Areas {
-		a, err := p.Dir(AreaDir(e.Release, comp, area))
-		if errors.Is(err, cms.ErrNotFound) {
-			continue // a component need not have every area
-		}
-		if err != nil {
-			return err
-		}
-		files, err := a.List()
-		if err != nil {
-			return err
-		}
-		for _, f := range files {
-			size, sum, err := hashFile(a, f.ID)
-			if err != nil {
-				return err
-			}
-			part := servlink.Part{Component: comp, Area: area, File: f.ID.Name(), Size: size, SHA256: sum}
-			if err := fn(part); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// areaDir names comp's area directories of the test build.
+func (e *Env) areaDir(comp string) func(area string) cms.DirID {
+	return func(area string) cms.DirID { return AreaDir(e.Release, comp, area) }
 }
 
 // checkRoom refuses parts that would overrun MAINTvrm's file space: the
@@ -133,7 +56,7 @@ func (e *Env) checkRoom(p cms.FilePool, cats map[string]*table.Table, parts []se
 	for _, part := range parts {
 		need += cms.BlocksFor(part.Size)
 		if cat := cats[part.Component]; cat != nil {
-			if old, ok := cat.Get(partKey(part.Area, part.File)); ok {
+			if old, ok := cat.Get(inventory.Key(part.Area, part.File)); ok {
 				size, _ := strconv.ParseInt(get(old, "SIZE"), 10, 64)
 				need -= cms.BlocksFor(size)
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/inventory"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servlink"
 	"github.com/csmsim/csmsim/engine/table"
@@ -261,7 +262,7 @@ func Install(env *Env, level string) (msg.Result, error) {
 	}
 	parts := 0
 	for _, c := range comps {
-		cat, err := env.catalogComponent(p, c)
+		cat, err := inventory.Catalog(p, c, env.areaDir(c), "")
 		if err != nil {
 			return res, err
 		}
@@ -280,7 +281,7 @@ func Install(env *Env, level string) (msg.Result, error) {
 	} else if !IsRefusal(err) {
 		return res, err
 	}
-	_, err = Sysuf.Update(s.st, nil, func(t *table.Table) error {
+	_, err = Sysuf().Update(s.st, nil, func(t *table.Table) error {
 		if _, ok := t.Get(SystemKey); !ok {
 			if err := t.Add(table.NewEntry(TagComp, SystemKey)); err != nil {
 				return err

@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"github.com/csmsim/csmsim/engine/agent/proto"
+	"github.com/csmsim/csmsim/engine/inventory"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servlink"
 	"github.com/csmsim/csmsim/engine/table"
@@ -50,17 +52,17 @@ func Query(env *Env) (*table.Table, msg.Result, error) {
 			TagProd, orNone(s.tag(c, TagProd)), "MANAGED", managed)); err != nil {
 			return nil, res, err
 		}
-		if err := env.eachPart(p, c, func(part servlink.Part) error {
+		if err := inventory.Walk(p, c, env.areaDir(c), func(part servlink.Part) error {
 			parts++
-			return t.Add(table.NewEntry(InventoryKey, c+" "+partKey(part.Area, part.File), "SHA256", part.SHA256,
+			return t.Add(table.NewEntry(InventoryKey, c+" "+inventory.Key(part.Area, part.File), "SHA256", part.SHA256,
 				"SIZE", itoa(part.Size)))
 		}); err != nil {
 			return nil, res, err
 		}
 	}
-	if err := writeTable(stage, InventoryID, t); err != nil {
+	if err := table.Save(stage, proto.Inventory(), t); err != nil {
 		return nil, res, err
 	}
-	res.Addf(msg.CSM3140I, env.Sys.Name(), stage.String()+" "+InventoryID.Name(), len(comps), parts)
+	res.Addf(msg.CSM3140I, env.Sys.Name(), stage.String()+" "+proto.Inventory().Name(), len(comps), parts)
 	return t, res, nil
 }

@@ -2,10 +2,10 @@ package agent
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/table"
@@ -28,7 +28,7 @@ func (e *Env) readSysuf() (*sysuf, error) {
 		return nil, err
 	}
 	st := table.NewStore(disk, e.Locker)
-	t, err := Sysuf.Read(st)
+	t, err := Sysuf().Read(st)
 	if errors.Is(err, table.ErrNotFound) {
 		return nil, Refuse(msg.CSM3100E, disk.String())
 	}
@@ -62,7 +62,7 @@ func (s *sysuf) tag(comp, tag string) string {
 // update changes every component entry through fn and, if sys is not nil,
 // the system entry, in one table update (one new generation).
 func (s *sysuf) update(fn func(comp string, x *table.Entry), sys func(x *table.Entry)) error {
-	_, err := Sysuf.Update(s.st, nil, func(t *table.Table) error {
+	_, err := Sysuf().Update(s.st, nil, func(t *table.Table) error {
 		for _, c := range components(t) {
 			if err := t.Modify(c, func(x *table.Entry) { fn(c, x) }); err != nil {
 				return err
@@ -92,37 +92,17 @@ func otherSide(live string) string {
 	return "A"
 }
 
-// SystemInfo is what SITE CSMAGENT INFO reports.
-type SystemInfo struct {
-	System, Release string
-	SSI             string // SSI cluster, "-" if none
-	Level           string // test-build level of CMS, "-" if none
-	Managed         bool   // every component is :CSM_MANAGED YES
-}
-
-// String is the INFO reply's text after "CSMAGENT ".
-func (i SystemInfo) String() string {
-	return fmt.Sprintf("SYSTEM %s RELEASE %s SSI %s LEVEL %s MANAGED %s", i.System, i.Release, orNone(i.SSI), orNone(i.Level), yesNo(i.Managed))
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "YES"
-	}
-	return "NO"
-}
-
-// Info reads the system's identity and VM SYSSUF. It changes nothing and
-// takes no lock, so it answers while a job runs.
-func Info(env *Env) (SystemInfo, error) {
+// Info reads the system's identity and VM SYSSUF, as INFO reports them.
+// It changes nothing and takes no lock, so it answers while a job runs.
+func Info(env *Env) (proto.SystemInfo, error) {
 	if err := env.check(); err != nil {
-		return SystemInfo{}, err
+		return proto.SystemInfo{}, err
 	}
 	s, err := env.readSysuf()
 	if err != nil {
-		return SystemInfo{}, err
+		return proto.SystemInfo{}, err
 	}
-	info := SystemInfo{System: env.Sys.Name(), Release: env.Release, SSI: orNone(env.Sys.SSIName()),
+	info := proto.SystemInfo{System: env.Sys.Name(), Release: env.Release, SSI: orNone(env.Sys.SSIName()),
 		Level: orNone(s.tag("CMS", TagLevel))}
 	comps := s.components()
 	info.Managed = len(comps) > 0
@@ -172,4 +152,12 @@ func setManaged(env *Env, on bool) (int, error) {
 	}
 	err = s.update(func(_ string, x *table.Entry) { x.Set(TagManaged, yesNo(on)) }, nil)
 	return len(s.components()), err
+}
+
+// yesNo is a :CSM_MANAGED value.
+func yesNo(b bool) string {
+	if b {
+		return "YES"
+	}
+	return "NO"
 }

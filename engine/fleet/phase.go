@@ -1,14 +1,18 @@
 package fleet
 
-import "time"
+import (
+	"time"
+
+	"github.com/csmsim/csmsim/engine/agent/proto"
+)
 
 // Phase is one phase of one system's work, as Wire.Observe hears it: a
 // start (End zero) and an end. Seq and Of place it among the command's
 // phases for a system, so listeners need not know which command has which.
 type Phase struct {
 	System     string
-	Name       string // PhaseTransfer, PhaseValidate, PhaseLoad or PhasePut2Prod
-	Seq, Of    int    // this is phase Seq (from 1) of the command's Of phases
+	Name       proto.Phase
+	Seq, Of    int // this is phase Seq (from 1) of the command's Of phases
 	Begin, End time.Time
 	OK         bool
 	Detail     string
@@ -18,36 +22,40 @@ type Phase struct {
 // well, the system is done.
 func (p Phase) Last() bool { return p.Seq == p.Of }
 
-// Phases of a system's work.
-const (
-	PhaseTransfer = "transfer"
-	PhaseValidate = "validate"
-	PhaseLoad     = "load"
-	PhasePut2Prod = "put2prod"
-)
-
 // The phases of each command, in order. SEND's validate and load are the
 // agent's LOAD job, which STATUS reports phase by phase.
-var (
-	sendPhases     = []string{PhaseTransfer, PhaseValidate, PhaseLoad}
-	put2prodPhases = []string{PhasePut2Prod}
-)
+func sendPhases() []proto.Phase {
+	return []proto.Phase{proto.PhaseTransfer, proto.PhaseValidate, proto.PhaseLoad}
+}
+func put2prodPhases() []proto.Phase { return []proto.Phase{proto.PhasePut2Prod} }
 
-// phase starts phase name of the command phases of and returns the
-// function that ends it.
-func (w *Wire) phase(system, name string, of []string) func(ok bool, detail string) {
-	if w == nil || w.Observe == nil || w.Now == nil {
-		return func(bool, string) {}
-	}
-	p := Phase{System: system, Name: name, Of: len(of), Begin: w.Now()}
+// phase starts phase name of the command phases of on out's system and
+// returns the function that ends it. Listeners hear both; out keeps the
+// ended phase.
+func (w *Wire) phase(out *SystemOutcome, name proto.Phase, of []proto.Phase) func(ok bool, detail string) {
+	p := Phase{System: out.System, Name: name, Of: len(of), Begin: w.now()}
 	for i, n := range of {
 		if n == name {
 			p.Seq = i + 1
 		}
 	}
-	w.Observe(p)
+	w.observe(p)
 	return func(ok bool, detail string) {
-		p.End, p.OK, p.Detail = w.Now(), ok, detail
+		p.End, p.OK, p.Detail = w.now(), ok, detail
+		out.Phases = append(out.Phases, p)
+		w.observe(p)
+	}
+}
+
+func (w *Wire) now() time.Time {
+	if w.Now == nil {
+		return time.Time{}
+	}
+	return w.Now()
+}
+
+func (w *Wire) observe(p Phase) {
+	if w.Observe != nil && w.Now != nil {
 		w.Observe(p)
 	}
 }

@@ -26,10 +26,12 @@ type Rollout struct {
 	Restart  bool
 }
 
-// RolloutTable is the record of roll-outs, per release, next to SVCSTAT
+// RolloutTable() is the record of roll-outs, per release, next to SVCSTAT
 // in VMPSFS:CSMvrm.: one entry per roll-out and system,
 // :ROLLOUT.<id> <system> :STATUS.DONE :WAVE.1 :RUN.1 :LEVEL.<level>.
-var RolloutTable = table.Kind{File: cms.MustParseFileID("CSM ROLLOUT"), Name: "ROLLOUT", KeyTag: "ROLLOUT"}
+func RolloutTable() table.Kind {
+	return table.Kind{File: cms.MustParseFileID("CSM ROLLOUT"), Name: "ROLLOUT", KeyTag: "ROLLOUT"}
+}
 
 // op is a managed-side command ready to run system by system: plainly, or
 // as a staged roll-out.
@@ -39,38 +41,40 @@ type op struct {
 	vrm     string
 	sc      *scope
 	levelOf func(system string) string // the level the work puts on system
-	do      func(w *Wire, system string) outcome
+	do      func(ctx context.Context, system string) SystemOutcome
 	// finish runs when every system of the command is done.
 	finish func(res *msg.Result) error
 }
 
-func (o *op) run(e *Env, w *Wire, roll *Rollout) (msg.Result, []string, error) {
+func (o *op) run(ctx context.Context, e *Env, w *Wire, roll *Rollout) (Outcome, error) {
 	if roll != nil {
-		return o.rollout(e, w, roll)
+		return o.rollout(ctx, e, w, roll)
 	}
-	var res msg.Result
-	outs := w.fanOut(o.sc.systems, func(s string) outcome { return o.do(w, s) })
-	good := e.record(&res, outs)
+	outs := w.fanOut(o.sc.systems, func(s string) SystemOutcome { return o.do(ctx, s) })
+	out := Outcome{Targets: o.sc.systems, Systems: outs}
+	res := &out.Result
+	good := e.record(res, outs)
 	res.Addf(msg.CSM3060I, o.name, good, len(outs))
 	if good == len(outs) && len(outs) > 0 && o.finish != nil {
-		if err := o.finish(&res); err != nil {
-			return res, o.sc.systems, err
+		if err := o.finish(res); err != nil {
+			return out, err
 		}
 	}
-	return res, o.sc.systems, nil
+	return out, nil
 }
 
 // rollout runs the op under a roll-out policy: engine/rollout schedules,
 // the ROLLOUT table remembers, SYSSTAT is written as each system ends.
-func (o *op) rollout(e *Env, w *Wire, roll *Rollout) (msg.Result, []string, error) {
-	var res msg.Result
+func (o *op) rollout(ctx context.Context, e *Env, w *Wire, roll *Rollout) (Outcome, error) {
 	systems := o.sc.systems
+	out := Outcome{Targets: systems}
+	res := &out.Result
 	pol := rollout.Policy{Waves: roll.Waves, Budget: roll.Budget, Deadline: roll.Deadline}
 	canary := "none"
 	if roll.Canary != "" {
 		names, err := e.resolve(o.vrm, roll.Canary, o.sc.sys)
 		if err != nil {
-			return res, systems, err
+			return out, err
 		}
 		for _, s := range systems { // the canary in the target's order
 			if slices.Contains(names, s) {
@@ -79,44 +83,44 @@ func (o *op) rollout(e *Env, w *Wire, roll *Rollout) (msg.Result, []string, erro
 		}
 		for _, s := range names {
 			if !slices.Contains(systems, s) {
-				return res, systems, level.Refuse(msg.CSM3076E, "CANARY "+strings.ToUpper(roll.Canary),
+				return out, level.Refuse(msg.CSM3076E, "CANARY "+strings.ToUpper(roll.Canary),
 					"system "+s+" is not among the systems "+o.id+" reaches")
 			}
 		}
 		canary = strings.ToUpper(roll.Canary)
 	}
-	if err := RolloutTable.Create(o.sc.levels); err != nil && !errors.Is(err, table.ErrExists) {
-		return res, systems, err // the first roll-out of the release creates the table
+	if err := RolloutTable().Create(o.sc.levels); err != nil && !errors.Is(err, table.ErrExists) {
+		return out, err // the first roll-out of the release creates the table
 	}
 	var mu sync.Mutex
-	outs := map[string]outcome{}
+	outs := map[string]SystemOutcome{}
 	cfg := rollout.Config{ID: o.id, Systems: systems, Policy: pol, Restart: roll.Restart, Workers: w.Workers,
 		Store: &rolloutStore{st: o.sc.levels, levelOf: o.levelOf}, WithTimeout: w.Deadline,
-		Do: func(ctx context.Context, s string, wave int) rollout.Outcome {
-			ww := *w
-			ww.Ctx = ctx
-			out := o.do(&ww, s)
-			if !out.ok && ctx.Err() != nil && w.ctx().Err() == nil {
+		Do: func(wctx context.Context, s string, wave int) rollout.Outcome {
+			so := o.do(wctx, s)
+			if !so.OK && wctx.Err() != nil && ctx.Err() == nil {
 				// The wave's deadline cut the system off; where exactly is
 				// chance, so say what happened, the same every time.
-				out.lines = []msg.Line{msg.Messagef(msg.CSM3074E, s, o.id, wave, pol.Deadline)}
+				so.Lines = []msg.Line{msg.Messagef(msg.CSM3074E, s, o.id, wave, pol.Deadline)}
+				so.Cause = nil
 			}
-			if out.ok || w.ctx().Err() == nil { // an interrupted system is not failed: nothing to record
-				e.record(&msg.Result{}, []outcome{out}) // SYSSTAT now, not at the end: a stop loses nothing done
+			if so.OK || ctx.Err() == nil { // an interrupted system is not failed: nothing to record
+				e.record(&msg.Result{}, []SystemOutcome{so}) // SYSSTAT now, not at the end: a stop loses nothing done
 			}
 			mu.Lock()
-			outs[s] = out
+			outs[s] = so
 			mu.Unlock()
-			if out.ok {
+			if so.OK {
 				return rollout.Outcome{OK: true}
 			}
-			id, reason := firstError(out.lines)
+			id, reason := firstError(so.Lines)
 			return rollout.Outcome{Message: id, Reason: reason}
 		}}
-	r, runErr := rollout.Run(w.ctx(), cfg)
+	r, runErr := rollout.Run(ctx, cfg)
 	if r.Waves == nil && runErr != nil { // the records could not be read or reset
-		return res, systems, runErr
+		return out, runErr
 	}
+	out.Rollout = &RolloutOutcome{Result: r}
 	deadline := "none"
 	if pol.Deadline > 0 {
 		deadline = pol.Deadline.String()
@@ -127,9 +131,10 @@ func (o *op) rollout(e *Env, w *Wire, roll *Rollout) (msg.Result, []string, erro
 	}
 	good := 0
 	for _, s := range systems { // each system's lines, in the target's order
-		if out, ok := outs[s]; ok {
-			res.Add(out.lines...)
-			if out.ok {
+		if so, ok := outs[s]; ok {
+			out.Systems = append(out.Systems, so)
+			res.Add(so.Lines...)
+			if so.OK {
 				good++
 			}
 		}
@@ -151,20 +156,21 @@ func (o *op) rollout(e *Env, w *Wire, roll *Rollout) (msg.Result, []string, erro
 	done, failed := r.Count(rollout.Done), r.Count(rollout.Failed)
 	switch {
 	case runErr != nil && errors.Is(runErr, rollout.ErrInterrupted):
+		out.Rollout.Interrupted, out.Rollout.Cause = true, runErr.Error()
 		res.Addf(msg.CSM3078E, o.id, r.HaltWave, runErr.Error())
 	case runErr != nil:
-		return res, systems, runErr
+		return out, runErr
 	case r.Halted:
 		res.Addf(msg.CSM3073E, o.id, r.HaltWave, r.Reason, done, failed, len(systems)-done-failed)
 	default:
 		res.Addf(msg.CSM3075I, o.id, len(systems), good)
 		if o.finish != nil {
-			if err := o.finish(&res); err != nil {
-				return res, systems, err
+			if err := o.finish(res); err != nil {
+				return out, err
 			}
 		}
 	}
-	return res, systems, nil
+	return out, nil
 }
 
 // firstError is the id and text of a system's first error line.
@@ -188,7 +194,7 @@ type rolloutStore struct {
 func rolloutKey(id, system string) string { return id + " " + system }
 
 func (s *rolloutStore) Load(id string) ([]rollout.Record, error) {
-	t, err := RolloutTable.Read(s.st)
+	t, err := RolloutTable().Read(s.st)
 	if err != nil {
 		return nil, err
 	}
@@ -212,10 +218,10 @@ func (s *rolloutStore) Load(id string) ([]rollout.Record, error) {
 func (s *rolloutStore) Save(id string, r rollout.Record) error {
 	tags := map[string]string{"STATUS": string(r.Status), "WAVE": strconv.Itoa(r.Wave), "RUN": strconv.Itoa(r.Run),
 		"LEVEL": s.levelOf(r.System), "MSGID": r.Message, "REASON": tableText(r.Reason)}
-	_, err := RolloutTable.Update(s.st, nil, func(t *table.Table) error {
+	_, err := RolloutTable().Update(s.st, nil, func(t *table.Table) error {
 		key := rolloutKey(id, r.System)
 		if _, ok := t.Get(key); !ok {
-			if err := t.Add(table.NewEntry(RolloutTable.KeyTag, key)); err != nil {
+			if err := t.Add(table.NewEntry(RolloutTable().KeyTag, key)); err != nil {
 				return err
 			}
 		}
@@ -225,7 +231,7 @@ func (s *rolloutStore) Save(id string, r rollout.Record) error {
 }
 
 func (s *rolloutStore) Reset(id string) error {
-	_, err := RolloutTable.Update(s.st, nil, func(t *table.Table) error {
+	_, err := RolloutTable().Update(s.st, nil, func(t *table.Table) error {
 		for _, en := range t.List() {
 			if rid, _, _ := strings.Cut(en.Key(), " "); rid == id {
 				if err := t.Delete(en.Key()); err != nil {

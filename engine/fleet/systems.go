@@ -4,11 +4,13 @@
 package fleet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/msg"
@@ -66,17 +68,18 @@ func (e *Env) readSystems() (*table.Store, *table.Table, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := table.SysStat.Read(st)
+	t, err := table.SysStat().Read(st)
 	if errors.Is(err, table.ErrNotFound) {
 		// Before INITIALIZE there is no table: an empty one reads the same.
-		t, err = table.New(table.SysStat.Name, table.SysStat.KeyTag)
+		t, err = table.New(table.SysStat().Name, table.SysStat().KeyTag)
 	}
 	return st, t, err
 }
 
 // Add is SYSTEM ADD at table level: at most MaxSystems systems, release
-// 7.2 or later, the level defined; host, port and options are kept.
-func Add(e *Env, w *Wire, vrm string, s Spec) (msg.Result, error) {
+// 7.2 or later, the level defined; host, port and options are kept. With
+// a transport, the system is asked first (checkNew).
+func Add(ctx context.Context, e *Env, w *Wire, vrm string, s Spec) (msg.Result, error) {
 	var res msg.Result
 	// One SYSTEM ADD at a time: it makes MAINTCSM.<system> before the entry.
 	unlock, err := e.Locker.Lock(level.Pool + ":" + level.Admin + ". SERVMGR")
@@ -106,7 +109,7 @@ func Add(e *Env, w *Wire, vrm string, s Spec) (msg.Result, error) {
 		return res, level.Refuse(msg.CSM2814E, s.System, t.Len(), MaxSystems)
 	}
 	if w.ready() {
-		line, err := w.checkNew(en0(s, vrm), s, vrm, lv.Key())
+		line, err := w.checkNew(ctx, en0(s, vrm), s, lv.Key())
 		if err != nil {
 			return res, err
 		}
@@ -125,14 +128,14 @@ func Add(e *Env, w *Wire, vrm string, s Spec) (msg.Result, error) {
 		made = true
 	}
 	state, _ := lv.Get("STATE")
-	en := table.NewEntry(table.SysStat.KeyTag, s.System, tagRelease, vrm, tagHost, s.Host, tagPort, strconv.Itoa(s.Port),
+	en := table.NewEntry(table.SysStat().KeyTag, s.System, tagRelease, vrm, tagHost, s.Host, tagPort, strconv.Itoa(s.Port),
 		tagCommType, s.CommType, tagSecure, secure(s.Require), tagESM, esm(s.NoESM), tagLevel, lv.Key(), tagState, state, tagStatus, "ADDED")
 	if err := create(st); err != nil {
 		return res, err
 	}
 	// Checked again under the table's lock, so concurrent ADDs neither
 	// lose one another nor pass the limit together.
-	if _, err := table.SysStat.Update(st, nil, func(t *table.Table) error {
+	if _, err := table.SysStat().Update(st, nil, func(t *table.Table) error {
 		if _, ok := t.Get(s.System); ok {
 			return level.Refuse(msg.CSM2811E, s.System, vrm)
 		}
@@ -152,57 +155,47 @@ func Add(e *Env, w *Wire, vrm string, s Spec) (msg.Result, error) {
 
 // en0 is the SYSSTAT entry a new system would get, for reaching it.
 func en0(s Spec, vrm string) table.Entry {
-	return table.NewEntry(table.SysStat.KeyTag, s.System, tagRelease, vrm, tagHost, s.Host, tagPort, strconv.Itoa(s.Port),
+	return table.NewEntry(table.SysStat().KeyTag, s.System, tagRelease, vrm, tagHost, s.Host, tagPort, strconv.Itoa(s.Port),
 		tagSecure, secure(s.Require))
 }
 
 // checkNew is SYSTEM ADD's conversation with the new system: it must
 // answer over FTP, not be an SSI member, run 7.2 or later and be at the
 // level given; then it is told to refuse non-CSM SERVICE (:CSM_MANAGED YES).
-func (w *Wire) checkNew(en table.Entry, s Spec, vrm, lvl string) (msg.Line, error) {
-	ss, err := w.open(en)
+func (w *Wire) checkNew(ctx context.Context, en table.Entry, s Spec, lvl string) (msg.Line, error) {
+	ss, err := w.open(ctx, en, &SystemOutcome{System: s.System})
 	if err != nil {
 		return msg.Line{}, err
 	}
 	defer ss.conn.Close()
-	info, err := ss.agent("INFO")
+	rep, err := ss.request(proto.Info{})
 	if err != nil {
 		return msg.Line{}, err
 	}
-	f := infoFields(info)
-	if ssi := f["SSI"]; ssi != "" && ssi != "-" {
-		return msg.Line{}, level.Refuse(msg.CSM2815E, s.System, ssi)
+	info, ok := rep.(proto.SystemInfo)
+	if !ok {
+		return msg.Line{}, level.Refuse(msg.CSM3052E, s.System, "unexpected CSMAGENT reply to INFO: "+rep.String())
 	}
-	if n, err := strconv.Atoi(f["RELEASE"]); err != nil || n < 720 {
-		return msg.Line{}, level.Refuse(msg.CSM2816E, s.System, f["RELEASE"])
+	if info.SSI != "-" {
+		return msg.Line{}, level.Refuse(msg.CSM2815E, s.System, info.SSI)
 	}
-	if !strings.EqualFold(f["LEVEL"], lvl) {
-		return msg.Line{}, level.Refuse(msg.CSM3065E, s.System, f["LEVEL"], lvl)
+	if n, err := strconv.Atoi(info.Release); err != nil || n < 720 {
+		return msg.Line{}, level.Refuse(msg.CSM2816E, s.System, info.Release)
 	}
-	if _, err := ss.agent("MANAGE"); err != nil {
+	if !strings.EqualFold(info.Level, lvl) {
+		return msg.Line{}, level.Refuse(msg.CSM3065E, s.System, info.Level, lvl)
+	}
+	if _, err := ss.request(proto.Manage{}); err != nil {
 		return msg.Line{}, err
 	}
-	return msg.Messagef(msg.CSM3064I, s.System, f["RELEASE"], f["LEVEL"]), nil
-}
-
-// infoFields reads "CSMAGENT SYSTEM x RELEASE r SSI s LEVEL l MANAGED m".
-func infoFields(text string) map[string]string {
-	f := strings.Fields(text)
-	out := map[string]string{}
-	for i := 0; i+1 < len(f); i++ {
-		switch f[i] {
-		case "SYSTEM", "RELEASE", "SSI", "LEVEL", "MANAGED":
-			out[f[i]] = f[i+1]
-		}
-	}
-	return out
+	return msg.Messagef(msg.CSM3064I, s.System, info.Release, info.Level), nil
 }
 
 // create makes an empty System Status Table if there is none (the first
 // SYSTEM ADD on a principal set up before tables existed).
 func create(st *table.Store) error {
-	if _, err := table.SysStat.Read(st); errors.Is(err, table.ErrNotFound) {
-		return table.SysStat.Create(st)
+	if _, err := table.SysStat().Read(st); errors.Is(err, table.ErrNotFound) {
+		return table.SysStat().Create(st)
 	}
 	return nil
 }
@@ -245,7 +238,7 @@ func Delete(e *Env, vrm, system string) (msg.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if _, err := table.SysStat.Update(st, nil, func(t *table.Table) error { return t.Delete(en.Key()) }); err != nil {
+	if _, err := table.SysStat().Update(st, nil, func(t *table.Table) error { return t.Delete(en.Key()) }); err != nil {
 		return res, err
 	}
 	res.Addf(msg.CSM2801I, en.Key(), vrm)
@@ -293,7 +286,7 @@ func Modify(e *Env, vrm, system string, c Change) (msg.Result, error) {
 	if c.Require != nil {
 		set[tagSecure] = secure(*c.Require)
 	}
-	if _, err := table.SysStat.Update(st, nil, func(t *table.Table) error { return t.Set(en.Key(), set) }); err != nil {
+	if _, err := table.SysStat().Update(st, nil, func(t *table.Table) error { return t.Set(en.Key(), set) }); err != nil {
 		return res, err
 	}
 	var what []string
@@ -348,13 +341,13 @@ func (e *Env) resolve(vrm, target string, t *table.Table) ([]string, error) {
 // names reads MAINTCSM NAMES from MAINTCSM's A-disk; none means no
 // nicknames.
 func (e *Env) names() (*table.Table, error) {
-	disk, err := e.Sys.Minidisk(level.EnvelopeDisk.Owner, level.EnvelopeDisk.Vaddr)
+	disk, err := e.AdminDisk()
 	if err != nil {
 		return nil, err
 	}
-	t, err := table.Names.Read(table.NewStore(disk, e.Locker))
+	t, err := table.Names().Read(table.NewStore(disk, e.Locker))
 	if errors.Is(err, table.ErrNotFound) {
-		return table.New(table.Names.Name, table.Names.KeyTag)
+		return table.New(table.Names().Name, table.Names().KeyTag)
 	}
 	return t, err
 }
@@ -383,34 +376,36 @@ func Query(e *Env, vrm, target string) (msg.Result, error) {
 }
 
 // Tables names the principal's CSM tables, as ReadTable takes them.
-var Tables = []string{table.SysStat.Name, table.SvcStat.Name, RolloutTable.Name, table.Names.Name}
+func Tables() []string {
+	return []string{table.SysStat().Name, table.SvcStat().Name, RolloutTable().Name, table.Names().Name}
+}
 
 // ReadTable reads one of the principal's CSM tables by name: SYSSTAT,
 // NAMES, and the SVCSTAT and ROLLOUT of release vrm, each from where CSM
 // keeps it.
 func (e *Env) ReadTable(vrm, name string) (*table.Table, error) {
 	switch strings.ToUpper(name) {
-	case table.SysStat.Name:
+	case table.SysStat().Name:
 		st, err := e.sysStat()
 		if err != nil {
 			return nil, err
 		}
-		return table.SysStat.Read(st)
-	case table.SvcStat.Name:
+		return table.SysStat().Read(st)
+	case table.SvcStat().Name:
 		_, t, err := e.ReadLevels(vrm)
 		return t, err
-	case RolloutTable.Name:
+	case RolloutTable().Name:
 		st, _, err := e.ReadLevels(vrm)
 		if err != nil {
 			return nil, err
 		}
-		return RolloutTable.Read(st)
-	case table.Names.Name:
-		disk, err := e.Sys.Minidisk(level.EnvelopeDisk.Owner, level.EnvelopeDisk.Vaddr)
+		return RolloutTable().Read(st)
+	case table.Names().Name:
+		disk, err := e.AdminDisk()
 		if err != nil {
 			return nil, err
 		}
-		return table.Names.Read(table.NewStore(disk, e.Locker))
+		return table.Names().Read(table.NewStore(disk, e.Locker))
 	}
-	return nil, fmt.Errorf("unknown table %s: use %s", name, strings.Join(Tables, ", "))
+	return nil, fmt.Errorf("unknown table %s: use %s", name, strings.Join(Tables(), ", "))
 }

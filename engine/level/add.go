@@ -67,7 +67,7 @@ func Add(e *Env, vrm, level, basedOn string, noESM bool, desc string) (msg.Resul
 	}
 	// Checked again under the table's lock: a concurrent ADD of the same
 	// name, or a DELETE of the based-on level, makes this one fail cleanly.
-	_, err = table.SvcStat.Update(st, nil, func(t *table.Table) error {
+	_, err = table.SvcStat().Update(st, nil, func(t *table.Table) error {
 		if _, ok := t.Get(level); ok {
 			return Refuse(msg.CSM2711E, level, vrm)
 		}

@@ -27,6 +27,9 @@ func Lines(err error) []msg.Line { return msg.LinesOf(err) }
 
 func (e *Env) Pool() (cms.FilePool, error) { return e.Sys.FilePool(Pool) }
 
+// AdminDisk is MAINTCSM's A-disk (AdminVaddr).
+func (e *Env) AdminDisk() (cms.Minidisk, error) { return e.Sys.Minidisk(Admin, AdminVaddr) }
+
 func (e *Env) area(d cms.DirID) (cms.FileArea, error) {
 	p, err := e.Pool()
 	if err != nil {
@@ -66,7 +69,7 @@ func (e *Env) ReadLevels(vrm string) (*table.Store, *table.Table, error) {
 		}
 		return nil, nil, err
 	}
-	t, err := table.SvcStat.Read(st)
+	t, err := table.SvcStat().Read(st)
 	if errors.Is(err, table.ErrNotFound) {
 		return nil, nil, Refuse(msg.CSM0020E, vrm, vrm)
 	}

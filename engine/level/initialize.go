@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/inventory"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/table"
 )
@@ -91,7 +92,7 @@ func Initialize(e *Env, vrm string) (msg.Result, error) {
 		if err != nil {
 			return res, err
 		}
-		if err := writeTable(a, partcatKind.file(c), cat); err != nil {
+		if err := inventory.Write(a, c, cat); err != nil {
 			return res, err
 		}
 		if err := emptyInventory(a, c); err != nil {
@@ -110,10 +111,10 @@ func Initialize(e *Env, vrm string) (msg.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := table.SvcStat.Create(st); err != nil {
+	if err := table.SvcStat().Create(st); err != nil {
 		return res, err
 	}
-	_, err = table.SvcStat.Update(st, nil, func(t *table.Table) error {
+	_, err = table.SvcStat().Update(st, nil, func(t *table.Table) error {
 		return t.Add(table.NewEntry("SRVLVL", BaseLevel, tagRelease, vrm, tagBasedOn, "-", tagState, stateStable,
 			tagLock, "ON", tagESM, "-", tagDesc, "IBM base, no service applied"))
 	})
@@ -132,8 +133,8 @@ func (e *Env) ensureSysStat(p cms.FilePool) error {
 		return err
 	}
 	st := table.NewStore(a, e.Locker)
-	if _, err := table.SysStat.Read(st); errors.Is(err, table.ErrNotFound) {
-		return table.SysStat.Create(st)
+	if _, err := table.SysStat().Read(st); errors.Is(err, table.ErrNotFound) {
+		return table.SysStat().Create(st)
 	} else if err != nil {
 		return err
 	}

@@ -7,22 +7,29 @@ import (
 	"fmt"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/servlink"
 )
 
 // Where CSM keeps things (VMPSFS on the principal).
 const (
-	Pool      = "VMPSFS"
-	Admin     = "MAINTCSM"
-	BaseLevel = "BASE"
+	Pool  = "VMPSFS"
+	Admin = "MAINTCSM"
+	// AdminVaddr is MAINTCSM's A-disk: where SRVLVL SERVICE and LOCALMOD
+	// find envelopes (<name> SERVLINK), where MAINTCSM NAMES lives, and
+	// where SERVMGR logs before INITIALIZE.
+	AdminVaddr = "0191"
+	BaseLevel  = "BASE"
 	// MinFreeBlocks is what INITIALIZE needs free in VMPSFS to load BASE.
 	MinFreeBlocks = 355_800
 	// MaxLevelName is the longest service level name (SERVICE EXEC limit).
 	MaxLevelName = 16
 )
 
-// Areas are the VMSES/E service directories of each component, in the
+// setupOrder is the VMSES/E service directories of each component in the
 // order VMFSETUP accesses them.
-var Areas = []string{"BUILD", "APPLY", "DELTA"}
+func setupOrder() []string {
+	return []string{servlink.AreaBuild, servlink.AreaApply, servlink.AreaDelta}
+}
 
 // Directories of a level that are not components.
 const (
@@ -46,7 +53,6 @@ var (
 )
 
 // Inventory files of a component, named after it: CMS PARTCAT, ...
-func PartcatID(comp string) cms.FileID  { return cms.MustParseFileID(comp + " PARTCAT") }
 func SrvrecsID(comp string) cms.FileID  { return cms.MustParseFileID(comp + " SRVRECS") }
 func SrvappsID(comp string) cms.FileID  { return cms.MustParseFileID(comp + " SRVAPPS") }
 func SrvbldsID(comp string) cms.FileID  { return cms.MustParseFileID(comp + " SRVBLDS") }

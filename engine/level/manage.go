@@ -28,7 +28,7 @@ func Setlock(e *Env, vrm, level string, on bool) (msg.Result, error) {
 		res.Addf(msg.CSM2704W, level, vrm, map[bool]string{true: "locked", false: "unlocked"}[on])
 		return res, nil
 	}
-	if _, err := table.SvcStat.Update(st, nil, func(t *table.Table) error {
+	if _, err := table.SvcStat().Update(st, nil, func(t *table.Table) error {
 		return t.Modify(level, func(x *table.Entry) { x.Set(tagLock, want) })
 	}); err != nil {
 		return res, err
@@ -71,7 +71,7 @@ func Delete(e *Env, vrm, level string) (msg.Result, error) {
 		return res, Refuse(msg.CSM2716E, level, vrm, len(systems), strings.Join(systems, " "))
 	}
 	// The table first: if it moved on, nothing is erased.
-	if _, err := table.SvcStat.Update(st, nil, func(t *table.Table) error {
+	if _, err := table.SvcStat().Update(st, nil, func(t *table.Table) error {
 		for _, x := range t.List() {
 			if strings.EqualFold(get(x, tagBasedOn), level) {
 				return Refuse(msg.CSM2717E, level, vrm, x.Key())
@@ -98,7 +98,7 @@ func (e *Env) systemsAt(vrm, level string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := table.SysStat.Read(table.NewStore(a, e.Locker))
+	t, err := table.SysStat().Read(table.NewStore(a, e.Locker))
 	if errors.Is(err, table.ErrNotFound) {
 		return nil, nil
 	}
@@ -161,7 +161,7 @@ func Vmfsetup(e *Env, vrm, level, comp string) (msg.Result, error) {
 	res.Addf(msg.CSM2744I, comp, level)
 	letters := "DEFGHIJ"
 	i := 0
-	for _, area := range Areas {
+	for _, area := range setupOrder() {
 		res.Addf(msg.CSM2745I, i+1, AreaDir(vrm, level, comp, area).String(), string(letters[i]))
 		i++
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/inventory"
 	"github.com/csmsim/csmsim/engine/servlink"
 	"github.com/csmsim/csmsim/engine/table"
 )
@@ -27,7 +28,7 @@ func (e *Env) buildNucleus(p cms.FilePool, vrm, level string, cat *table.Table) 
 	var parts []servlink.Part
 	var size int64
 	for _, en := range cat.List() {
-		part, err := partOf("CMS", en)
+		part, err := inventory.PartOf("CMS", en)
 		if err != nil {
 			return 0, servlink.Part{}, err
 		}
@@ -39,7 +40,9 @@ func (e *Env) buildNucleus(p cms.FilePool, vrm, level string, cat *table.Table) 
 	if len(parts) == 0 {
 		return 0, servlink.Part{}, errors.New("the CMS component has no nucleus parts")
 	}
-	slices.SortFunc(parts, func(a, b servlink.Part) int { return strings.Compare(partKey(a.Area, a.File), partKey(b.Area, b.File)) })
+	slices.SortFunc(parts, func(a, b servlink.Part) int {
+		return strings.Compare(inventory.Key(a.Area, a.File), inventory.Key(b.Area, b.File))
+	})
 	cyls := int(cms.BlocksFor(size)/blocksPerCylinder) + 1
 	disk, release, err := e.Sys.TempDisk(nucleusBuildUser, nucleusDevType, cyls)
 	if err != nil {

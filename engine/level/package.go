@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/inventory"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servlink"
 	"github.com/csmsim/csmsim/engine/table"
@@ -36,7 +37,7 @@ func Package(e *Env, vrm, level string) (msg.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	base, err := readTable(top, BaselistID, baselistName, "PART")
+	base, err := table.Load(top, BaselistID, baselistName, "PART")
 	if err != nil {
 		return res, err
 	}
@@ -77,7 +78,7 @@ func Package(e *Env, vrm, level string) (msg.Result, error) {
 		res.Addf(msg.CSM2736W, level, basedOn)
 	}
 	res.Addf(msg.CSM2737I, pkg.String()+" "+ManifestID.Name(), len(links))
-	if _, err := table.SvcStat.Update(st, nil, func(t *table.Table) error {
+	if _, err := table.SvcStat().Update(st, nil, func(t *table.Table) error {
 		return t.Modify(level, func(x *table.Entry) { x.Set(tagPackage, e.now()) })
 	}); err != nil {
 		return undo(err)
@@ -148,12 +149,12 @@ func Parts(e *Env, vrm, level string) (map[string]string, error) {
 			return nil, err
 		}
 		for _, en := range cat.List() {
-			part, err := partOf(c, en)
+			part, err := inventory.PartOf(c, en)
 			if err != nil {
 				return nil, err
 			}
 			part = shipped(part)
-			out[c+" "+partKey(part.Area, part.File)] = part.SHA256
+			out[c+" "+inventory.Key(part.Area, part.File)] = part.SHA256
 		}
 	}
 	return out, nil
@@ -181,7 +182,7 @@ func (e *Env) servlinks(p cms.FilePool, vrm, level, basedOn string, base *table.
 					continue
 				}
 			}
-			part, err := partOf(c, pe)
+			part, err := inventory.PartOf(c, pe)
 			if err != nil {
 				return nil, 0, err
 			}

@@ -9,14 +9,11 @@ import (
 	"strings"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/inventory"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servlink"
 	"github.com/csmsim/csmsim/engine/table"
 )
-
-// EnvelopeDisk is where SRVLVL SERVICE and LOCALMOD find an envelope named
-// on the command line: <name> SERVLINK on MAINTCSM's A-disk.
-var EnvelopeDisk = struct{ Owner, Vaddr string }{Admin, "0191"}
 
 // Service is SERVMGR SRVLVL SERVICE vrm level comp|ALL envelope: it
 // applies an RSU or COR envelope's parts to the level.
@@ -46,7 +43,7 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 	if err := mustChange(en, vrm); err != nil {
 		return res, err
 	}
-	disk, err := e.Sys.Minidisk(EnvelopeDisk.Owner, EnvelopeDisk.Vaddr)
+	disk, err := e.AdminDisk()
 	if err != nil {
 		return res, err
 	}
@@ -107,11 +104,9 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 				continue
 			}
 			applied++
-			nucleus = nucleus || isNucleus(part)
-			if err := cats[c].Add(catalogEntry(part, origin)); err != nil {
-				if err := cats[c].Modify(partKey(part.Area, part.File), func(x *table.Entry) { *x = catalogEntry(part, origin) }); err != nil {
-					return res, err
-				}
+			nucleus = nucleus || inventory.IsNucleus(part)
+			if err := inventory.Put(cats[c], part, origin); err != nil {
+				return res, err
 			}
 		}
 		if err := e.recordService(p, vrm, level, c, man, origin, parts); err != nil {
@@ -128,10 +123,8 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 		if err != nil {
 			return res, Refuse(msg.CSM2731E, err.Error())
 		}
-		if err := cats["CMS"].Add(catalogEntry(part, "")); err != nil {
-			if err := cats["CMS"].Modify(partKey(part.Area, part.File), func(x *table.Entry) { *x = catalogEntry(part, "") }); err != nil {
-				return res, err
-			}
+		if err := inventory.Put(cats["CMS"], part, ""); err != nil {
+			return res, err
 		}
 		res.Addf(msg.CSM2730I, TestBuildDir(vrm, level).String(), cyls)
 	}
@@ -140,7 +133,7 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 		if err != nil {
 			return res, err
 		}
-		if err := writeTable(a, partcatKind.file(c), cats[c]); err != nil {
+		if err := inventory.Write(a, c, cats[c]); err != nil {
 			return res, err
 		}
 	}
@@ -153,7 +146,7 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 		return res, err
 	}
 	// The level's content changed: an existing package is stale.
-	_, err = table.SvcStat.Update(st, nil, func(t *table.Table) error {
+	_, err = table.SvcStat().Update(st, nil, func(t *table.Table) error {
 		return t.Modify(level, func(x *table.Entry) { x.Remove(tagPackage) })
 	})
 	return res, err
@@ -213,11 +206,11 @@ func (e *Env) checkServiceRoom(p cms.FilePool, vrm string, cats map[string]*tabl
 	var need int64
 	for _, part := range parts {
 		need += cms.BlocksFor(part.Size)
-		if old, ok := cats[part.Component].Get(partKey(part.Area, part.File)); ok {
+		if old, ok := cats[part.Component].Get(inventory.Key(part.Area, part.File)); ok {
 			size, _ := strconv.ParseInt(get(old, "SIZE"), 10, 64)
 			need -= cms.BlocksFor(size)
 		}
-		if isNucleus(part) {
+		if inventory.IsNucleus(part) {
 			need += cms.BlocksFor(part.Size) + 16 // the dump carries it again
 		}
 	}
@@ -318,8 +311,8 @@ func (e *Env) recordService(p cms.FilePool, vrm, level, comp string, m servlink.
 			if part.Component != comp || part.Area != servlink.AreaBuild {
 				continue
 			}
-			_ = t.Delete(partKey(part.Area, part.File))
-			if err := t.Add(table.NewEntry(srvbldsKind.key, partKey(part.Area, part.File), "PTF", orDash(part.PTF), "ENVELOPE", m.Name, "DATE", date)); err != nil {
+			_ = t.Delete(inventory.Key(part.Area, part.File))
+			if err := t.Add(table.NewEntry(srvbldsKind.key, inventory.Key(part.Area, part.File), "PTF", orDash(part.PTF), "ENVELOPE", m.Name, "DATE", date)); err != nil {
 				return err
 			}
 		}

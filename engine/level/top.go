@@ -36,7 +36,7 @@ func (e *Env) writeLevelTop(p cms.FilePool, vrm, level, basedOn, desc string, co
 		if err != nil {
 			return err
 		}
-		if err := writeTable(top, VVTLCLID, vv); err != nil {
+		if err := table.Save(top, VVTLCLID, vv); err != nil {
 			return err
 		}
 	}
@@ -48,7 +48,7 @@ func (e *Env) writeLevelTop(p cms.FilePool, vrm, level, basedOn, desc string, co
 	if err != nil {
 		return err
 	}
-	if err := writeTable(top, BaselistID, bl); err != nil {
+	if err := table.Save(top, BaselistID, bl); err != nil {
 		return err
 	}
 	if err := cms.WriteFile(top, ProfileID, func(w io.Writer) error { return profile(w, vrm, level) }); err != nil {
@@ -81,7 +81,7 @@ func (e *Env) writeBitmap(p cms.FilePool, vrm, level string, comps []string) err
 	if err != nil {
 		return err
 	}
-	return writeTable(top, BitmapID, t)
+	return table.Save(top, BitmapID, t)
 }
 
 // profile is the level's VMSESE PROFILE: the CSM PPF variables that point
@@ -99,7 +99,7 @@ func ppf(w io.Writer, vrm, level string, comps []string) error {
 		return err
 	}
 	for _, c := range comps {
-		for _, a := range servlink.Areas {
+		for _, a := range servlink.Areas() {
 			if _, err := fmt.Fprintf(w, ":DCL. %s %s DIR %s\n", c, a, AreaDir(vrm, level, c, a)); err != nil {
 				return err
 			}

@@ -145,7 +145,7 @@ const (
 	CSM3059W = "CSM3059W %s: drift from service level %s: %s %s"
 	CSM3060I = "CSM3060I %s: %d of %d systems succeeded"
 	CSM3061I = "CSM3061I Service level %s of release %s is now STABLE and locked"
-	CSM3062E = "CSM3062E %s: CSMSERVE is busy with job %s; try again when it ends"
+	CSM3062E = "CSM3062E %s: CSMSERVE is busy with job %d; try again when it ends"
 	CSM3063E = "CSM3063E %s: service level %s of release %s was not loaded STABLE; enter SERVMGR SRVLVL SEND %s %s %s (STABLE first"
 	CSM3064I = "CSM3064I System %s reports release %s, service level %s, CSM_MANAGED YES set"
 	CSM3065E = "CSM3065E System %s reports service level %s, not %s as given on SYSTEM ADD"

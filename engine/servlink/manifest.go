@@ -33,7 +33,7 @@ const (
 )
 
 // Kinds lists the known kinds.
-var Kinds = []Kind{KindRSU, KindCOR, KindLocalMod, KindServlink, KindPackage}
+func Kinds() []Kind { return []Kind{KindRSU, KindCOR, KindLocalMod, KindServlink, KindPackage} }
 
 // IsEnvelope reports whether k is a service envelope (RSU, COR, LOCALMOD).
 func (k Kind) IsEnvelope() bool { return k == KindRSU || k == KindCOR || k == KindLocalMod }
@@ -46,10 +46,10 @@ const (
 )
 
 // Areas lists the areas in their canonical order.
-var Areas = []string{AreaDelta, AreaApply, AreaBuild}
+func Areas() []string { return []string{AreaDelta, AreaApply, AreaBuild} }
 
-// Origins of a local modification.
-var Origins = []string{"IBM", "VENDOR", "CUSTOMER"}
+// Origins lists the origins of a local modification.
+func Origins() []string { return []string{"IBM", "VENDOR", "CUSTOMER"} }
 
 // Manifest is the first member of every stream (MANIFEST.JSON). See FORMAT.md.
 type Manifest struct {
@@ -125,7 +125,7 @@ func (m Manifest) check() *Error {
 	if m.Format != FormatVersion {
 		return bad(ReasonUnsupported, "format %d; this release reads format %d", m.Format, FormatVersion)
 	}
-	if !slices.Contains(Kinds, m.Kind) {
+	if !slices.Contains(Kinds(), m.Kind) {
 		return bad(ReasonUnsupported, "kind %q; known kinds are RSU, COR, LOCALMOD, SERVLINK, PACKAGE", m.Kind)
 	}
 
@@ -158,7 +158,7 @@ func (m Manifest) check() *Error {
 		}
 	}
 	if m.Kind == KindLocalMod {
-		if !slices.Contains(Origins, m.Origin) {
+		if !slices.Contains(Origins(), m.Origin) {
 			return bad(ReasonBadName, "origin %q: must be IBM, VENDOR or CUSTOMER", m.Origin)
 		}
 	} else if m.Origin != "" {
@@ -202,7 +202,7 @@ func (m Manifest) check() *Error {
 			return bad(ReasonBadName, "%s component %q is not in components %q", at, p.Component, m.Components)
 		}
 		used[p.Component] = true
-		if !slices.Contains(Areas, p.Area) {
+		if !slices.Contains(Areas(), p.Area) {
 			return bad(ReasonBadName, "%s area %q: must be DELTA, APPLY or BUILD", at, p.Area)
 		}
 		if err := checkFile(p.File); err != "" {

@@ -76,7 +76,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if probe.Format != FormatVersion {
 		return nil, sr.fail(ManifestName, ReasonUnsupported, nil, "format %d; this release reads format %d", probe.Format, FormatVersion)
 	}
-	if !slices.Contains(Kinds, probe.Kind) {
+	if !slices.Contains(Kinds(), probe.Kind) {
 		return nil, sr.fail(ManifestName, ReasonUnsupported, nil, "kind %q; known kinds are RSU, COR, LOCALMOD, SERVLINK, PACKAGE", probe.Kind)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -3,57 +3,11 @@ package servmgr
 import (
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/msg"
 )
-
-// Clock is the engine's only source of time (cms.Clock); FixedClock and
-// StepClock are deterministic ones for tests and scenarios.
-type Clock = cms.Clock
-
-// FixedClock always answers T.
-type FixedClock struct{ T time.Time }
-
-func (c FixedClock) Now() time.Time { return c.T }
-
-// StepClock answers Start, then Start+Step, Start+2*Step, ... It is safe
-// for concurrent use.
-type StepClock struct {
-	mu    sync.Mutex
-	next  time.Time
-	begun bool
-	Start time.Time
-	Step  time.Duration
-}
-
-// NewStepClock returns a StepClock starting at start.
-func NewStepClock(start time.Time, step time.Duration) *StepClock {
-	return &StepClock{Start: start, Step: step}
-}
-
-func (c *StepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.begun {
-		c.next, c.begun = c.Start, true
-	}
-	t := c.next
-	c.next = c.next.Add(c.Step)
-	return t
-}
-
-// Advance moves the clock on by d, as a scenario's wait step does.
-func (c *StepClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.begun {
-		c.next, c.begun = c.Start, true
-	}
-	c.next = c.next.Add(d)
-}
 
 // Started is the first line a command logs: CSM0001I SERVMGR <cmd> started.
 func Started(cmd Command) msg.Line { return msg.Messagef(msg.CSM0001I, commandLine(cmd)) }
@@ -148,7 +102,7 @@ func (e LogEntry) Lines() []string {
 // FormatLog renders cmd's record with the time read once from clock, for
 // callers that log right after the command. Callers that read the clock at
 // the start of the command use LogEntry.
-func FormatLog(clock Clock, user string, cmd Command, res msg.Result) []string {
+func FormatLog(clock cms.Clock, user string, cmd Command, res msg.Result) []string {
 	now := clock.Now()
 	return LogEntry{Start: now, End: now, User: user, Cmd: cmd, Result: res}.Lines()
 }
@@ -156,7 +110,7 @@ func FormatLog(clock Clock, user string, cmd Command, res msg.Result) []string {
 // AppendLog writes cmd's record (FormatLog) to w, each line ended by "\n".
 // The caller owns the file: appending through the CMS file area means
 // reading the old content and writing it back with these lines after it.
-func AppendLog(w io.Writer, clock Clock, user string, cmd Command, res msg.Result) error {
+func AppendLog(w io.Writer, clock cms.Clock, user string, cmd Command, res msg.Result) error {
 	return WriteLog(w, LogEntry{Start: clock.Now(), User: user, Cmd: cmd, Result: res})
 }
 

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/msg"
 	sm "github.com/csmsim/csmsim/engine/servmgr"
 )
@@ -26,40 +26,6 @@ type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
-var _ = Describe("clocks", func() {
-	It("FixedClock always answers its time", func() {
-		c := sm.FixedClock{T: t0}
-		Expect(c.Now()).To(Equal(t0))
-		Expect(c.Now()).To(Equal(t0))
-	})
-
-	It("StepClock answers start, then one step more each time", func() {
-		c := sm.NewStepClock(t0, 2*time.Second)
-		Expect(c.Now()).To(Equal(t0))
-		Expect(c.Now()).To(Equal(t0.Add(2 * time.Second)))
-		Expect(c.Now()).To(Equal(t0.Add(4 * time.Second)))
-	})
-
-	It("StepClock hands out distinct times to concurrent callers", func() {
-		c := sm.NewStepClock(t0, time.Second)
-		var mu sync.Mutex
-		seen := map[time.Time]bool{}
-		var wg sync.WaitGroup
-		for range 50 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				t := c.Now()
-				mu.Lock()
-				seen[t] = true
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
-		Expect(seen).To(HaveLen(50))
-	})
-})
-
 var _ = Describe("$CSMCMD $MSGLOG", func() {
 	It("logs the start, every message and the end, in UTC, with the user", func() {
 		cmd := mustParse(seedAddBLD2)
@@ -67,7 +33,7 @@ var _ = Describe("$CSMCMD $MSGLOG", func() {
 		res.Addf(msg.CSM2705I, "VM010802_BLD2", "VM010102_BLD1", 1234)
 		res.Addf(msg.CSM2700I, "VM010802_BLD2", "720", "VM010102_BLD1")
 		est := time.FixedZone("EST", -5*3600)
-		lines := sm.FormatLog(sm.FixedClock{T: t0.In(est)}, "maintcsm", cmd, res)
+		lines := sm.FormatLog(cms.FixedClock{T: t0.In(est)}, "maintcsm", cmd, res)
 		Expect(lines).To(Equal([]string{
 			"2026-11-23 14:00:05 MAINTCSM CSM0001I SERVMGR SRVLVL ADD 720 VM010802_BLD2 BASEDON VM010102_BLD1 NONESM DESC August RSU Install started",
 			"2026-11-23 14:00:05 MAINTCSM CSM2705I Directories of service level VM010802_BLD2 primed from VM010102_BLD1: 1234 files",
@@ -90,7 +56,7 @@ var _ = Describe("$CSMCMD $MSGLOG", func() {
 	It("pads short user ids and keeps each record on one line", func() {
 		var res msg.Result
 		res.Addf(msg.CSM0000S, "line one\nline two\ttabbed")
-		lines := sm.FormatLog(sm.FixedClock{T: t0}, "op", mustParse("srvlvl query 720"), res)
+		lines := sm.FormatLog(cms.FixedClock{T: t0}, "op", mustParse("srvlvl query 720"), res)
 		Expect(lines).To(Equal([]string{
 			"2026-11-23 14:00:05 OP       CSM0001I SERVMGR SRVLVL QUERY 720 ALL started",
 			"2026-11-23 14:00:05 OP       CSM0000S Internal error: line one line two tabbed",
@@ -100,7 +66,7 @@ var _ = Describe("$CSMCMD $MSGLOG", func() {
 
 	It("appends newline-terminated lines to a writer, reading the clock once", func() {
 		var buf bytes.Buffer
-		clock := sm.NewStepClock(t0, time.Minute)
+		clock := cms.NewStepClock(t0, time.Minute)
 		Expect(sm.AppendLog(&buf, clock, "MAINTCSM", mustParse(seedPut2Prod), msg.Result{})).To(Succeed())
 		Expect(sm.AppendLog(&buf, clock, "MAINTCSM", mustParse(seedPackage), msg.Result{})).To(Succeed())
 		Expect(buf.String()).To(Equal(
@@ -118,7 +84,7 @@ var _ = Describe("$CSMCMD $MSGLOG", func() {
 		Expect(ok).To(BeTrue())
 		var res msg.Result
 		res.Add(se.Lines()...)
-		lines := sm.FormatLog(sm.FixedClock{T: t0}, "MAINTCSM", sm.Unparsed{Line: line}, res)
+		lines := sm.FormatLog(cms.FixedClock{T: t0}, "MAINTCSM", sm.Unparsed{Line: line}, res)
 		Expect(lines).To(Equal([]string{
 			"2026-11-23 14:00:05 MAINTCSM CSM0001I SERVMGR srvlvl add 720 vm010802_BLD2 basedonn vm010102_BLD1 started",
 			`2026-11-23 14:00:05 MAINTCSM CSM0010E Syntax error in SERVMGR SRVLVL ADD, token 6 "basedonn" at column 38: expected BASEDON`,
@@ -135,21 +101,21 @@ var _ = Describe("$CSMCMD $MSGLOG", func() {
 		se, _ := sm.AsSyntaxError(err)
 		res.Add(se.Lines()...)
 		var buf bytes.Buffer
-		Expect(sm.AppendLog(&buf, sm.FixedClock{T: t0}, "MAINTCSM", sm.Unparsed{Line: line}, res)).To(Succeed())
+		Expect(sm.AppendLog(&buf, cms.FixedClock{T: t0}, "MAINTCSM", sm.Unparsed{Line: line}, res)).To(Succeed())
 		Expect(buf.String()).NotTo(ContainSubstring("Secret"))
 		Expect(buf.String()).To(ContainSubstring("(password ******** pw=********"))
 		Expect(sm.Redact("x PASSWORD a passwd b (pwd c d")).To(Equal("x PASSWORD ******** passwd ******** (pwd ******** d"))
 	})
 
 	It("logs a missing command without failing", func() {
-		lines := sm.FormatLog(sm.FixedClock{T: t0}, "", nil, msg.Result{})
+		lines := sm.FormatLog(cms.FixedClock{T: t0}, "", nil, msg.Result{})
 		Expect(lines).To(HaveLen(2))
 		Expect(lines[0]).To(Equal("2026-11-23 14:00:05 ?        CSM0001I SERVMGR (no command) started"))
 	})
 
 	It("uses the same start and end lines as Started and Ended", func() {
 		cmd := mustParse(seedSetlock)
-		lines := sm.FormatLog(sm.FixedClock{T: t0}, "MAINTCSM", cmd, msg.Result{RC: 4})
+		lines := sm.FormatLog(cms.FixedClock{T: t0}, "MAINTCSM", cmd, msg.Result{RC: 4})
 		Expect(lines[0]).To(HaveSuffix(sm.Started(cmd).String()))
 		Expect(lines[1]).To(HaveSuffix(sm.Ended(cmd, 4).String()))
 		Expect(strings.Fields(lines[1])[3]).To(Equal("CSM0002I"))

@@ -2,6 +2,7 @@ package servmgr
 
 import (
 	"bytes"
+	"context"
 	"strconv"
 
 	"github.com/csmsim/csmsim/engine/cms"
@@ -10,16 +11,26 @@ import (
 	"github.com/csmsim/csmsim/engine/msg"
 )
 
-// Run parses one SERVMGR command line (as separate words or one string),
-// runs it on the principal of env and logs it in $CSMCMD $MSGLOG. The
-// result's lines are what the user sees, ending with CSM0002I and the RC.
-func Run(env *level.Env, args []string) msg.Result {
-	return RunWith(env, nil, args)
+// Outcome is what one SERVMGR command did, as values: the lines the user
+// sees (ending with CSM0002I) and the RC, the command as parsed, and for
+// SEND, PUT2PROD and SERVCHECK each system's outcome and the roll-out's.
+type Outcome struct {
+	msg.Result
+	// Command is the command as parsed; Unparsed for a line that did not
+	// parse.
+	Command Command
+	// Fleet is the managed-side outcome of SEND, PUT2PROD and SERVCHECK
+	// (no systems when the principal refused it); nil for other commands.
+	Fleet *fleet.Outcome
 }
 
-// RunWith is Run with a wire to the managed systems (transport, CSMWORK's
-// credentials) for SYSTEM ADD's checks, SEND, PUT2PROD and SERVCHECK.
-func RunWith(env *level.Env, wire *fleet.Wire, args []string) msg.Result {
+// Run parses one SERVMGR command line (as separate words or one string),
+// runs it on the principal of env and logs it in $CSMCMD $MSGLOG. wire
+// reaches the managed systems (transport, CSMWORK's credentials) for
+// SYSTEM ADD's checks, SEND, PUT2PROD and SERVCHECK; nil means none is
+// configured. ctx ends the command's work on the managed systems: a
+// roll-out stops where it is, to be resumed by the same command.
+func Run(ctx context.Context, env *level.Env, wire *fleet.Wire, args []string) Outcome {
 	cmd, err := ParseArgs(args)
 	if err != nil {
 		var res msg.Result
@@ -31,27 +42,32 @@ func RunWith(env *level.Env, wire *fleet.Wire, args []string) msg.Result {
 		unparsed := Unparsed{Line: joinArgs(args)}
 		res.Add(Ended(unparsed, res.RC))
 		logResult(env, unparsed, res, nil)
-		return res
+		return Outcome{Result: res, Command: unparsed}
 	}
-	return Execute(env, wire, cmd)
+	return Execute(ctx, env, wire, cmd)
 }
 
 // Execute runs a parsed command. Every operation checks everything before
 // it writes, so a result with RC 8 or more changed nothing but the log.
-func Execute(env *level.Env, wire *fleet.Wire, cmd Command) msg.Result {
-	res, systems := dispatch(env, wire, cmd)
-	res.Add(Ended(cmd, res.RC))
-	logResult(env, cmd, res, systems)
-	return res
+func Execute(ctx context.Context, env *level.Env, wire *fleet.Wire, cmd Command) Outcome {
+	out, systems := dispatch(ctx, env, wire, cmd)
+	out.Add(Ended(cmd, out.RC))
+	logResult(env, cmd, out.Result, systems)
+	return out
 }
 
-func dispatch(env *level.Env, wire *fleet.Wire, cmd Command) (msg.Result, []string) {
+func dispatch(ctx context.Context, env *level.Env, wire *fleet.Wire, cmd Command) (Outcome, []string) {
 	fe := &fleet.Env{Env: env}
 	var (
 		res     msg.Result
 		err     error
 		systems []string
+		fo      *fleet.Outcome
 	)
+	// managed runs a managed-side command and keeps its outcome.
+	managed := func(o fleet.Outcome, e error) {
+		res, systems, err, fo = o.Result, o.Targets, e, &o
+	}
 	switch c := cmd.(type) {
 	case Initialize:
 		res, err = level.Initialize(env, c.VRM)
@@ -75,7 +91,7 @@ func dispatch(env *level.Env, wire *fleet.Wire, cmd Command) (msg.Result, []stri
 		res, err = level.Vmfsetup(env, c.VRM, c.Level, c.Component)
 	case SystemAdd:
 		systems = []string{c.System}
-		res, err = fleet.Add(fe, wire, c.VRM, fleet.Spec{System: c.System, Level: c.Level, NoESM: c.NoESM, Host: c.Host,
+		res, err = fleet.Add(ctx, fe, wire, c.VRM, fleet.Spec{System: c.System, Level: c.Level, NoESM: c.NoESM, Host: c.Host,
 			CommType: c.CommType, Port: c.Port, Require: c.Require})
 	case SystemDelete:
 		systems = []string{c.System}
@@ -90,18 +106,19 @@ func dispatch(env *level.Env, wire *fleet.Wire, cmd Command) (msg.Result, []stri
 		if vrm == "" { // SEND typed without a release, as the seed does
 			vrm = releaseOf(env, c.Level)
 		}
-		res, systems, err = fleet.Send(fe, wire, vrm, c.Level, c.Target, c.Stable, c.Cond, c.Rollout)
+		managed(fleet.Send(ctx, fe, wire, fleet.SendRequest{VRM: vrm, Level: c.Level, Target: c.Target, Stable: c.Stable,
+			Cond: c.Cond, Rollout: c.Rollout}))
 	case SystemPut2Prod:
-		res, systems, err = fleet.Put2Prod(fe, wire, c.VRM, c.Target, c.Rollout)
+		managed(fleet.Put2Prod(ctx, fe, wire, fleet.Put2ProdRequest{VRM: c.VRM, Target: c.Target, Rollout: c.Rollout}))
 	case SystemServcheck:
-		res, systems, err = fleet.Servcheck(fe, wire, c.VRM, c.Target)
+		managed(fleet.Servcheck(ctx, fe, wire, fleet.ServcheckRequest{VRM: c.VRM, Target: c.Target}))
 	default:
 		err = level.Refuse(msg.CSM0000S, "no dispatch for "+cmd.Name())
 	}
 	if err != nil {
 		res.Add(level.Lines(err)...)
 	}
-	return res, systems
+	return Outcome{Result: res, Command: cmd, Fleet: fo}, systems
 }
 
 // releaseOf finds the release that defines level, trying the releases CSM
@@ -148,7 +165,7 @@ func logResult(env *level.Env, cmd Command, res msg.Result, systems []string) {
 		}
 	}
 	if len(places) == 0 {
-		if d, err := env.Sys.Minidisk(level.EnvelopeDisk.Owner, level.EnvelopeDisk.Vaddr); err == nil {
+		if d, err := env.AdminDisk(); err == nil {
 			places = append(places, d)
 		}
 	}

@@ -12,15 +12,22 @@ type Kind struct {
 }
 
 // The CSM tables, kept in MAINTCSM's file space.
-var (
-	// SysStat is the System Status Table: one entry per managed system.
-	SysStat = Kind{File: cms.MustParseFileID("CSM SYSSTAT"), Name: "SYSSTAT", KeyTag: "SYSTEM"}
-	// SvcStat is the Service Level Table: one entry per service level.
-	SvcStat = Kind{File: cms.MustParseFileID("CSM SVCSTAT"), Name: "SVCSTAT", KeyTag: "SRVLVL"}
-	// Names holds nicknames for groups of systems and nicknames:
-	// :NICK.GROUP1 :LIST.VM01 VM02 GROUP2
-	Names = Kind{File: cms.MustParseFileID(namesFile), Name: "NAMES", KeyTag: "NICK", check: CheckNames}
-)
+
+// SysStat is the System Status Table: one entry per managed system.
+func SysStat() Kind {
+	return Kind{File: cms.MustParseFileID("CSM SYSSTAT"), Name: "SYSSTAT", KeyTag: "SYSTEM"}
+}
+
+// SvcStat is the Service Level Table: one entry per service level.
+func SvcStat() Kind {
+	return Kind{File: cms.MustParseFileID("CSM SVCSTAT"), Name: "SVCSTAT", KeyTag: "SRVLVL"}
+}
+
+// Names holds nicknames for groups of systems and nicknames:
+// :NICK.GROUP1 :LIST.VM01 VM02 GROUP2
+func Names() Kind {
+	return Kind{File: cms.MustParseFileID(namesFile), Name: "NAMES", KeyTag: "NICK", check: CheckNames}
+}
 
 // namesFile is the NAMES file, by name so messages need not reach for Names.
 const namesFile = "MAINTCSM NAMES"

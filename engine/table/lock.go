@@ -11,21 +11,34 @@ type Locker interface {
 
 // NewMemLocker is a Locker for one process: one mutex per resource name.
 // Processes sharing a disk-backed world need a cross-process Locker.
-func NewMemLocker() Locker { return &memLocker{mus: map[string]*sync.Mutex{}} }
+func NewMemLocker() Locker { return &memLocker{held: map[string]*heldLock{}} }
 
 type memLocker struct {
-	mu  sync.Mutex
-	mus map[string]*sync.Mutex // never shrinks: there are few tables
+	mu   sync.Mutex
+	held map[string]*heldLock // only resources someone holds or waits for
+}
+
+type heldLock struct {
+	sync.Mutex
+	refs int // holders and waiters
 }
 
 func (l *memLocker) Lock(resource string) (func(), error) {
 	l.mu.Lock()
-	m, ok := l.mus[resource]
+	h, ok := l.held[resource]
 	if !ok {
-		m = &sync.Mutex{}
-		l.mus[resource] = m
+		h = &heldLock{}
+		l.held[resource] = h
 	}
+	h.refs++
 	l.mu.Unlock()
-	m.Lock()
-	return sync.OnceFunc(m.Unlock), nil
+	h.Lock()
+	return sync.OnceFunc(func() {
+		h.Unlock()
+		l.mu.Lock()
+		if h.refs--; h.refs == 0 {
+			delete(l.held, resource)
+		}
+		l.mu.Unlock()
+	}), nil
 }

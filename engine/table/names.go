@@ -47,7 +47,7 @@ func (r *resolver) expand(word string, path []string) error {
 			where = fmt.Sprintf(" (listed in nickname %s)", path[len(path)-1])
 		}
 		return &Error{Table: namesLabel(r.names), Key: word, Code: ReasonUnknownName, Err: ErrUnknownName,
-			Msg: fmt.Sprintf("%s%s is neither a system in %s nor a nickname in %s", word, where, SysStat.File.Name(), namesLabel(r.names))}
+			Msg: fmt.Sprintf("%s%s is neither a system in %s nor a nickname in %s", word, where, SysStat().File.Name(), namesLabel(r.names))}
 	}
 	if i := slices.Index(path, word); i >= 0 {
 		return cycleError(r.names, slices.Concat(path[i:], []string{word}))

@@ -13,7 +13,7 @@ import (
 )
 
 var _ = Describe("Store", func() {
-	sysstat := table.SysStat.File
+	sysstat := table.SysStat().File
 	var (
 		area  cms.FileArea
 		store *table.Store
@@ -21,7 +21,7 @@ var _ = Describe("Store", func() {
 	BeforeEach(func() {
 		area = newArea(100_000)
 		store = table.NewStore(area, table.NewMemLocker())
-		Expect(table.SysStat.Create(store)).To(Succeed())
+		Expect(table.SysStat().Create(store)).To(Succeed())
 	})
 
 	addSystem := func(name string) func(*table.Table) error {
@@ -38,26 +38,26 @@ var _ = Describe("Store", func() {
 	})
 
 	It("reports a missing table as ErrNotFound, which is also cms.ErrNotFound", func() {
-		_, err := store.Read(table.SvcStat.File, "SRVLVL")
+		_, err := store.Read(table.SvcStat().File, "SRVLVL")
 		Expect(errors.Is(err, table.ErrNotFound)).To(BeTrue())
 		Expect(errors.Is(err, cms.ErrNotFound)).To(BeTrue())
 		Expect(table.ReasonOf(err)).To(Equal(table.ReasonNotFound))
-		_, err = table.SvcStat.Update(store, nil, func(*table.Table) error { return nil })
+		_, err = table.SvcStat().Update(store, nil, func(*table.Table) error { return nil })
 		Expect(table.ReasonOf(err)).To(Equal(table.ReasonNotFound))
 	})
 
 	It("bumps the generation on every update and reads back what it wrote", func() {
-		g, err := table.SysStat.Update(store, nil, addSystem("VM01"))
+		g, err := table.SysStat().Update(store, nil, addSystem("VM01"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(g).To(Equal(uint64(2)))
-		t, err := table.SysStat.Read(store)
+		t, err := table.SysStat().Read(store)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(t.Gen).To(Equal(uint64(2)))
 		Expect(contents(area, sysstat)).To(Equal(":TABLE.SYSSTAT :GEN.2\n:SYSTEM.VM01 :RELEASE.720\n"))
 	})
 
 	It("keeps the header its own, whatever fn does to it", func() {
-		_, err := table.SysStat.Update(store, nil, func(t *table.Table) error {
+		_, err := table.SysStat().Update(store, nil, func(t *table.Table) error {
 			t.Gen, t.Name = 99, "OTHER"
 			return nil
 		})
@@ -67,19 +67,19 @@ var _ = Describe("Store", func() {
 
 	Describe("COND", func() {
 		It("succeeds when the table is still at the generation read", func() {
-			t, err := table.SysStat.Read(store)
+			t, err := table.SysStat().Read(store)
 			Expect(err).NotTo(HaveOccurred())
-			g, err := table.SysStat.Update(store, gen(t.Gen), addSystem("VM01"))
+			g, err := table.SysStat().Update(store, gen(t.Gen), addSystem("VM01"))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(g).To(Equal(t.Gen + 1))
 		})
 
 		It("fails with ErrGenerationMoved when it moved, and changes nothing", func() {
-			_, err := table.SysStat.Update(store, gen(1), addSystem("VM01"))
+			_, err := table.SysStat().Update(store, gen(1), addSystem("VM01"))
 			Expect(err).NotTo(HaveOccurred())
 			before := contents(area, sysstat)
 			called := false
-			_, err = table.SysStat.Update(store, gen(1), func(t *table.Table) error {
+			_, err = table.SysStat().Update(store, gen(1), func(t *table.Table) error {
 				called = true
 				return t.Add(table.NewEntry("SYSTEM", "VM02"))
 			})
@@ -95,11 +95,11 @@ var _ = Describe("Store", func() {
 	})
 
 	It("writes nothing when fn fails, and returns fn's error as it is", func() {
-		_, err := table.SysStat.Update(store, nil, addSystem("VM01"))
+		_, err := table.SysStat().Update(store, nil, addSystem("VM01"))
 		Expect(err).NotTo(HaveOccurred())
 		before := contents(area, sysstat)
 		boom := errors.New("boom")
-		_, err = table.SysStat.Update(store, nil, func(t *table.Table) error {
+		_, err = table.SysStat().Update(store, nil, func(t *table.Table) error {
 			Expect(t.Add(table.NewEntry("SYSTEM", "VM02"))).To(Succeed())
 			return boom
 		})
@@ -109,7 +109,7 @@ var _ = Describe("Store", func() {
 
 	It("writes nothing when a value holds a tag", func() {
 		before := contents(area, sysstat)
-		_, err := table.SysStat.Update(store, nil, func(t *table.Table) error {
+		_, err := table.SysStat().Update(store, nil, func(t *table.Table) error {
 			return t.Add(table.NewEntry("SYSTEM", "VM01", "DESC", "test :STATE.STABLE"))
 		})
 		Expect(table.ReasonOf(err)).To(Equal(table.ReasonInvalid))
@@ -119,9 +119,9 @@ var _ = Describe("Store", func() {
 	It("writes nothing when the file space is full", func() {
 		area = newArea(1) // one block: the empty table fits, 5000 bytes do not
 		store = table.NewStore(area, table.NewMemLocker())
-		Expect(table.SysStat.Create(store)).To(Succeed())
+		Expect(table.SysStat().Create(store)).To(Succeed())
 		before := contents(area, sysstat)
-		_, err := table.SysStat.Update(store, nil, func(t *table.Table) error {
+		_, err := table.SysStat().Update(store, nil, func(t *table.Table) error {
 			for i := range 200 {
 				if err := t.Add(table.NewEntry("SYSTEM", fmt.Sprintf("VM%03d", i), "DESC", "twenty-five bytes")); err != nil {
 					return err
@@ -138,32 +138,32 @@ var _ = Describe("Store", func() {
 	It("refuses to update a malformed table and leaves it for repair", func() {
 		bad := ":TABLE.SYSSTAT :GEN.4\n:SYSTEM.VM01\n:SYSTEM.VM01\n"
 		put(area, sysstat, bad)
-		_, err := table.SysStat.Update(store, nil, addSystem("VM02"))
+		_, err := table.SysStat().Update(store, nil, addSystem("VM02"))
 		Expect(err).To(MatchError("CSM SYSSTAT: line 3, column 9: duplicate key :SYSTEM.VM01 (first on line 2); fix the line or restore the table from backup"))
 		Expect(contents(area, sysstat)).To(Equal(bad))
 	})
 
 	It("checks that a CSM table's file holds that table", func() {
 		put(area, sysstat, ":TABLE.SVCSTAT :GEN.4\n")
-		_, err := table.SysStat.Read(store)
+		_, err := table.SysStat().Read(store)
 		Expect(err).To(MatchError(ContainSubstring("the header names table SVCSTAT, expected SYSSTAT")))
 		_, err = store.Read(sysstat, "SYSTEM") // the generic read does not know the name
 		Expect(err).NotTo(HaveOccurred())
 	})
 
 	It("checks NAMES for cycles before writing it", func() {
-		Expect(table.Names.Create(store)).To(Succeed())
-		_, err := table.Names.Update(store, nil, func(t *table.Table) error {
+		Expect(table.Names().Create(store)).To(Succeed())
+		_, err := table.Names().Update(store, nil, func(t *table.Table) error {
 			return t.Add(entry(":NICK.EAST :LIST.VM01 WEST"))
 		})
 		Expect(err).NotTo(HaveOccurred())
-		before := contents(area, table.Names.File)
-		_, err = table.Names.Update(store, nil, func(t *table.Table) error {
+		before := contents(area, table.Names().File)
+		_, err = table.Names().Update(store, nil, func(t *table.Table) error {
 			return t.Add(entry(":NICK.WEST :LIST.VM02 EAST"))
 		})
 		Expect(err).To(MatchError("MAINTCSM NAMES: nickname cycle: EAST -> WEST -> EAST; a nickname may not contain itself"))
 		Expect(table.ReasonOf(err)).To(Equal(table.ReasonNicknameCycle))
-		Expect(contents(area, table.Names.File)).To(Equal(before))
+		Expect(contents(area, table.Names().File)).To(Equal(before))
 	})
 
 	It("loses no update when 50 goroutines update one table", func() {
@@ -171,7 +171,7 @@ var _ = Describe("Store", func() {
 		errs := make(chan error, 50)
 		for i := range 50 {
 			wg.Go(func() {
-				_, err := table.SysStat.Update(store, nil, addSystem(fmt.Sprintf("VM%02d", i)))
+				_, err := table.SysStat().Update(store, nil, addSystem(fmt.Sprintf("VM%02d", i)))
 				errs <- err
 			})
 		}
@@ -180,7 +180,7 @@ var _ = Describe("Store", func() {
 		for err := range errs {
 			Expect(err).NotTo(HaveOccurred())
 		}
-		t, err := table.SysStat.Read(store)
+		t, err := table.SysStat().Read(store)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(t.Len()).To(Equal(50))
 		Expect(t.Gen).To(Equal(uint64(1 + 50)))

@@ -1,6 +1,9 @@
 package csmserve
 
-import "github.com/csmsim/csmsim/engine/agent"
+import (
+	"github.com/csmsim/csmsim/engine/agent"
+	"github.com/csmsim/csmsim/engine/agent/proto"
+)
 
 // ForAgent is the Agent of a system whose MAINTvrm runs CSMAGENT: SITE
 // CSMAGENT requests go to its jobs, one at a time.
@@ -11,4 +14,4 @@ type agentJobs struct {
 	env  *agent.Env
 }
 
-func (a agentJobs) Request(words []string) (int, string) { return agent.Request(a.jobs, a.env, words) }
+func (a agentJobs) Handle(req proto.Request) proto.Reply { return agent.Handle(a.jobs, a.env, req) }

@@ -53,7 +53,7 @@ var _ = Describe("CSMSERVE with real FTP clients", func() {
 			_, errOut, code = run(30*time.Second, curl, append(auth("CSMWORK"), "-v", "-l", "-Q", "SITE CSMAGENT INFO", n.url(""))...)
 			Expect(code).To(Equal(0), errOut)
 			Expect(errOut).To(ContainSubstring("< 200 CSMAGENT SYSTEM VM01 RELEASE 720 SSI - LEVEL - MANAGED NO"))
-			Expect(n.agent.Calls()).To(ContainElement([]string{"INFO"}))
+			Expect(n.agent.Calls()).To(ContainElement("INFO"))
 		})
 
 		It("is refused for other users, a wrong password and anonymous (530)", func() {
@@ -110,7 +110,7 @@ var _ = Describe("CSMSERVE with real FTP clients", func() {
 			Expect(os.ReadFile(dst)).To(BeEquivalentTo(body))
 			Expect(out + errOut).To(ContainSubstring("LFTP.TXT"))
 			Expect(out + errOut).To(ContainSubstring("200 CSMAGENT JOB 1 STARTED"))
-			Expect(n.agent.Calls()).To(ContainElement([]string{"LOAD", "VM010802_BLD2", "TEST"}))
+			Expect(n.agent.Calls()).To(ContainElement("LOAD VM010802_BLD2 TEST"))
 		})
 
 		It("is refused for another user (530)", func() {
@@ -144,11 +144,15 @@ f.retrbinary("RETR CSMPKG.MANIFEST", buf.write)
 print("RETR", buf.getvalue())
 print("SIZE", f.size("CSMPKG.MANIFEST"))
 print("SITE", f.sendcmd("SITE CSMAGENT INFO"))
-print("MULTI", f.sendcmd("SITE CSMAGENT LINES").replace("\n", "|"))
+print("STATUS", f.sendcmd("SITE CSMAGENT status 1"))
 try:
-    f.sendcmd("SITE CSMAGENT BUSY")
+    f.sendcmd("SITE CSMAGENT PUT2PROD VM010802_BLD2")
 except ftplib.error_temp as e:
     print("TEMP", e)
+try:
+    f.sendcmd("SITE CSMAGENT QUERY")
+except ftplib.error_perm as e:
+    print("REFUSED", e)
 try:
     f.sendcmd("SITE CSMAGENT FROB")
 except ftplib.error_perm as e:
@@ -162,9 +166,12 @@ f.quit()
 			Expect(out).To(ContainSubstring(`RETR b'manifest\n'`))
 			Expect(out).To(ContainSubstring("SIZE 9"))
 			Expect(out).To(ContainSubstring("SITE 200 CSMAGENT SYSTEM VM01"))
-			Expect(out).To(ContainSubstring("MULTI 200-CSMAGENT first line|200 CSMAGENT second line"))
+			Expect(out).To(ContainSubstring("STATUS 200 CSMAGENT JOB 1 ENDED RC=0"))
 			Expect(out).To(ContainSubstring("TEMP 450 CSMAGENT BUSY JOB 1"))
-			Expect(out).To(ContainSubstring("PERM 501 CSMAGENT unknown verb FROB"))
+			Expect(out).To(ContainSubstring("REFUSED 550 CSMAGENT CSM3163E Job 7 is not known on system VM01"))
+			// a malformed request never reaches the agent: CSMSERVE answers it
+			Expect(out).To(ContainSubstring("PERM 501 CSMAGENT unknown request FROB; INFO, MANAGE, "))
+			Expect(n.agent.Calls()).To(Equal([]string{"INFO", "STATUS 1", "PUT2PROD VM010802_BLD2", "QUERY"}))
 			Expect(out).To(ContainSubstring("NLST2 []"))
 		})
 

@@ -26,44 +26,45 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/spf13/afero"
 
+	"github.com/csmsim/csmsim/engine/agent/proto"
+	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/sim/csmserve"
 )
 
 const password = "Pw-for-CSMWORK-7x1"
 
-// fakeAgent answers SITE CSMAGENT as the protocol says, and records what
-// it was asked.
+// fakeAgent answers SITE CSMAGENT requests with fixed replies of each
+// kind, and records what it was asked: LOAD starts job 1, PUT2PROD finds
+// job 1 busy, QUERY is refused, STATUS says job 1 ended.
 type fakeAgent struct {
 	mu    sync.Mutex
-	calls [][]string
+	calls []string
 }
 
-func (a *fakeAgent) Request(words []string) (int, string) {
+func (a *fakeAgent) Handle(req proto.Request) proto.Reply {
 	a.mu.Lock()
-	a.calls = append(a.calls, append([]string(nil), words...))
+	a.calls = append(a.calls, req.String())
 	a.mu.Unlock()
-	if len(words) == 0 {
-		return 501, "CSMAGENT no verb; SITE CSMAGENT INFO|MANAGE|LOAD|PUT2PROD|QUERY|STATUS"
+	switch req.(type) {
+	case proto.Info:
+		return proto.SystemInfo{System: "VM01", Release: "720", SSI: "-", Level: "-"}
+	case proto.Manage:
+		return proto.Managed{}
+	case proto.Load:
+		return proto.Started{Job: 1}
+	case proto.Put2Prod:
+		return proto.Busy{Job: 1}
+	case proto.Query:
+		return proto.Refused{Line: msg.Messagef(msg.CSM3163E, 7, "VM01")}
 	}
-	switch strings.ToUpper(words[0]) {
-	case "INFO":
-		return 200, "CSMAGENT SYSTEM VM01 RELEASE 720 SSI - LEVEL - MANAGED NO"
-	case "LOAD":
-		return 200, "CSMAGENT JOB 1 STARTED"
-	case "STATUS":
-		return 200, "CSMAGENT JOB 1 ENDED RC=0"
-	case "BUSY":
-		return 450, "CSMAGENT BUSY JOB 1"
-	case "LINES":
-		return 200, "CSMAGENT first line\nCSMAGENT second line"
-	}
-	return 501, "CSMAGENT unknown verb " + words[0] + "; SITE CSMAGENT INFO|MANAGE|LOAD|PUT2PROD|QUERY|STATUS"
+	return proto.JobStatus{Job: 1, Ended: true}
 }
 
-func (a *fakeAgent) Calls() [][]string {
+// Calls are the requests the agent got, as sent.
+func (a *fakeAgent) Calls() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return append([][]string(nil), a.calls...)
+	return append([]string(nil), a.calls...)
 }
 
 // node is a started CSMSERVE on loopback.

@@ -21,6 +21,7 @@ import (
 	ftpserver "github.com/fclairamb/ftpserverlib"
 	"github.com/spf13/afero"
 
+	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/sim/netem"
 )
 
@@ -31,11 +32,11 @@ const User = "CSMWORK"
 const DefaultPort = 4535
 
 // Agent is what SITE CSMAGENT forwards to: the managed system's CSMAGENT.
-// words are the words after CSMAGENT, as sent; the reply code and text
-// (one or more lines) go back to the client as they are. Request calls
-// are serialised per node.
+// CSMSERVE parses the request (a malformed one never reaches the agent)
+// and sends the reply's code and text. Handle calls are serialised per
+// node.
 type Agent interface {
-	Request(words []string) (code int, text string)
+	Handle(req proto.Request) proto.Reply
 }
 
 // PortRange is an inclusive range of TCP ports for passive data
@@ -313,19 +314,19 @@ func (d *session) Site(param string) *ftpserver.AnswerCommand {
 	if d.srv.cfg.Agent == nil {
 		return &ftpserver.AnswerCommand{Code: 502, Message: "CSMAGENT is not available on this node"}
 	}
+	req, err := proto.ParseRequest(strings.Join(words[1:], " "))
+	if err != nil {
+		var m *proto.Malformed
+		if !errors.As(err, &m) {
+			m = &proto.Malformed{Problem: err.Error(), Form: proto.FormAny}
+		}
+		return &ftpserver.AnswerCommand{Code: m.Code(), Message: m.String()}
+	}
 	d.srv.agentMu.Lock()
-	code, text := d.srv.cfg.Agent.Request(words[1:])
+	rep := d.srv.cfg.Agent.Handle(req)
 	d.srv.agentMu.Unlock()
-	if code < 100 || code > 599 {
-		d.srv.log.Warn("agent answered an invalid reply code", "code", code)
-		text = fmt.Sprintf("CSMAGENT answered with an invalid reply code %d: %s", code, text)
-		code = 451
-	}
-	if strings.TrimSpace(text) == "" {
-		text = "CSMAGENT"
-	}
-	d.srv.log.Debug("SITE CSMAGENT", "words", words[1:], "code", code)
-	return &ftpserver.AnswerCommand{Code: code, Message: text}
+	d.srv.log.Debug("SITE CSMAGENT", "request", req.String(), "code", rep.Code())
+	return &ftpserver.AnswerCommand{Code: rep.Code(), Message: rep.String()}
 }
 
 // OpenFile adds the CutUpload fault to uploads.

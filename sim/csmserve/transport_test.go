@@ -81,12 +81,12 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(code).To(Equal(200))
 		Expect(text).To(Equal("CSMAGENT JOB 1 STARTED"))
-		Expect(n.agent.Calls()).To(ContainElement([]string{"LOAD", "VM010802_BLD2", "TEST", "COND", "VM010102_BLD1"}))
-		code, text, err = c.Site(ctx, "CSMAGENT LINES")
+		Expect(n.agent.Calls()).To(ContainElement("LOAD VM010802_BLD2 TEST COND VM010102_BLD1"))
+		code, text, err = c.Site(ctx, "CSMAGENT load vm010802_bld2 stable")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(code).To(Equal(200))
-		Expect(text).To(Equal("CSMAGENT first line\nCSMAGENT second line"))
-		code, text, err = c.Site(ctx, "CSMAGENT BUSY")
+		Expect(n.agent.Calls()).To(ContainElement("LOAD VM010802_BLD2 STABLE")) // parsed, folded, as the agent gets it
+		code, text, err = c.Site(ctx, "CSMAGENT PUT2PROD VM010802_BLD2")
 		Expect(err).NotTo(HaveOccurred()) // a reply is not a transport error
 		Expect(code).To(Equal(450))
 		Expect(text).To(Equal("CSMAGENT BUSY JOB 1"))

@@ -56,7 +56,7 @@ func runChild(job string) error {
 // another process's table write in progress, so the world is opened under
 // the table's lock: writes happen only while it is held.
 func addSystem(lk table.Locker, dir, system string) error {
-	unlock, err := lk.Lock(table.Resource(tableDir.String(), table.SysStat.File))
+	unlock, err := lk.Lock(table.Resource(tableDir.String(), table.SysStat().File))
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func addSystem(lk table.Locker, dir, system string) error {
 	if area.String() != tableDir.String() {
 		return fmt.Errorf("area %q is not named %q: the lock above was the wrong one", area, tableDir)
 	}
-	_, err = table.SysStat.Update(table.NewStore(area, lk), nil, func(t *table.Table) error {
+	_, err = table.SysStat().Update(table.NewStore(area, lk), nil, func(t *table.Table) error {
 		return t.Add(table.NewEntry("SYSTEM", system, "PID", fmt.Sprint(os.Getpid())))
 	})
 	return err

@@ -25,27 +25,14 @@ import (
 // Lock blocks until the resource is free, with no timeout: a holder that
 // hangs holds everyone up, but one that dies frees its lock (the kernel
 // drops a flock when its file is closed).
-func New(dir string) table.Locker { return &locker{dir: dir} }
+func New(dir string) table.Locker { return &locker{dir: dir, local: table.NewMemLocker()} }
 
-type locker struct{ dir string }
-
-// mutexes serialize goroutines of this process per lock file, whichever
-// locker they use, so waiters park on a mutex instead of each pinning an OS
-// thread in a blocked flock(2). flock itself orders the processes.
-var (
-	mu      sync.Mutex
-	mutexes = map[string]*sync.Mutex{}
-)
-
-func mutexFor(path string) *sync.Mutex {
-	mu.Lock()
-	defer mu.Unlock()
-	m, ok := mutexes[path]
-	if !ok {
-		m = &sync.Mutex{}
-		mutexes[path] = m
-	}
-	return m
+type locker struct {
+	dir string
+	// local serializes this locker's goroutines per lock file, so waiters
+	// park on a mutex instead of each pinning an OS thread in a blocked
+	// flock(2). flock itself orders the processes (and other lockers).
+	local table.Locker
 }
 
 // FileName is the lock file's name for resource.
@@ -62,22 +49,24 @@ func (l *locker) Lock(resource string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	m := mutexFor(path)
-	m.Lock()
+	unlockLocal, err := l.local.Lock(path)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		m.Unlock()
+		unlockLocal()
 		return nil, fmt.Errorf("lock file for %q: %w", resource, err)
 	}
 	if err := flock(f, unix.LOCK_EX); err != nil {
 		_ = f.Close()
-		m.Unlock()
+		unlockLocal()
 		return nil, fmt.Errorf("locking %s for %q: %w", path, resource, err)
 	}
 	return sync.OnceFunc(func() {
 		_ = flock(f, unix.LOCK_UN)
 		_ = f.Close() // would drop the lock anyway
-		m.Unlock()
+		unlockLocal()
 	}), nil
 }
 

@@ -118,7 +118,7 @@ var _ = Describe("flock", func() {
 		errs := make(chan error, 50)
 		for i := range 50 {
 			wg.Go(func() {
-				_, err := table.SysStat.Update(store, nil, func(t *table.Table) error {
+				_, err := table.SysStat().Update(store, nil, func(t *table.Table) error {
 					return t.Add(table.NewEntry("SYSTEM", fmt.Sprintf("VM%02d", i)))
 				})
 				errs <- err
@@ -174,7 +174,7 @@ func newTableArea(w *cmsfs.World) cms.FileArea {
 	Expect(pool.Enroll("MAINTCSM", "MAINTCSM", 100_000)).To(Succeed())
 	area, err := pool.Dir(tableDir)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(table.SysStat.Create(table.NewStore(area, table.NewMemLocker()))).To(Succeed())
+	Expect(table.SysStat().Create(table.NewStore(area, table.NewMemLocker()))).To(Succeed())
 	return area
 }
 
@@ -182,7 +182,7 @@ func newTableArea(w *cmsfs.World) cms.FileArea {
 // once per system.
 func expectSystems(store *table.Store, n int) {
 	GinkgoHelper()
-	t, err := table.SysStat.Read(store)
+	t, err := table.SysStat().Read(store)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(t.Len()).To(Equal(n))
 	Expect(t.Gen).To(Equal(uint64(1 + n)))

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/csmsim/csmsim/engine/fleet"
+	"github.com/csmsim/csmsim/engine/agent/proto"
 )
 
 // The HTML report is one self-contained page: inline CSS, an inline SVG
@@ -22,13 +22,27 @@ import (
 
 // timelinePhases are the managed-system phases in the order they run; a
 // phase outside this list is drawn grey and listed after them.
-var timelinePhases = []string{fleet.PhaseTransfer, fleet.PhaseValidate, fleet.PhaseLoad, fleet.PhasePut2Prod}
+func timelinePhases() []string {
+	var out []string
+	for _, p := range proto.Phases() {
+		out = append(out, string(p))
+	}
+	return out
+}
 
-var phaseColors = map[string]string{
-	fleet.PhaseTransfer: "#4e79a7",
-	fleet.PhaseValidate: "#f28e2b",
-	fleet.PhaseLoad:     "#59a14f",
-	fleet.PhasePut2Prod: "#b07aa1",
+// knownPhaseColor is the fill of each known phase.
+func knownPhaseColor(phase string) (string, bool) {
+	switch proto.Phase(phase) {
+	case proto.PhaseTransfer:
+		return "#4e79a7", true
+	case proto.PhaseValidate:
+		return "#f28e2b", true
+	case proto.PhaseLoad:
+		return "#59a14f", true
+	case proto.PhasePut2Prod:
+		return "#b07aa1", true
+	}
+	return "", false
 }
 
 const (
@@ -201,7 +215,7 @@ func waveLabel(w int) string {
 
 // phaseColor is the fill of a known phase, grey for any other.
 func phaseColor(phase string) string {
-	if c, ok := phaseColors[phase]; ok {
+	if c, ok := knownPhaseColor(phase); ok {
 		return c
 	}
 	return otherPhaseColor
@@ -210,7 +224,7 @@ func phaseColor(phase string) string {
 // phaseClass is the CSS class suffix of a phase: the phase itself when
 // known, "other" for anything else, so report text never becomes a class.
 func phaseClass(phase string) string {
-	if _, ok := phaseColors[phase]; ok {
+	if _, ok := knownPhaseColor(phase); ok {
 		return phase
 	}
 	return "other"
@@ -218,7 +232,7 @@ func phaseClass(phase string) string {
 
 func newHTMLTimeline(id string, r *Report) htmlTimeline {
 	t := htmlTimeline{}
-	for _, p := range timelinePhases {
+	for _, p := range timelinePhases() {
 		t.Legend = append(t.Legend, htmlLegend{Phase: p, Color: phaseColor(p)})
 	}
 	if len(r.Timeline) == 0 {
@@ -245,7 +259,7 @@ func newHTMLTimeline(id string, r *Report) htmlTimeline {
 
 	// Phase columns: the four known phases, then any other in order of
 	// first appearance.
-	phases := append([]string(nil), timelinePhases...)
+	phases := timelinePhases()
 	phaseIdx := map[string]int{}
 	for i, p := range phases {
 		phaseIdx[p] = i

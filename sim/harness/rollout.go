@@ -3,13 +3,13 @@ package harness
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/csmsim/csmsim/engine/fleet"
 	"github.com/csmsim/csmsim/engine/msg"
+	"github.com/csmsim/csmsim/engine/rollout"
 	"github.com/csmsim/csmsim/engine/servmgr"
 	"github.com/csmsim/csmsim/sim/netem"
 )
@@ -65,57 +65,49 @@ func withOptions(line, opts string) string {
 	return line + " " + opts
 }
 
-// The roll-out's lines, as engine/fleet writes them.
-var (
-	rolloutStart  = regexp.MustCompile(`^Roll-out (\S+) run \d+: \d+ systems in \d+ waves`)
-	rolloutSystem = regexp.MustCompile(`^Roll-out (\S+): (\S+) (DONE|FAILED|UNTOUCHED), wave (\d+)(?:, run (\d+))?(?:: (\S+) (.*))?$`)
-	rolloutSkip   = regexp.MustCompile(`^Roll-out \S+: \d+ systems done in an earlier run are not redone: (.*)$`)
-	rolloutHalt   = regexp.MustCompile(`^Roll-out \S+ (?:halted|interrupted) in wave \d+: (.*?)(?:; \d+ done.*|; enter the same command.*)?$`)
-)
-
-// checkRollout builds the step's roll-out report from its messages,
-// checks that no system done in an earlier run was touched again, and
-// checks the step's rollout expectation.
-func (r *runner) checkRollout(sr *StepReport, st Step, res msg.Result) {
-	var rep *RolloutReport
-	var skipped []string
-	for _, l := range res.Lines {
-		switch l.ID {
-		case "CSM3070I":
-			if m := rolloutStart.FindStringSubmatch(l.Text); m != nil {
-				rep = &RolloutReport{ID: m[1], Waves: [][]string{}, Systems: []RolloutSystem{}}
-			}
-		case "CSM3072I":
-			if m := rolloutSkip.FindStringSubmatch(l.Text); m != nil {
-				skipped = strings.Fields(m[1])
-			}
-		case "CSM3077I":
-			if m := rolloutSystem.FindStringSubmatch(l.Text); m != nil && rep != nil {
-				wave, _ := strconv.Atoi(m[4])
-				run, _ := strconv.Atoi(m[5])
-				rep.Systems = append(rep.Systems, RolloutSystem{Name: m[2], Wave: wave, Status: strings.ToLower(m[3]), Run: run,
-					Message: m[6], Reason: r.normalize(m[7])})
-				for len(rep.Waves) <= wave {
-					rep.Waves = append(rep.Waves, []string{})
-				}
-				rep.Waves[wave] = append(rep.Waves[wave], m[2])
-			}
-		case "CSM3073E", "CSM3078E":
-			if rep != nil {
-				rep.Halted = true
-				if m := rolloutHalt.FindStringSubmatch(l.Text); m != nil {
-					rep.Reason = r.normalize(m[1])
-				}
-			}
+// record adds a command's phases to the timeline, system by system in
+// the target's order.
+func (r *runner) record(step int, out *fleet.Outcome) {
+	for _, s := range out.Systems {
+		for _, p := range s.Phases {
+			r.spans = append(r.spans, Span{Step: step, System: s.System, Phase: string(p.Name), Start: p.Begin.Sub(r.t0),
+				End: p.End.Sub(r.t0), OK: p.OK, Detail: r.normalize(p.Detail)})
 		}
 	}
-	r.mu.Lock()
+}
+
+// checkRollout builds the step's roll-out report from the command's
+// outcome, checks that no system done in an earlier run was worked on
+// again, and checks the step's rollout expectation.
+func (r *runner) checkRollout(sr *StepReport, st Step, out *fleet.Outcome) {
+	var rep *RolloutReport
+	var skipped []string
+	if ro := out.Rollout; ro != nil {
+		skipped = ro.Skipped
+		rep = &RolloutReport{ID: ro.ID, Waves: [][]string{}, Systems: []RolloutSystem{}, Halted: ro.Halted || ro.Interrupted}
+		switch {
+		case ro.Halted:
+			rep.Reason = r.normalize(ro.Reason)
+		case ro.Interrupted:
+			rep.Reason = r.normalize(ro.Cause)
+		}
+		for _, rec := range ro.Records {
+			rs := RolloutSystem{Name: rec.System, Wave: rec.Wave, Status: strings.ToLower(string(rec.Status)), Run: rec.Run}
+			if rec.Status == rollout.Failed {
+				rs.Message, rs.Reason = rec.Message, r.normalize(rec.Reason)
+			}
+			rep.Systems = append(rep.Systems, rs)
+			for len(rep.Waves) <= rec.Wave {
+				rep.Waves = append(rep.Waves, []string{})
+			}
+			rep.Waves[rec.Wave] = append(rep.Waves[rec.Wave], rec.System)
+		}
+	}
 	for _, s := range skipped {
-		if r.touched[s] {
+		if _, worked := out.System(s); worked {
 			sr.fail("system " + s + " was done in an earlier run of the roll-out and was worked on again")
 		}
 	}
-	r.mu.Unlock()
 	sr.rollout = rep
 	var want *RolloutCheck
 	if st.Expect != nil {

@@ -31,9 +31,9 @@ import (
 	"github.com/csmsim/csmsim/sim/world"
 )
 
-// Start is the fixed start of every scenario's clock; the clock advances
-// one second per reading (servmgr.NewStepClock), never with wall time.
-var Start = time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+// scenarioStart is the fixed start of every scenario's clock; the clock
+// advances one second per reading (cms.NewStepClock), never with wall time.
+func scenarioStart() time.Time { return time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC) }
 
 // password is CSMWORK's on every simulated node.
 const password = "scenario-csmwork-1"
@@ -64,32 +64,29 @@ type runner struct {
 	penv  *level.Env
 	psys  *world.System
 	wire  *fleet.Wire
-	clock *servmgr.StepClock
+	clock *cms.StepClock
 	nodes map[string]*node
 	names []string // systems in world order
 	ports *regexp.Regexp
 	base  fixtures.BaseSpec
 
-	// What the phases observed tell, under mu: the timeline, the systems
-	// a step touched, and the principal's crash countdown.
+	t0    time.Time // the timeline's zero
+	spans []Span    // the timeline, from the steps' outcomes
+
+	// What the phases observed while a step runs tell, under mu: the step
+	// they belong to and the principal's crash countdown.
 	mu         sync.Mutex
-	t0         time.Time
 	cur        int // the step report index phases belong to
-	spans      []Span
-	touched    map[string]bool
 	crashAfter int
 	finished   int
 	crash      context.CancelFunc
 }
 
-// observe hears a phase from the engine (Wire.Observe).
+// observe hears a phase from the engine (Wire.Observe) as it happens.
 func (r *runner) observe(p fleet.Phase) {
 	r.mu.Lock()
 	cur := r.cur
-	r.touched[p.System] = true
 	if !p.End.IsZero() {
-		r.spans = append(r.spans, Span{Step: cur, System: p.System, Phase: p.Name, Start: p.Begin.Sub(r.t0), End: p.End.Sub(r.t0),
-			OK: p.OK, Detail: r.normalize(p.Detail)})
 		if p.Last() && p.OK && r.crashAfter > 0 {
 			if r.finished++; r.finished == r.crashAfter {
 				r.progress("the principal stops after %d systems finished (crash_after)", r.finished)
@@ -113,7 +110,7 @@ func (r *runner) progress(format string, args ...any) {
 // expectations. The error is for a world that could not be built or run;
 // failed expectations are in the report (Report.Pass false).
 func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
-	r := &runner{sc: sc, seed: sc.Seed, opts: opts, nodes: map[string]*node{}, touched: map[string]bool{}}
+	r := &runner{sc: sc, seed: sc.Seed, opts: opts, nodes: map[string]*node{}}
 	if opts.Seed != nil {
 		r.seed = *opts.Seed
 	}
@@ -209,16 +206,16 @@ func (r *runner) build(ctx context.Context) error {
 			return err
 		}
 	}
-	r.clock = servmgr.NewStepClock(Start, time.Second)
+	r.clock = cms.NewStepClock(scenarioStart(), time.Second)
 	r.psys = ps
 	r.penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: r.clock, User: "MAINTCSM"}
 	now := r.opts.Now
 	if now == nil {
-		now = servmgr.NewStepClock(Start, time.Millisecond).Now
+		now = cms.NewStepClock(scenarioStart(), time.Millisecond).Now
 	}
 	r.t0 = now()
 	r.wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 20 * time.Second}), Password: password,
-		Workers: 16, Ctx: ctx, Pause: func(ctx context.Context) error { time.Sleep(2 * time.Millisecond); return ctx.Err() },
+		Workers: 16, Pause: func(ctx context.Context) error { time.Sleep(2 * time.Millisecond); return ctx.Err() },
 		Now: now, Observe: r.observe}
 	var ports []string
 	for i, spec := range sc.systemSpecs() {
@@ -384,7 +381,7 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 			return nil, err
 		}
 	}
-	var out []StepReport
+	var reports []StepReport
 	switch {
 	case st.Servmgr != nil:
 		from, to := 0, 0
@@ -398,21 +395,19 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 			typed := r.substitute(*st.Servmgr, n)
 			opts := r.rolloutOptions(st, typed)
 			line := withOptions(typed, opts)
+			cur := base + n - from
 			r.mu.Lock()
-			r.cur = base + n - from
-			r.touched, r.crashAfter, r.finished = map[string]bool{}, st.CrashAfter, 0
+			r.cur = cur
+			r.crashAfter, r.finished = st.CrashAfter, 0
 			stepCtx, cancel := context.WithCancel(ctx)
 			r.crash = cancel
-			r.wire.Ctx = stepCtx
 			r.mu.Unlock()
-			var res msg.Result
+			wire := r.wire
 			if st.Offline {
-				res = servmgr.Run(r.penv, []string{line})
-			} else {
-				res = servmgr.RunWith(r.penv, r.wire, []string{line})
+				wire = nil
 			}
+			out := servmgr.Run(stepCtx, r.penv, wire, []string{line})
 			cancel()
-			r.wire.Ctx = ctx
 			shown := *st.Servmgr
 			if st.Repeat != nil {
 				shown = placeholder.ReplaceAllStringFunc(shown, func(m string) string {
@@ -422,36 +417,39 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 					return m
 				})
 			}
-			sr := r.judge(st, withOptions(shown, opts), res) // the policy's options, as run
-			r.checkRollout(&sr, st, res)
-			out = append(out, sr)
+			sr := r.judge(st, withOptions(shown, opts), out.Result, causes(out)...) // the policy's options, as run
+			if out.Fleet != nil {
+				r.record(cur, out.Fleet)
+				r.checkRollout(&sr, st, out.Fleet)
+			}
+			reports = append(reports, sr)
 		}
 	case st.Managed != nil:
 		res, err := agent.Managed(r.nodes[strings.ToUpper(st.Managed.System)].Env, *st.Managed.On)
 		if err != nil {
 			res.Add(agent.Lines(err)...)
 		}
-		out = append(out, r.judge(st, st.describe(), res))
+		reports = append(reports, r.judge(st, st.describe(), res))
 	case st.LocalService != nil:
-		out = append(out, r.judge(st, st.describe(), r.localService(st.LocalService)))
+		reports = append(reports, r.judge(st, st.describe(), r.localService(st.LocalService)))
 	case st.Install != nil:
 		res, err := r.install(st.Install)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r.judge(st, st.describe(), res))
+		reports = append(reports, r.judge(st, st.describe(), res))
 	case st.Node != nil:
 		res, err := r.nodeUpDown(strings.ToUpper(st.Node.System), *st.Node.Up)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r.judge(st, st.describe(), res))
+		reports = append(reports, r.judge(st, st.describe(), res))
 	case st.Wait != "":
 		d, _ := time.ParseDuration(st.Wait) // checked at load
 		r.clock.Advance(d)
-		out = append(out, r.judge(st, st.describe(), msg.Result{}))
+		reports = append(reports, r.judge(st, st.describe(), msg.Result{}))
 	}
-	last := &out[len(out)-1]
+	last := &reports[len(reports)-1]
 	if st.NothingChanged {
 		after, err := snapshot(r.psys.FS(), principalIgnore)
 		if err != nil {
@@ -471,7 +469,7 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 			last.fail("system " + name + " changed: " + d)
 		}
 	}
-	return out, nil
+	return reports, nil
 }
 
 func (r *runner) localService(ls *LocalService) msg.Result {
@@ -537,10 +535,23 @@ func (r *runner) install(in *Install) (msg.Result, error) {
 	return all, nil
 }
 
-var nestedID = regexp.MustCompile(`\bCSM\d{4}[IWES]\b`)
+// causes are the ids of the agents' lines behind a command's failures,
+// which its own lines quote (CSM3055E quotes the job's CSM3110E).
+func causes(out servmgr.Outcome) []string {
+	var ids []string
+	if out.Fleet != nil {
+		for _, s := range out.Fleet.Systems {
+			if s.Cause != nil {
+				ids = append(ids, s.Cause.ID)
+			}
+		}
+	}
+	return ids
+}
 
-// judge checks a result against the step's expectation.
-func (r *runner) judge(st Step, line string, res msg.Result) StepReport {
+// judge checks a result against the step's expectation. A message the
+// step expects may be one of its lines or a cause they quote.
+func (r *runner) judge(st Step, line string, res msg.Result, causes ...string) StepReport {
 	sr := StepReport{Kind: st.kind(), Line: line, RC: res.RC, Status: "pass"}
 	seen := map[string]bool{}
 	all := map[string]bool{}
@@ -550,10 +561,10 @@ func (r *runner) judge(st Step, line string, res msg.Result) StepReport {
 			sr.Messages = append(sr.Messages, l.ID)
 		}
 		all[l.ID] = true
-		for _, id := range nestedID.FindAllString(l.Text, -1) {
-			all[id] = true
-		}
 		sr.Output = append(sr.Output, r.normalize(l.String()))
+	}
+	for _, id := range causes {
+		all[id] = true
 	}
 	wantRC := 0
 	var ex StepExpect
@@ -747,12 +758,13 @@ func (r *runner) endChecks(ctx context.Context) []Expectation {
 		}
 	}
 	if sc := ex.Servcheck; sc != nil {
-		res := servmgr.RunWith(r.penv, r.wire, []string{"system servcheck " + r.sc.Release + " all"})
+		res := servmgr.Run(ctx, r.penv, r.wire, []string{"system servcheck " + r.sc.Release + " all"})
 		drift := map[string]bool{}
-		for _, l := range res.Lines {
-			if l.ID == "CSM3059W" {
-				sys, _, _ := strings.Cut(l.Text, ":")
-				drift[strings.ToUpper(sys)] = true
+		if res.Fleet != nil {
+			for _, s := range res.Fleet.Systems {
+				if len(s.Drift) > 0 {
+					drift[s.System] = true
+				}
 			}
 		}
 		got := sortedKeys(drift)
@@ -784,7 +796,6 @@ func (r *runner) endChecks(ctx context.Context) []Expectation {
 	}
 	out = append(out, r.tableChecks(ex.Tables)...)
 	out = append(out, r.fileChecks(ex.Files)...)
-	_ = ctx
 	return out
 }
 
@@ -800,19 +811,19 @@ func sortedKeys(m map[string]bool) []string {
 // writeNames writes MAINTCSM NAMES on MAINTCSM's A-disk, nicknames sorted
 // so the same scenario always gives the same file.
 func writeNames(ps *world.System, names map[string][]string) error {
-	t, err := table.New(table.Names.Name, table.Names.KeyTag)
+	t, err := table.New(table.Names().Name, table.Names().KeyTag)
 	if err != nil {
 		return err
 	}
 	for _, nick := range slices.Sorted(maps.Keys(names)) {
-		if err := t.Add(table.NewEntry(table.Names.KeyTag, strings.ToUpper(nick), table.TagList, strings.ToUpper(strings.Join(names[nick], " ")))); err != nil {
+		if err := t.Add(table.NewEntry(table.Names().KeyTag, strings.ToUpper(nick), table.TagList, strings.ToUpper(strings.Join(names[nick], " ")))); err != nil {
 			return err
 		}
 	}
 	if err := table.CheckNames(t); err != nil {
 		return err
 	}
-	return ps.WriteAdminFile(table.Names.File.Name(), func(w io.Writer) error {
+	return ps.WriteAdminFile(table.Names().File.Name(), func(w io.Writer) error {
 		_, err := t.WriteTo(w)
 		return err
 	})

@@ -652,13 +652,13 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 			}
 		}
 		for i, t := range sc.Expect.Tables {
-			if !slices.Contains(fleet.Tables, strings.ToUpper(t.Table)) {
+			if !slices.Contains(fleet.Tables(), strings.ToUpper(t.Table)) {
 				var n *yaml.Node
 				if ts := valueOf(ex, "tables"); ts != nil && i < len(ts.Content) {
 					n = valueOf(ts.Content[i], "table")
 				}
-				last := len(fleet.Tables) - 1
-				at(n, strings.Join(fleet.Tables[:last], ", ")+" or "+fleet.Tables[last], "unknown table %q", t.Table)
+				last := len(fleet.Tables()) - 1
+				at(n, strings.Join(fleet.Tables()[:last], ", ")+" or "+fleet.Tables()[last], "unknown table %q", t.Table)
 			}
 		}
 		for i, f := range sc.Expect.Files {

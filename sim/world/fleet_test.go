@@ -95,7 +95,7 @@ var _ = Describe("a fleet of 54 in-process nodes", Ordered, func() {
 	)
 	run := func(line string) msg.Result {
 		GinkgoHelper()
-		return servmgr.RunWith(penv, wire, []string{line})
+		return servmgr.Run(context.Background(), penv, wire, []string{line}).Result
 	}
 	must := func(line string) msg.Result {
 		GinkgoHelper()
@@ -109,7 +109,7 @@ var _ = Describe("a fleet of 54 in-process nodes", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		disk, err := ps.Minidisk("MAINTCSM", "0191")
 		Expect(err).NotTo(HaveOccurred())
-		clock := servmgr.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
+		clock := cms.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
 		penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}
 		wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 20 * time.Second}), Password: fleetPassword,
 			Workers: 16, Pause: func(ctx context.Context) error { time.Sleep(5 * time.Millisecond); return ctx.Err() }}
@@ -201,14 +201,14 @@ var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered
 	)
 	run := func(line string) msg.Result {
 		GinkgoHelper()
-		return servmgr.RunWith(penv, wire, []string{line})
+		return servmgr.Run(context.Background(), penv, wire, []string{line}).Result
 	}
 	text := func(res msg.Result) string { return strings.Join(res.Strings(), "\n") }
 
 	BeforeAll(func() {
 		ps, err := world.SamplePrincipal(afero.NewMemMapFs())
 		Expect(err).NotTo(HaveOccurred())
-		clock := servmgr.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
+		clock := cms.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
 		penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}
 		wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 5 * time.Second, Retries: -1}), Password: fleetPassword,
 			Pause: func(ctx context.Context) error { time.Sleep(5 * time.Millisecond); return ctx.Err() }}

@@ -107,7 +107,7 @@ func InitManaged(fsys afero.Fs, o ManagedOptions) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := agent.Sysuf.Create(table.NewStore(sysuf, table.NewMemLocker())); err != nil {
+	if err := agent.Sysuf().Create(table.NewStore(sysuf, table.NewMemLocker())); err != nil {
 		return nil, fmt.Errorf("creating VM SYSSUF: %w", err)
 	}
 	return s, nil

@@ -50,7 +50,7 @@ var _ = Describe("InitManaged", func() {
 		}
 		sysuf, err := sys.Minidisk("MAINT720", "051D")
 		Expect(err).NotTo(HaveOccurred())
-		t, err := agent.Sysuf.Read(table.NewStore(sysuf, table.NewMemLocker()))
+		t, err := agent.Sysuf().Read(table.NewStore(sysuf, table.NewMemLocker()))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(t.Len()).To(Equal(0))
 	})
@@ -124,7 +124,7 @@ var _ = Describe("InitManaged", func() {
 		Expect(env.Locker).NotTo(BeNil())
 		info, err := agent.Info(env)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(info.String()).To(Equal("SYSTEM VM07 RELEASE 720 SSI - LEVEL - MANAGED NO"))
+		Expect(info.String()).To(Equal("CSMAGENT SYSTEM VM07 RELEASE 720 SSI - LEVEL - MANAGED NO"))
 		res, err := agent.Install(env, "BASE")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Strings()).To(Equal([]string{"CSM3103I Service level BASE recorded as installed on system VM07: 0 components, 0 parts, production side A"}))

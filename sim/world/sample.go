@@ -40,10 +40,10 @@ func SamplePrincipalWith(fsys afero.Fs, opts PrincipalOptions, envelopes bool) (
 	return s, nil
 }
 
-// WriteAdminFile writes a file on MAINTCSM's A-disk (level.EnvelopeDisk):
+// WriteAdminFile writes a file on MAINTCSM's A-disk (level.AdminVaddr):
 // envelopes, where SRVLVL SERVICE and LOCALMOD look for them, and MAINTCSM NAMES.
 func (s *System) WriteAdminFile(fileID string, fill func(w io.Writer) error) error {
-	disk, err := s.Minidisk(level.EnvelopeDisk.Owner, level.EnvelopeDisk.Vaddr)
+	disk, err := s.Minidisk(level.Admin, level.AdminVaddr)
 	if err != nil {
 		return err
 	}

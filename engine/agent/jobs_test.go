@@ -1,4 +1,4 @@
-package enginespec_test
+package agent_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/csmsim/csmsim/engine/agent"
+	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/engine/msg"
 )
 
@@ -42,11 +43,11 @@ var _ = Describe("jobs", func() {
 		_, err := jobs.Submit("QUERY", func() (msg.Result, error) { return msg.Result{}, nil })
 		Expect(err).To(Equal(&agent.BusyError{Running: 1}))
 		Expect(agent.Lines(err)[0].String()).To(Equal("CSM3162E CSMAGENT is busy with job 1; try again when it has ended"))
-		state, _, _, err := jobs.Status(1)
+		st, _, err := jobs.Status(1)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(state).To(Equal(agent.JobRunning))
+		Expect(st).To(Equal(proto.JobStatus{Job: 1}))
 		Expect(jobs.Running()).To(Equal(1))
-		_, err = m.staging().Stat(agent.JobMessagesID(1))
+		_, err = m.staging().Stat(proto.JobMessages(1))
 		Expect(err).To(HaveOccurred(), "no messages before the job ends")
 
 		close(release)
@@ -57,11 +58,10 @@ var _ = Describe("jobs", func() {
 			"CSM3122I Service level L9 loaded on system VM01, state TEST\n" +
 			"CSM3161I CSMAGENT LOAD L9 TEST ended RC=0 (job 1)\n"
 		Expect(lines).To(HaveLen(3))
-		Expect(string(readAll(m.staging(), agent.JobMessagesID(1)))).To(Equal(want))
-		state, rc, lines, err = jobs.Status(1)
+		Expect(string(readAll(m.staging(), proto.JobMessages(1)))).To(Equal(want))
+		st, lines, err = jobs.Status(1)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(state).To(Equal(agent.JobEnded))
-		Expect(rc).To(Equal(0))
+		Expect(st).To(Equal(proto.JobStatus{Job: 1, Ended: true, RC: 0}))
 		Expect(lines).To(HaveLen(3))
 
 		top, err := m.pool().Dir(agent.Top(vrm))
@@ -79,11 +79,27 @@ var _ = Describe("jobs", func() {
 		Expect(rc).To(Equal(8))
 		Expect(lines[1].ID).To(Equal("CSM3130E"))
 
-		_, _, _, err = jobs.Status(3)
+		_, _, err = jobs.Status(3)
 		Expect(agent.Lines(err)[0].String()).To(Equal("CSM3163E Job 3 is not known on system VM01"))
 
 		// A new runner of the same system goes on after the last job.
 		Expect(agent.NewJobs(m.env).Submit("QUERY", func() (msg.Result, error) { return msg.Result{}, nil })).To(Equal(3))
+	})
+
+	It("remembers the last 64 ended jobs, not every job it ever ran; older messages stay in their files", func() {
+		for i := 1; i <= 70; i++ {
+			id, err := jobs.Submit("QUERY", func() (msg.Result, error) { return msg.Result{}, nil })
+			Expect(err).NotTo(HaveOccurred())
+			Expect(id).To(Equal(i))
+			_, _, err = jobs.Wait(id)
+			Expect(err).NotTo(HaveOccurred())
+		}
+		_, _, err := jobs.Status(6)
+		Expect(agent.Lines(err)[0].ID).To(Equal("CSM3163E"))
+		st, _, err := jobs.Status(7)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st.Ended).To(BeTrue())
+		Expect(string(readAll(m.staging(), proto.JobMessages(6)))).To(ContainSubstring("CSM3161I CSMAGENT QUERY ended RC=0 (job 6)"))
 	})
 
 	It("turns a panic into a CSM0000S message", func() {
@@ -103,14 +119,13 @@ var _ = Describe("jobs", func() {
 		Expect(err).To(MatchError(agent.ErrShutdown))
 		go close(release)
 		Expect(jobs.Shutdown(context.Background())).To(Succeed())
-		state, _, _, _ := jobs.Status(1)
-		Expect(state).To(Equal(agent.JobEnded))
+		st, _, _ := jobs.Status(1)
+		Expect(st.Ended).To(BeTrue())
 	})
 
 	Describe("Request, the SITE CSMAGENT dispatcher", func() {
 		req := func(line string) string {
-			code, text := agent.Request(jobs, m.env, strings.Fields(line))
-			return strings.TrimSpace(strings.Join([]string{itoa(code), text}, " "))
+			return strings.TrimSpace(siteCSMAGENT(jobs, m.env, line))
 		}
 		waitEnded := func(n int) string {
 			GinkgoHelper()
@@ -131,14 +146,14 @@ var _ = Describe("jobs", func() {
 			Expect(req("INFO")).To(Equal("200 CSMAGENT SYSTEM VM01 RELEASE 720 SSI - LEVEL L1 MANAGED YES"))
 			Expect(req("PUT2PROD L1")).To(Equal("200 CSMAGENT JOB 2 STARTED"))
 			Expect(waitEnded(2)).To(Equal("200 CSMAGENT JOB 2 ENDED RC=8"))
-			Expect(string(readAll(m.staging(), agent.JobMessagesID(2)))).To(ContainSubstring("CSM3130E PUT2PROD before a stable load"))
+			Expect(string(readAll(m.staging(), proto.JobMessages(2)))).To(ContainSubstring("CSM3130E PUT2PROD before a stable load"))
 			Expect(req("load l1 stable cond l1")).To(Equal("200 CSMAGENT JOB 3 STARTED"))
 			Expect(waitEnded(3)).To(Equal("200 CSMAGENT JOB 3 ENDED RC=0"))
 			Expect(req("PUT2PROD L1")).To(Equal("200 CSMAGENT JOB 4 STARTED"))
 			Expect(waitEnded(4)).To(Equal("200 CSMAGENT JOB 4 ENDED RC=0"))
 			Expect(req("QUERY")).To(Equal("200 CSMAGENT JOB 5 STARTED"))
 			Expect(waitEnded(5)).To(Equal("200 CSMAGENT JOB 5 ENDED RC=0"))
-			Expect(string(readAll(m.staging(), agent.InventoryID))).To(ContainSubstring(":PART.CMS :LEVEL.L1 :STATE.STABLE :PROD.L1 :MANAGED.YES"))
+			Expect(string(readAll(m.staging(), proto.Inventory()))).To(ContainSubstring(":PART.CMS :LEVEL.L1 :STATE.STABLE :PROD.L1 :MANAGED.YES"))
 			Expect(req("STATUS 9")).To(Equal("550 CSMAGENT CSM3163E Job 9 is not known on system VM01"))
 		})
 
@@ -169,8 +184,21 @@ func (s *sharedSystem) req(line string) string {
 		s.m = newManaged()
 		s.jobs = agent.NewJobs(s.m.env)
 	}
-	code, text := agent.Request(s.jobs, s.m.env, strings.Fields(line))
-	return itoa(code) + " " + text
+	return siteCSMAGENT(s.jobs, s.m.env, line)
+}
+
+// siteCSMAGENT answers SITE CSMAGENT line as CSMSERVE does: the request
+// parsed by proto (a malformed one answered there), the agent's reply
+// formatted, "code text".
+func siteCSMAGENT(jobs *agent.Jobs, env *agent.Env, line string) string {
+	var rep proto.Reply
+	req, err := proto.ParseRequest(line)
+	if err != nil {
+		rep = err.(*proto.Malformed)
+	} else {
+		rep = agent.Handle(jobs, env, req)
+	}
+	return itoa(rep.Code()) + " " + rep.String()
 }
 
 var shared sharedSystem

@@ -1,7 +1,8 @@
-package enginespec_test
+package agent_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -44,14 +45,14 @@ var princ struct {
 func buildPrincipal() {
 	s, err := world.SamplePrincipal(afero.NewMemMapFs())
 	Expect(err).NotTo(HaveOccurred())
-	clock := servmgr.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
+	clock := cms.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
 	env := &level.Env{Sys: s, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}
 	for _, line := range []string{
 		"initialize 720",
 		"srvlvl add 720 L1 basedon BASE", "srvlvl service 720 L1 all rsu0801", "srvlvl package 720 L1",
 		"srvlvl add 720 L2 basedon L1", "srvlvl service 720 L2 all rsu0802", "srvlvl package 720 L2",
 	} {
-		res := servmgr.Run(env, []string{line})
+		res := servmgr.Run(context.Background(), env, nil, []string{line})
 		Expect(res.RC).To(Equal(0), "%s\n%v", line, res.Strings())
 	}
 	p, err := s.FilePool(level.Pool)
@@ -158,7 +159,7 @@ func newManaged() *managed {
 	Expect(copyFs(managedTemplate.fs, mem)).To(Succeed())
 	sys, err := world.Open(mem)
 	Expect(err).NotTo(HaveOccurred())
-	clock := servmgr.NewStepClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), time.Second)
+	clock := cms.NewStepClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), time.Second)
 	return &managed{sys: sys, fs: mem, env: sys.Agent(clock, nil)}
 }
 
@@ -193,7 +194,7 @@ func buildManaged() *managed {
 	mem := afero.NewMemMapFs()
 	sys, err := world.InitManaged(mem, world.ManagedOptions{Name: "VM01"})
 	Expect(err).NotTo(HaveOccurred())
-	clock := servmgr.NewStepClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC), time.Second)
+	clock := cms.NewStepClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC), time.Second)
 	m := &managed{sys: sys, fs: mem, env: sys.Agent(clock, nil)}
 	p := m.pool()
 	for key, b := range princ.base {
@@ -271,7 +272,7 @@ func (m *managed) parts() map[string]string {
 
 func (m *managed) sysuf() *table.Table {
 	GinkgoHelper()
-	t, err := agent.Sysuf.Read(table.NewStore(m.disk(agent.SysufVaddr), table.NewMemLocker()))
+	t, err := agent.Sysuf().Read(table.NewStore(m.disk(agent.SysufVaddr), table.NewMemLocker()))
 	Expect(err).NotTo(HaveOccurred())
 	return t
 }

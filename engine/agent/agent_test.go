@@ -1,4 +1,4 @@
-package enginespec_test
+package agent_test
 
 import (
 	"bytes"
@@ -9,7 +9,9 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/csmsim/csmsim/engine/agent"
+	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/inventory"
 	"github.com/csmsim/csmsim/engine/table"
 	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/sim/world"
@@ -41,7 +43,7 @@ var _ = Describe("a managed system at BASE", func() {
 		Expect(m.parts()).To(Equal(princ.parts["BASE"]))
 		info, err := agent.Info(m.env)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(info.String()).To(Equal("SYSTEM VM01 RELEASE 720 SSI - LEVEL BASE MANAGED NO"))
+		Expect(info.String()).To(Equal("CSMAGENT SYSTEM VM01 RELEASE 720 SSI - LEVEL BASE MANAGED NO"))
 	})
 
 	Describe("LOAD", func() {
@@ -65,7 +67,7 @@ var _ = Describe("a managed system at BASE", func() {
 			for _, c := range m.comps() {
 				a, err := p.Dir(agent.CompDir(vrm, c))
 				Expect(err).NotTo(HaveOccurred())
-				cat, err := table.ParseAs("PARTCAT", "PARTCAT", "PART", bytes.NewReader(readAll(a, agent.PartcatID(c))))
+				cat, err := table.ParseAs("PARTCAT", "PARTCAT", "PART", bytes.NewReader(readAll(a, inventory.PartcatID(c))))
 				Expect(err).NotTo(HaveOccurred())
 				n := 0
 				for k, s := range got {
@@ -80,7 +82,7 @@ var _ = Describe("a managed system at BASE", func() {
 			}
 			cmsCat, err := p.Dir(agent.CompDir(vrm, "CMS"))
 			Expect(err).NotTo(HaveOccurred())
-			Expect(string(readAll(cmsCat, agent.PartcatID("CMS")))).To(ContainSubstring(":PART.BUILD CMSNUC DDRDUMP :SIZE."))
+			Expect(string(readAll(cmsCat, inventory.PartcatID("CMS")))).To(ContainSubstring(":PART.BUILD CMSNUC DDRDUMP :SIZE."))
 
 			// The nucleus: its tracks on the first recomp cylinders, with the
 			// records' count fields as dumped (REORDER).
@@ -178,7 +180,7 @@ var _ = Describe("a managed system at BASE", func() {
 
 		It("refuses a package for a component the system does not have", func() {
 			m.stage("L1")
-			_, err := agent.Sysuf.Update(table.NewStore(m.disk(agent.SysufVaddr), m.env.Locker), nil, func(t *table.Table) error {
+			_, err := agent.Sysuf().Update(table.NewStore(m.disk(agent.SysufVaddr), m.env.Locker), nil, func(t *table.Table) error {
 				return t.Delete("CP")
 			})
 			Expect(err).NotTo(HaveOccurred())
@@ -255,7 +257,7 @@ var _ = Describe("a managed system at BASE", func() {
 				}
 			}
 			Expect(inv).To(Equal(princ.parts["L1"]))
-			written := string(readAll(m.staging(), agent.InventoryID))
+			written := string(readAll(m.staging(), proto.Inventory()))
 			Expect(written).To(HavePrefix(":TABLE.INVENTRY :GEN.1\n"))
 			Expect(written).To(ContainSubstring(":PART.CMS BUILD DMSNUC TEXT :SHA256."))
 

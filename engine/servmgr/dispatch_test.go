@@ -1,6 +1,7 @@
-package enginespec_test
+package servmgr_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
@@ -25,17 +26,17 @@ func memPrincipal() (*level.Env, afero.Fs) {
 	mem := afero.NewMemMapFs()
 	s, err := world.SamplePrincipal(mem)
 	Expect(err).NotTo(HaveOccurred())
-	clock := servmgr.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
+	clock := cms.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
 	return &level.Env{Sys: s, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}, mem
 }
 
 func run(env *level.Env, line string) int {
-	return servmgr.Run(env, []string{line}).RC
+	return servmgr.Run(context.Background(), env, nil, []string{line}).RC
 }
 
 func must(env *level.Env, line string) {
 	GinkgoHelper()
-	res := servmgr.Run(env, []string{line})
+	res := servmgr.Run(context.Background(), env, nil, []string{line})
 	Expect(res.RC).To(Equal(0), "%s\n%v", line, res.Strings())
 }
 
@@ -74,7 +75,7 @@ var _ = Describe("Run, the SERVMGR dispatcher", func() {
 		}
 		wg.Wait()
 		Expect(rcs).To(HaveEach(0))
-		res := servmgr.Run(env, []string{"system query 720"})
+		res := servmgr.Run(context.Background(), env, nil, []string{"system query 720"})
 		Expect(res.RC).To(Equal(0))
 		Expect(res.Strings()).To(HaveLen(50 + 3))
 	})

@@ -1,0 +1,218 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/csmsim/csmsim/engine/agent/proto"
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/msg"
+	"github.com/csmsim/csmsim/engine/table"
+	"github.com/csmsim/csmsim/engine/transport"
+)
+
+// session is one system's CSMSERVE session, speaking engine/agent/proto.
+type session struct {
+	ctx  context.Context
+	w    *Wire
+	out  *SystemOutcome // the system's outcome: phases, job and cause go here
+	conn transport.Conn
+	addr string
+}
+
+func (w *Wire) open(ctx context.Context, en table.Entry, out *SystemOutcome) (*session, error) {
+	t := w.target(en)
+	addr := fmt.Sprintf("%s:%d", t.Host, t.Port)
+	c, err := w.Transport.Dial(ctx, t)
+	if err != nil {
+		return nil, level.Refuse(msg.CSM3051E, en.Key(), addr, err.Error())
+	}
+	return &session{ctx: ctx, w: w, out: out, conn: c, addr: addr}, nil
+}
+
+func (s *session) system() string { return s.out.System }
+
+// request sends one SITE CSMAGENT request and returns the reply. A busy
+// agent, a refusal and a reply the protocol does not know are errors; a
+// refusal's message becomes the outcome's cause.
+func (s *session) request(req proto.Request) (proto.Reply, error) {
+	code, text, err := s.conn.Site(s.ctx, "CSMAGENT "+req.String())
+	if err != nil {
+		return nil, level.Refuse(msg.CSM3052E, s.system(), err.Error())
+	}
+	rep, err := proto.ParseReply(code, text)
+	switch r := rep.(type) {
+	case proto.Busy:
+		return nil, level.Refuse(msg.CSM3062E, s.system(), r.Job)
+	case proto.Refused:
+		s.out.Cause = &r.Line
+	}
+	if code >= 400 {
+		return nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("SITE CSMAGENT %s: %d %s", req, code, text))
+	}
+	if err != nil {
+		return nil, level.Refuse(msg.CSM3052E, s.system(), err.Error())
+	}
+	return rep, nil
+}
+
+// job starts an agent job, waits for it to end, copies its messages into
+// MAINTCSM.<system>'s log and returns it. The job is phases of[from:] of
+// its command (none for a nil of); the first starts with the job, the
+// agent's STATUS replies name the next ones (RUNNING PHASE LOAD), so a
+// phase's end is known to within one poll.
+func (s *session) job(e *Env, req proto.Request, of []proto.Phase, from int) (job *Job, err error) {
+	phases := of[min(from, len(of)):]
+	var phase proto.Phase
+	end, seen := func(bool, string) {}, 0
+	if len(phases) > 0 {
+		phase, seen = phases[0], 1
+		end = s.w.phase(s.out, phase, of)
+		defer func() {
+			ok := err == nil && job.RC < 8
+			end(ok, "")
+			// A phase shorter than one poll was not seen; it still
+			// happened, in no measurable time.
+			for _, p := range phases[seen:] {
+				if ok {
+					s.w.phase(s.out, p, of)(ok, "shorter than one STATUS poll")
+				}
+			}
+		}()
+	}
+	rep, err := s.request(req)
+	if err != nil {
+		return nil, err
+	}
+	started, ok := rep.(proto.Started)
+	if !ok {
+		return nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("unexpected CSMAGENT reply to %s: %s", req, rep))
+	}
+	for {
+		rep, err := s.request(proto.Status{Job: started.Job})
+		if err != nil {
+			return nil, err
+		}
+		st, ok := rep.(proto.JobStatus)
+		if !ok || st.Job != started.Job {
+			return nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("unexpected CSMAGENT reply to STATUS %d: %s", started.Job, rep))
+		}
+		if st.Ended {
+			job = &Job{ID: st.Job, RC: st.RC}
+			job.Lines, err = s.fetchMessages(e, st.Job)
+			s.out.Job = job
+			if job.RC >= 8 {
+				s.out.Cause = cause(job.Lines)
+			}
+			return job, err
+		}
+		if next := st.Phase; phase != "" && next != "" && next != phase {
+			end(true, "")
+			phase, end = next, s.w.phase(s.out, next, of)
+			if i := slices.Index(phases, next); i >= seen {
+				seen = i + 1
+			}
+		}
+		if err := s.w.pause(s.ctx); err != nil {
+			return nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("waiting for job %d: %s", started.Job, err))
+		}
+	}
+}
+
+// fetchMessages gets job n's messages and appends them to the system's
+// log on the principal.
+func (s *session) fetchMessages(e *Env, n int) ([]msg.Line, error) {
+	name := proto.FileName(proto.JobMessages(n))
+	var b strings.Builder
+	if err := s.conn.Get(s.ctx, name, &b); err != nil {
+		return nil, level.Refuse(msg.CSM3052E, s.system(), "getting "+name+": "+err.Error())
+	}
+	lines, err := msg.ParseLines(b.String())
+	if err != nil {
+		return nil, level.Refuse(msg.CSM3052E, s.system(), name+": "+err.Error())
+	}
+	if a, err := e.Area(level.SystemDir(s.system())); err == nil {
+		text := make([]string, len(lines))
+		for i, l := range lines {
+			text[i] = l.String()
+		}
+		_ = msg.AppendLog(e.Locker, a, text) // a log that cannot be written must not fail the command
+	}
+	return lines, nil
+}
+
+// cause is the line that says why a job failed: its first severe, error
+// or warning line, in that order of preference (its last line only says
+// the job ended), else its last line.
+func cause(lines []msg.Line) *msg.Line {
+	for _, sev := range []msg.Severity{msg.Severe, msg.Error, msg.Warning} {
+		for _, l := range lines {
+			if l.Sev == sev {
+				return &l
+			}
+		}
+	}
+	if len(lines) > 0 {
+		return &lines[len(lines)-1]
+	}
+	return nil
+}
+
+// why is a failed job's cause as its CSM3055E line quotes it.
+func why(o *SystemOutcome) string {
+	if o.Cause == nil {
+		return "see the system's log"
+	}
+	return o.Cause.String()
+}
+
+// reopener is an io.ReadSeeker over a CMS file that reopens it to rewind,
+// so a retried transfer streams the file again instead of buffering it.
+type reopener struct {
+	a   cms.FileArea
+	id  cms.FileID
+	r   io.ReadCloser
+	off int64
+}
+
+func (r *reopener) Read(p []byte) (int, error) {
+	if r.r == nil {
+		rc, err := r.a.Open(r.id)
+		if err != nil {
+			return 0, err
+		}
+		r.r = rc
+	}
+	n, err := r.r.Read(p)
+	r.off += int64(n)
+	return n, err
+}
+
+func (r *reopener) Seek(off int64, whence int) (int64, error) {
+	if whence != io.SeekStart || off < 0 {
+		return 0, errors.New("reopener: only absolute seeks")
+	}
+	if r.r != nil {
+		r.r.Close()
+		r.r = nil
+	}
+	r.off = 0
+	if off > 0 {
+		if _, err := io.CopyN(io.Discard, r, off); err != nil {
+			return 0, err
+		}
+	}
+	return off, nil
+}
+
+func (r *reopener) Close() error {
+	if r.r != nil {
+		return r.r.Close()
+	}
+	return nil
+}
