@@ -6,9 +6,17 @@ import (
 	"github.com/csmsim/csmsim/engine/table"
 )
 
-// Add is SERVMGR SRVLVL ADD vrm level BASEDON level [NONESM] [DESC text]:
-// a new TEST level whose directories are primed from the based-on level.
-func Add(e *Env, vrm, level, basedOn string, noESM bool, desc string) (msg.Result, error) {
+// AddRequest is SRVLVL ADD vrm level BASEDON level [NONESM] [DESC text].
+type AddRequest struct {
+	VRM, Level, BasedOn string
+	NoESM               bool // the level carries no external security manager
+	Desc                string
+}
+
+// Add is SERVMGR SRVLVL ADD: a new TEST level whose directories are primed
+// from the based-on level.
+func Add(e *Env, r AddRequest) (msg.Result, error) {
+	vrm, level, basedOn, noESM, desc := r.VRM, r.Level, r.BasedOn, r.NoESM, r.Desc
 	var res msg.Result
 	unlock, err := e.lockRelease(vrm)
 	if err != nil {

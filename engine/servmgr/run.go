@@ -74,7 +74,7 @@ func dispatch(ctx context.Context, env *level.Env, wire *fleet.Wire, cmd Command
 	case Managed:
 		err = level.Refuse(msg.CSM2911E)
 	case SrvlvlAdd:
-		res, err = level.Add(env, c.VRM, c.Level, c.BasedOn, c.NoESM, c.Desc)
+		res, err = level.Add(env, level.AddRequest{VRM: c.VRM, Level: c.Level, BasedOn: c.BasedOn, NoESM: c.NoESM, Desc: c.Desc})
 	case SrvlvlDelete:
 		res, err = level.Delete(env, c.VRM, c.Level)
 	case SrvlvlService:
