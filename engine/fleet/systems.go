@@ -1,6 +1,10 @@
 // Package fleet is SERVMGR's managed-system operands: the System Status
 // Table (SYSTEM ADD, DELETE, MODIFY, QUERY), nicknames, and (with a
-// transport) SEND, PUT2PROD and SERVCHECK.
+// transport) SEND, PUT2PROD and SERVCHECK, system by system or as a staged
+// roll-out over engine/rollout. It speaks to each system's CSMAGENT in
+// engine/agent/proto over a Wire, and returns what each command did as an
+// Outcome: per system its phases, its agent job and the job's messages, its
+// lines and the cause of a failure; per roll-out the schedule's result.
 package fleet
 
 import (

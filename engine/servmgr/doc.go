@@ -1,7 +1,10 @@
 // Package servmgr is the SERVMGR command of the CSM principal system: its
-// grammar (Parse, the Command types and their forms) and the $CSMCMD
-// $MSGLOG records every command leaves (msglog.go). The message catalogue
-// and return codes are in engine/msg, which every engine package uses.
+// grammar (Parse, the Command types and their forms), its dispatcher (Run,
+// which returns the command's Outcome: the lines the user sees, the RC and,
+// for SEND, PUT2PROD and SERVCHECK, each system's outcome and the
+// roll-out's) and the $CSMCMD $MSGLOG records every command leaves
+// (msglog.go). The message catalogue and return codes are in engine/msg,
+// which every engine package uses.
 //
 // The grammar follows CMS: blank-separated tokens, case-insensitive, and an
 // optional options part after "(" (the closing ")" is optional). "(" and ")"
