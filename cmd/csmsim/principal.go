@@ -122,7 +122,7 @@ func newFixturesCmd(fs afero.Fs) *cobra.Command {
 				return err
 			}
 			for _, e := range fixtures.SampleEnvelopes() {
-				f, err := fixtures.SampleFS.Open("sample/" + e.FileName())
+				f, err := fixtures.SampleFS().Open("sample/" + e.FileName())
 				if err != nil {
 					return err
 				}

@@ -44,9 +44,11 @@ const (
 )
 
 // Reasons lists every reason code in ascending order.
-var Reasons = []ReasonCode{
-	ReasonNotTar, ReasonNoManifest, ReasonBadManifest, ReasonUnsupported, ReasonBadName,
-	ReasonOutOfOrder, ReasonSize, ReasonSHA256, ReasonMissing, ReasonExtra, ReasonDuplicate,
+func Reasons() []ReasonCode {
+	return []ReasonCode{
+		ReasonNotTar, ReasonNoManifest, ReasonBadManifest, ReasonUnsupported, ReasonBadName,
+		ReasonOutOfOrder, ReasonSize, ReasonSHA256, ReasonMissing, ReasonExtra, ReasonDuplicate,
+	}
 }
 
 type reasonInfo struct{ text, action string }

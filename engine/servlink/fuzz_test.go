@@ -26,9 +26,9 @@ func FuzzValidate(f *testing.F) {
 	f.Add(flipped)
 	f.Add([]byte{})
 	f.Add(make([]byte, 1024))
-	names, _ := fs.Glob(fixtures.SampleFS, "sample/*")
+	names, _ := fs.Glob(fixtures.SampleFS(), "sample/*")
 	for _, n := range names {
-		b, _ := fs.ReadFile(fixtures.SampleFS, n)
+		b, _ := fs.ReadFile(fixtures.SampleFS(), n)
 		f.Add(b)
 	}
 

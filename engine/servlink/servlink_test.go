@@ -331,7 +331,7 @@ var _ = Describe("Errors", func() {
 	})
 	It("has a text, an action and a distinct sentinel for every reason", func() {
 		seen := map[string]bool{}
-		for _, c := range servlink.Reasons {
+		for _, c := range servlink.Reasons() {
 			Expect(c.String()).To(HaveLen(4))
 			Expect(c.String()).To(HavePrefix("08"))
 			Expect(c.Text()).NotTo(Equal("unknown reason"))
@@ -339,7 +339,7 @@ var _ = Describe("Errors", func() {
 			Expect(seen[c.Text()]).To(BeFalse())
 			seen[c.Text()] = true
 			err := error(&servlink.Error{Reason: c})
-			for _, d := range servlink.Reasons {
+			for _, d := range servlink.Reasons() {
 				Expect(errors.Is(err, d)).To(Equal(c == d))
 			}
 			got, ok := servlink.Reason(err)

@@ -12,13 +12,13 @@ import (
 
 // Tools are the Hercules programs the cross-checks need (Debian package
 // hercules; `make deps` installs it).
-var Tools = []string{"dasdinit", "dasdlist", "ckd2cckd", "cckd2ckd", "cckdcdsk"}
+func Tools() []string { return []string{"dasdinit", "dasdlist", "ckd2cckd", "cckd2ckd", "cckdcdsk"} }
 
 // Missing names the tools not on PATH, so a suite can fail (not skip) with
 // a message that says how to install them.
 func Missing() []string {
 	var out []string
-	for _, t := range Tools {
+	for _, t := range Tools() {
 		if _, err := exec.LookPath(t); err != nil {
 			out = append(out, t)
 		}
