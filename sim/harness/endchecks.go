@@ -1,18 +1,144 @@
 package harness
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/csmsim/csmsim/engine/agent"
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/fleet"
+	"github.com/csmsim/csmsim/engine/msg"
+	"github.com/csmsim/csmsim/engine/servmgr"
 	"github.com/csmsim/csmsim/sim/world"
 )
+
+func (r *runner) endChecks(ctx context.Context) []Expectation {
+	ex := r.sc.Expect
+	if ex == nil {
+		return nil
+	}
+	var out []Expectation
+	check := func(name, want, got string) {
+		e := Expectation{Name: name, Want: want, Got: got, Status: "pass"}
+		if !strings.EqualFold(want, got) {
+			e.Status, e.Reason = "fail", fmt.Sprintf("got %s, expected %s", got, want)
+		}
+		out = append(out, e)
+	}
+	var systems []SystemCheck
+	for _, s := range ex.Systems {
+		if !strings.EqualFold(s.Name, "ALL") {
+			systems = append(systems, s)
+			continue
+		}
+		for _, n := range r.names { // ALL: the same check on every system
+			c := s
+			c.Name = n
+			systems = append(systems, c)
+		}
+	}
+	for _, s := range systems {
+		name := strings.ToUpper(s.Name)
+		got := r.systemState(name)
+		if got.Error != "" {
+			out = append(out, Expectation{Name: "system " + name, Status: "fail", Reason: r.normalize(got.Error)})
+			continue
+		}
+		if s.Level != "" {
+			check("system "+name+" level", s.Level, got.Level)
+		}
+		if s.State != "" {
+			check("system "+name+" state", s.State, got.State)
+		}
+		if s.Prod != "" {
+			check("system "+name+" prod", s.Prod, got.Prod)
+		}
+		if s.Managed != nil {
+			check("system "+name+" managed", strconv.FormatBool(*s.Managed), strconv.FormatBool(got.Managed))
+		}
+	}
+	if len(ex.Levels) > 0 {
+		_, levels, err := r.penv.ReadLevels(r.sc.Release)
+		for _, l := range ex.Levels {
+			name := strings.ToUpper(l.Name)
+			if err != nil {
+				out = append(out, Expectation{Name: "level " + name, Status: "fail", Reason: err.Error()})
+				continue
+			}
+			en, ok := levels.Get(name)
+			if !ok {
+				out = append(out, Expectation{Name: "level " + name, Want: "defined", Got: "not defined", Status: "fail",
+					Reason: "level " + name + " is not in the Service Level Table"})
+				continue
+			}
+			if l.State != "" {
+				v, _ := en.Get("STATE")
+				check("level "+name+" state", l.State, v)
+			}
+			if l.Lock != "" {
+				v, _ := en.Get("LOCK")
+				check("level "+name+" lock", l.Lock, v)
+			}
+		}
+	}
+	if sc := ex.Servcheck; sc != nil {
+		res := servmgr.Run(ctx, r.penv, r.wire, []string{"system servcheck " + r.sc.Release + " all"})
+		drift := map[string]bool{}
+		if res.Fleet != nil {
+			for _, s := range res.Fleet.Systems {
+				if len(s.Drift) > 0 {
+					drift[s.System] = true
+				}
+			}
+		}
+		got := sortedKeys(drift)
+		want := []string{}
+		for _, d := range sc.Drift {
+			want = append(want, strings.ToUpper(d))
+		}
+		sort.Strings(want)
+		e := Expectation{Name: "servcheck", Want: "clean", Got: "clean", Status: "pass"}
+		if len(want) > 0 {
+			e.Want = "drift " + strings.Join(want, " ")
+		}
+		if len(got) > 0 {
+			e.Got = "drift " + strings.Join(got, " ")
+		}
+		if e.Want != e.Got {
+			e.Status, e.Reason = "fail", fmt.Sprintf("got %s, expected %s", e.Got, e.Want)
+		} else if len(want) == 0 && res.RC != 0 {
+			e.Status, e.Reason = "fail", fmt.Sprintf("SERVCHECK ended RC=%d", res.RC)
+			for _, l := range res.Lines {
+				if l.Sev != msg.Info {
+					e.Reason += "; " + r.normalize(l.String())
+					break
+				}
+			}
+			e.Got = fmt.Sprintf("RC=%d", res.RC)
+		}
+		out = append(out, e)
+	}
+	out = append(out, r.tableChecks(ex.Tables)...)
+	out = append(out, r.fileChecks(ex.Files)...)
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
 
 // tableChecks checks rows of the principal's tables.
 func (r *runner) tableChecks(checks []TableCheck) []Expectation {
@@ -121,4 +247,35 @@ func openArea(sys *world.System, area string) (cms.FileArea, error) {
 		return nil, fmt.Errorf("area %q: write a minidisk as \"OWNER VADDR\" or an SFS directory as \"POOL:USER.DIR\"", area)
 	}
 	return sys.Minidisk(strings.ToUpper(f[0]), strings.ToUpper(f[1]))
+}
+
+// systemState reads a system's CMS component row of VM SYSSUF.
+func (r *runner) systemState(name string) SystemReport {
+	n := r.nodes[name]
+	sr := SystemReport{Name: name, Level: "-", State: "-", Prod: "-"}
+	info, err := agent.Info(n.Env)
+	if err != nil {
+		sr.Error = err.Error()
+		return sr
+	}
+	sr.Managed = info.Managed
+	inv, _, err := agent.Query(n.Env)
+	if err != nil {
+		sr.Error = err.Error()
+		return sr
+	}
+	if e, ok := inv.Get("CMS"); ok {
+		sr.Level, _ = e.Get(agent.TagLevel)
+		sr.State, _ = e.Get(agent.TagState)
+		sr.Prod, _ = e.Get(agent.TagProd)
+	}
+	return sr
+}
+
+func (r *runner) finalSystems() []SystemReport {
+	out := make([]SystemReport, 0, len(r.names))
+	for _, name := range r.names {
+		out = append(out, r.systemState(name))
+	}
+	return out
 }

@@ -1,0 +1,85 @@
+package harness
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteJUnit writes the report as JUnit XML: one testcase per step and
+// per expectation.
+func (r *Report) WriteJUnit(w io.Writer) error { return WriteJUnitAll(w, []*Report{r}) }
+
+// WriteJUnitAll writes one testsuite per report.
+func WriteJUnitAll(w io.Writer, reports []*Report) error {
+	var all junitSuites
+	for _, r := range reports {
+		s := junitSuite{Name: r.Scenario}
+		add := func(name, status, reason, out string) {
+			c := junitCase{Name: name, Classname: "scenario." + r.Scenario, SystemOut: out}
+			switch status {
+			case "fail":
+				c.Failure = &junitFailure{Message: reason, Type: "expectation", Text: reason}
+				s.Failures++
+			case "skipped":
+				c.Skipped = &junitSkipped{Message: reason}
+				s.Skipped++
+			}
+			s.Cases = append(s.Cases, c)
+			s.Tests++
+		}
+		for _, st := range r.Steps {
+			add(fmt.Sprintf("step %02d %s: %s", st.Index, st.Kind, st.Line), st.Status, st.Reason, strings.Join(st.Output, "\n"))
+		}
+		for _, e := range r.Expectations {
+			add("expect "+e.Name, e.Status, e.Reason, "")
+		}
+		all.Tests += s.Tests
+		all.Failures += s.Failures
+		all.Suites = append(all.Suites, s)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(all); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}

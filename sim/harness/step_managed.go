@@ -1,0 +1,46 @@
+package harness
+
+import (
+	"io"
+	"strings"
+
+	"github.com/csmsim/csmsim/engine/agent"
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/msg"
+	"github.com/csmsim/csmsim/fixtures"
+)
+
+func (r *runner) localService(ls *LocalService) msg.Result {
+	var res msg.Result
+	n := r.nodes[strings.ToUpper(ls.System)]
+	envelope := strings.ToUpper(ls.Envelope)
+	if c := ls.COR; c != nil {
+		comp := c.Component
+		if comp == "" {
+			comp = ls.Component
+		}
+		parts := c.Parts
+		if parts == 0 {
+			parts = 1
+		}
+		seed := c.Seed
+		if seed == 0 {
+			seed = r.seed
+		}
+		cor := fixtures.COR(r.sc.Release, strings.ToUpper(c.Name), seed, r.base, strings.ToUpper(comp), parts)
+		disk, err := n.Sys.Minidisk(agent.MaintUser(r.sc.Release), agent.LocalDiskVaddr)
+		if err == nil {
+			err = cms.WriteFile(disk, cms.MustParseFileID(cor.FileID()), func(w io.Writer) error { return fixtures.WriteEnvelope(w, cor) })
+		}
+		if err != nil {
+			res.Add(msg.Messagef(msg.CSM0000S, "writing the generated COR: "+err.Error()))
+			return res
+		}
+		envelope = cor.Name
+	}
+	res, err := agent.LocalService(n.Env, strings.ToUpper(ls.Component), envelope)
+	if err != nil {
+		res.Add(agent.Lines(err)...)
+	}
+	return res
+}

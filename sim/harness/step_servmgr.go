@@ -1,0 +1,130 @@
+package harness
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/csmsim/csmsim/engine/fleet"
+	"github.com/csmsim/csmsim/engine/servmgr"
+)
+
+func (r *runner) substitute(line string, n int) string {
+	// ${N} and ${NN} first, so they may name a system: ${HOST:VM${NN}}.
+	line = strings.NewReplacer("${NN}", fmt.Sprintf("%02d", n), "${N}", strconv.Itoa(n)).Replace(line)
+	return placeholder.ReplaceAllStringFunc(line, func(m string) string {
+		sm := placeholder.FindStringSubmatch(m)
+		switch {
+		case sm[3] == "N":
+			return strconv.Itoa(n)
+		case sm[3] == "NN":
+			return fmt.Sprintf("%02d", n)
+		}
+		nd := r.nodes[strings.ToUpper(sm[2])]
+		if sm[1] == "HOST" {
+			return nd.host
+		}
+		return nd.port
+	})
+}
+
+// rolloutOptions are the step's roll-out policy (or the scenario's
+// default) as SERVMGR options for its SEND or PUT2PROD line, so scenarios
+// drive the same surface a sysprog types; "" for none. The default
+// applies only over a nickname or ALL, and never to a line that already
+// has roll-out options.
+func (r *runner) rolloutOptions(st Step, line string) string {
+	pol, explicit := st.Rollout, st.Rollout != nil
+	if pol == nil {
+		pol = r.sc.Rollout
+	}
+	if pol == nil || pol.Off {
+		return ""
+	}
+	cmd, err := servmgr.Parse(line)
+	if err != nil {
+		return "" // the step reports the syntax error
+	}
+	var target string
+	switch c := cmd.(type) {
+	case servmgr.SrvlvlSend:
+		if c.Rollout != nil {
+			return ""
+		}
+		target = c.Target
+	case servmgr.SystemPut2Prod:
+		if c.Rollout != nil {
+			return ""
+		}
+		target = c.Target
+	default:
+		return ""
+	}
+	if !explicit && r.nodes[strings.ToUpper(target)] != nil {
+		return "" // one system: nothing to stage
+	}
+	return pol.options()
+}
+
+// options renders the policy as SERVMGR roll-out options.
+func (r *RolloutSpec) options() string {
+	var o []string
+	if r.Canary != "" {
+		o = append(o, "CANARY "+r.Canary)
+	}
+	if len(r.Waves) > 0 {
+		o = append(o, "WAVES "+strings.Join(r.Waves, ","))
+	}
+	if r.Budget != "" {
+		o = append(o, "BUDGET "+r.Budget)
+	}
+	if r.Deadline != "" {
+		o = append(o, "DEADLINE "+r.Deadline)
+	}
+	if r.Restart {
+		o = append(o, "RESTART")
+	}
+	return strings.Join(o, " ")
+}
+
+// withOptions appends SERVMGR options to a command line, opening its
+// options part if it has none.
+func withOptions(line, opts string) string {
+	if opts == "" {
+		return line
+	}
+	line = strings.TrimSuffix(strings.TrimSpace(line), ")")
+	if !strings.Contains(line, "(") {
+		return line + " (" + opts
+	}
+	return line + " " + opts
+}
+
+// observe hears a phase from the engine (Wire.Observe) as it happens.
+func (r *runner) observe(p fleet.Phase) {
+	r.mu.Lock()
+	cur := r.cur
+	if !p.End.IsZero() {
+		if p.Last() && p.OK && r.crashAfter > 0 {
+			if r.finished++; r.finished == r.crashAfter {
+				r.progress("the principal stops after %d systems finished (crash_after)", r.finished)
+				r.crash()
+			}
+		}
+	}
+	r.mu.Unlock()
+	if r.opts.Observe != nil {
+		r.opts.Observe(cur, p)
+	}
+}
+
+// record adds a command's phases to the timeline, system by system in
+// the target's order.
+func (r *runner) record(step int, out *fleet.Outcome) {
+	for _, s := range out.Systems {
+		for _, p := range s.Phases {
+			r.spans = append(r.spans, Span{Step: step, System: s.System, Phase: string(p.Name), Start: p.Begin.Sub(r.t0),
+				End: p.End.Sub(r.t0), OK: p.OK, Detail: r.normalize(p.Detail)})
+		}
+	}
+}
