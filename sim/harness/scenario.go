@@ -1,8 +1,13 @@
 // Package harness runs scenarios: one YAML file builds an emulated world (a
 // principal and in-process managed systems with their CSMSERVE nodes on
 // loopback), runs its steps through the production engine exactly as real
-// mode does (servmgr.RunWith over FTP), checks every expectation and
-// writes reports (summary, JSON, JUnit). See docs/scenarios.md.
+// mode does (servmgr.Run over FTP), judges each step from the command's
+// Outcome (its lines, each system's outcome, the roll-out's result), checks
+// every expectation and writes reports (summary, JSON, JUnit, HTML). The
+// files: scenario.go the schema, decode.go and validate.go strict decoding,
+// run.go the runner, step*.go one step kind each, judge.go and
+// endchecks.go the checks, report.go and its formats. See
+// docs/scenarios.md.
 package harness
 
 import (

@@ -4,11 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
-
-	"github.com/csmsim/csmsim/engine/agent"
-	"github.com/csmsim/csmsim/engine/msg"
-	"github.com/csmsim/csmsim/engine/servmgr"
 )
 
 func (st Step) kind() string {
@@ -74,70 +69,25 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 	var reports []StepReport
 	switch {
 	case st.Servmgr != nil:
-		from, to := 0, 0
-		if st.Repeat != nil {
-			from, to = st.Repeat.From, st.Repeat.To
-		}
-		r.mu.Lock()
-		base := r.cur
-		r.mu.Unlock()
-		for n := from; n <= to; n++ {
-			typed := r.substitute(*st.Servmgr, n)
-			opts := r.rolloutOptions(st, typed)
-			line := withOptions(typed, opts)
-			cur := base + n - from
-			r.mu.Lock()
-			r.cur = cur
-			r.crashAfter, r.finished = st.CrashAfter, 0
-			stepCtx, cancel := context.WithCancel(ctx)
-			r.crash = cancel
-			r.mu.Unlock()
-			wire := r.wire
-			if st.Offline {
-				wire = nil
-			}
-			out := servmgr.Run(stepCtx, r.penv, wire, []string{line})
-			cancel()
-			shown := *st.Servmgr
-			if st.Repeat != nil {
-				shown = placeholder.ReplaceAllStringFunc(shown, func(m string) string {
-					if m == "${N}" || m == "${NN}" {
-						return r.substitute(m, n)
-					}
-					return m
-				})
-			}
-			sr := r.judge(st, withOptions(shown, opts), out.Result, causes(out)...) // the policy's options, as run
-			if out.Fleet != nil {
-				r.record(cur, out.Fleet)
-				r.checkRollout(&sr, st, out.Fleet)
-			}
-			reports = append(reports, sr)
-		}
+		reports = r.servmgrStep(ctx, st)
 	case st.Managed != nil:
-		res, err := agent.Managed(r.nodes[strings.ToUpper(st.Managed.System)].Env, *st.Managed.On)
-		if err != nil {
-			res.Add(agent.Lines(err)...)
-		}
-		reports = append(reports, r.judge(st, st.describe(), res))
+		reports = []StepReport{r.managedStep(st)}
 	case st.LocalService != nil:
-		reports = append(reports, r.judge(st, st.describe(), r.localService(st.LocalService)))
+		reports = []StepReport{r.judge(st, st.describe(), r.localService(st.LocalService))}
 	case st.Install != nil:
 		res, err := r.install(st.Install)
 		if err != nil {
 			return nil, err
 		}
-		reports = append(reports, r.judge(st, st.describe(), res))
+		reports = []StepReport{r.judge(st, st.describe(), res)}
 	case st.Node != nil:
 		res, err := r.nodeUpDown(strings.ToUpper(st.Node.System), *st.Node.Up)
 		if err != nil {
 			return nil, err
 		}
-		reports = append(reports, r.judge(st, st.describe(), res))
+		reports = []StepReport{r.judge(st, st.describe(), res)}
 	case st.Wait != "":
-		d, _ := time.ParseDuration(st.Wait) // checked at load
-		r.clock.Advance(d)
-		reports = append(reports, r.judge(st, st.describe(), msg.Result{}))
+		reports = []StepReport{r.waitStep(st)}
 	}
 	last := &reports[len(reports)-1]
 	if st.NothingChanged {

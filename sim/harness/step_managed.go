@@ -10,6 +10,17 @@ import (
 	"github.com/csmsim/csmsim/fixtures"
 )
 
+// managedStep types SERVMGR MANAGED ON or OFF on a managed system.
+func (r *runner) managedStep(st Step) StepReport {
+	res, err := agent.Managed(r.nodes[strings.ToUpper(st.Managed.System)].Env, *st.Managed.On)
+	if err != nil {
+		res.Add(agent.Lines(err)...)
+	}
+	return r.judge(st, st.describe(), res)
+}
+
+// localService applies emergency service on a managed system, from an
+// envelope on its A-disk or a generated COR.
 func (r *runner) localService(ls *LocalService) msg.Result {
 	var res msg.Result
 	n := r.nodes[strings.ToUpper(ls.System)]

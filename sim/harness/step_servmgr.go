@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -8,6 +9,53 @@ import (
 	"github.com/csmsim/csmsim/engine/fleet"
 	"github.com/csmsim/csmsim/engine/servmgr"
 )
+
+// servmgrStep runs a servmgr step, once or once per repetition, each
+// through servmgr.Run as real mode does, and judges each outcome.
+func (r *runner) servmgrStep(ctx context.Context, st Step) []StepReport {
+	var reports []StepReport
+	from, to := 0, 0
+	if st.Repeat != nil {
+		from, to = st.Repeat.From, st.Repeat.To
+	}
+	r.mu.Lock()
+	base := r.cur
+	r.mu.Unlock()
+	for n := from; n <= to; n++ {
+		typed := r.substitute(*st.Servmgr, n)
+		opts := r.rolloutOptions(st, typed)
+		line := withOptions(typed, opts)
+		cur := base + n - from
+		r.mu.Lock()
+		r.cur = cur
+		r.crashAfter, r.finished = st.CrashAfter, 0
+		stepCtx, cancel := context.WithCancel(ctx)
+		r.crash = cancel
+		r.mu.Unlock()
+		wire := r.wire
+		if st.Offline {
+			wire = nil
+		}
+		out := servmgr.Run(stepCtx, r.penv, wire, []string{line})
+		cancel()
+		shown := *st.Servmgr
+		if st.Repeat != nil {
+			shown = placeholder.ReplaceAllStringFunc(shown, func(m string) string {
+				if m == "${N}" || m == "${NN}" {
+					return r.substitute(m, n)
+				}
+				return m
+			})
+		}
+		sr := r.judge(st, withOptions(shown, opts), out.Result, causes(out)...) // the policy's options, as run
+		if out.Fleet != nil {
+			r.record(cur, out.Fleet)
+			r.checkRollout(&sr, st, out.Fleet)
+		}
+		reports = append(reports, sr)
+	}
+	return reports
+}
 
 func (r *runner) substitute(line string, n int) string {
 	// ${N} and ${NN} first, so they may name a system: ${HOST:VM${NN}}.
