@@ -258,7 +258,7 @@ var _ = Describe("a managed system at BASE", func() {
 			}
 			Expect(inv).To(Equal(princ.parts["L1"]))
 			written := string(readAll(m.staging(), proto.Inventory()))
-			Expect(written).To(HavePrefix(":TABLE.INVENTRY :GEN.1\n"))
+			Expect(written).To(HavePrefix(":TABLE.INVENTRY :GEN.1 :ENTRIES."))
 			Expect(written).To(ContainSubstring(":PART.CMS BUILD DMSNUC TEXT :SHA256."))
 
 			// Managed: local service refused.

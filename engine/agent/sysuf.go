@@ -38,6 +38,16 @@ func (e *Env) readSysuf() (*sysuf, error) {
 	return &sysuf{st: st, t: t}, nil
 }
 
+// SysufStore is where VM SYSSUF lives (MAINTvrm 051D), whether or not it
+// parses: for checking and recovering a torn one.
+func (e *Env) SysufStore() (*table.Store, error) {
+	disk, err := e.Sys.Minidisk(e.maint(), SysufVaddr)
+	if err != nil {
+		return nil, err
+	}
+	return table.NewStore(disk, e.Locker), nil
+}
+
 // components lists the components of a SYSSUF table, sorted.
 func components(t *table.Table) []string {
 	var out []string

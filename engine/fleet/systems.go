@@ -413,3 +413,34 @@ func (e *Env) ReadTable(vrm, name string) (*table.Table, error) {
 	}
 	return nil, fmt.Errorf("unknown table %s: use %s", name, strings.Join(Tables(), ", "))
 }
+
+// TableStore is where the principal's table name (of release vrm, for
+// SVCSTAT and ROLLOUT) lives, and its kind, whether or not the table
+// parses: for checking and recovering a torn table.
+func (e *Env) TableStore(vrm, name string) (*table.Store, table.Kind, error) {
+	var kind table.Kind
+	var area cms.FileArea
+	var err error
+	switch strings.ToUpper(name) {
+	case table.SysStat().Name:
+		kind = table.SysStat()
+		area, err = e.Area(level.AdminTop())
+	case table.SvcStat().Name, RolloutTable().Name:
+		kind = table.SvcStat()
+		if strings.EqualFold(name, RolloutTable().Name) {
+			kind = RolloutTable()
+		}
+		if err = level.CheckRelease(vrm); err == nil {
+			area, err = e.Area(level.ReleaseTop(vrm))
+		}
+	case table.Names().Name:
+		kind = table.Names()
+		area, err = e.AdminDisk()
+	default:
+		return nil, kind, fmt.Errorf("unknown table %s: use %s", name, strings.Join(Tables(), ", "))
+	}
+	if err != nil {
+		return nil, kind, err
+	}
+	return table.NewStore(area, e.Locker), kind, nil
+}

@@ -1,6 +1,8 @@
 package level
 
 import (
+	"errors"
+
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/table"
@@ -46,7 +48,16 @@ func Add(e *Env, r AddRequest) (msg.Result, error) {
 	}
 	from, to := LevelDir(vrm, basedOn), LevelDir(vrm, level)
 	skip := func(d cms.DirID) bool { return len(d.Names()) >= 2 && d.Names()[1] == Packages }
-	if err := e.checkRoom(p, vrm, from, skip); err != nil {
+	// Directories of a level the table does not have were left by an ADD
+	// that was killed (or by a table recovered to before it): under the
+	// release's lock nobody is making them, so they go, and the ADD runs
+	// again from the start.
+	orphanFiles, orphanBlocks, err := countTree(p, to, nil)
+	orphan := err == nil
+	if err != nil && !errors.Is(err, cms.ErrNotFound) {
+		return res, err
+	}
+	if err := e.checkRoom(p, vrm, from, skip, orphanBlocks); err != nil {
 		return res, err
 	}
 	comps, err := e.components(vrm, basedOn)
@@ -54,6 +65,12 @@ func Add(e *Env, r AddRequest) (msg.Result, error) {
 		return res, err
 	}
 
+	if orphan {
+		if err := p.EraseTree(to, Admin); err != nil {
+			return res, err
+		}
+		res.Addf(msg.CSM2706I, to.String(), orphanFiles)
+	}
 	// From here on, a failure erases the new level: nothing stays half made.
 	undo := func(err error) (msg.Result, error) {
 		_ = p.EraseTree(to, Admin)
@@ -99,12 +116,13 @@ func mustEntry(t *table.Table, key string) table.Entry {
 }
 
 // checkRoom refuses a copy of from that would not fit in the release's
-// file space, before anything is written.
-func (e *Env) checkRoom(p cms.FilePool, vrm string, from cms.DirID, skip func(cms.DirID) bool) error {
+// file space, less the blocks freed first, before anything is written.
+func (e *Env) checkRoom(p cms.FilePool, vrm string, from cms.DirID, skip func(cms.DirID) bool, freed int64) error {
 	_, need, err := countTree(p, from, skip)
 	if err != nil {
 		return err
 	}
+	need -= freed
 	limit, used, err := p.Quota(Space(vrm))
 	if err != nil {
 		return err

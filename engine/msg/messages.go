@@ -76,6 +76,7 @@ const (
 	CSM2703I = "CSM2703I Service level %s of release %s unlocked"
 	CSM2704W = "CSM2704W Service level %s of release %s was already %s"
 	CSM2705I = "CSM2705I Directories of service level %s primed from %s: %d files"
+	CSM2706I = "CSM2706I Directories %s left by an interrupted command were erased: %d files"
 	CSM2710E = "CSM2710E Service level %s is not defined in release %s"
 	CSM2711E = "CSM2711E Service level %s already exists in release %s"
 	CSM2712E = "CSM2712E Service level name %s is longer than %d characters"
@@ -129,7 +130,7 @@ const (
 	CSM2912E = "CSM2912E SERVICE refused for component %s: VM SYSSUF says :CSM_MANAGED YES; enter SERVMGR MANAGED OFF for emergency service"
 
 	// Tables and transport.
-	CSM3000E = "CSM3000E Table %s is malformed at line %d, column %d: %s"
+	CSM3000E = "CSM3000E Table %s is malformed at line %d, column %d (offset %d): %s"
 	CSM3001E = "CSM3001E Table %s changed since it was read (generation %d, now %d); nothing was overwritten"
 	CSM3002E = "CSM3002E Table %s not found in %s"
 	CSM3010E = "CSM3010E COND refused: system %s is at service level %s, not at the based-on level %s"
@@ -201,7 +202,7 @@ const (
 var catalogFormats = []string{
 	CSM0000S, CSM0001I, CSM0002I, CSM0003I, CSM0010E, CSM0011E, CSM0012I, CSM0013E,
 	CSM0020E, CSM0021E, CSM0022E, CSM0030E, CSM0031E,
-	CSM2700I, CSM2701I, CSM2702I, CSM2703I, CSM2704W, CSM2705I, CSM2710E, CSM2711E,
+	CSM2700I, CSM2701I, CSM2702I, CSM2703I, CSM2704W, CSM2705I, CSM2706I, CSM2710E, CSM2711E,
 	CSM2712E, CSM2713E, CSM2714E, CSM2715E, CSM2716E, CSM2717E, CSM2718E, CSM2720E,
 	CSM2721E, CSM2722E, CSM2723E, CSM2724I, CSM2725I, CSM2730I, CSM2731E, CSM2735I,
 	CSM2736W, CSM2737I, CSM2740I, CSM2741I, CSM2744I, CSM2745I, CSM2760E,

@@ -32,7 +32,7 @@ func LinesOf(err error) []Line {
 	}
 	var pe *table.ParseError
 	if errors.As(err, &pe) {
-		return []Line{Messagef(CSM3000E, pe.File, pe.Line, pe.Col, pe.Problem)}
+		return []Line{Messagef(CSM3000E, pe.File, pe.Line, pe.Col, pe.Offset, pe.Problem)}
 	}
 	var ce *table.CondError
 	if errors.As(err, &ce) {

@@ -21,6 +21,8 @@ const (
 	ReasonUnknownName     = "0809" // neither a system nor a nickname
 	ReasonLockFailed      = "0810" // the table's lock could not be taken
 	ReasonIOFailed        = "0811" // reading or writing the file failed
+	ReasonIntact          = "0812" // a recovery was asked for a table that parses
+	ReasonNoPrevious      = "0813" // a torn table's previous generation is missing or torn too
 )
 
 // Conditions to test for with errors.Is. Missing things also match
@@ -37,6 +39,8 @@ var (
 	ErrUnknownName     = errors.New("unknown system or nickname")
 	ErrLockFailed      = errors.New("table lock failed")
 	ErrIO              = errors.New("table I/O failed")
+	ErrIntact          = errors.New("table intact")
+	ErrNoPrevious      = errors.New("no usable previous generation")
 )
 
 // Reasoner is an error that carries a reason code.
@@ -70,16 +74,17 @@ func (e *Error) Reason() string { return e.Code }
 func (e *Error) Unwrap() error  { return e.Err }
 
 // ParseError is a table file that does not parse. Line and Col are 1-based;
-// Col counts characters.
+// Col counts characters; Offset is the byte offset of the line's start.
 type ParseError struct {
 	File      string // e.g. "CSM SYSSTAT"
 	Line, Col int
+	Offset    int64
 	Problem   string
 }
 
 func (e *ParseError) Error() string {
-	return fmt.Sprintf("%s: line %d, column %d: %s; fix the line or restore the table from backup",
-		e.File, e.Line, e.Col, e.Problem)
+	return fmt.Sprintf("%s: line %d, column %d (offset %d): %s; nothing was changed",
+		e.File, e.Line, e.Col, e.Offset, e.Problem)
 }
 func (e *ParseError) Reason() string { return ReasonMalformed }
 func (e *ParseError) Unwrap() error  { return ErrMalformed }

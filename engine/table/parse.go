@@ -10,10 +10,13 @@ import (
 	"unicode/utf8"
 )
 
-// Header tags, on line 1 in this order.
+// Header tags, on line 1 in this order. ENTRIES, the number of entries,
+// lets a reader tell a whole table from one cut short at a line's end;
+// a header without it (written before csmsim kept it) is read as is.
 const (
-	tagTable = "TABLE"
-	tagGen   = "GEN"
+	tagTable   = "TABLE"
+	tagGen     = "GEN"
+	tagEntries = "ENTRIES"
 )
 
 // Parse reads a table, taking its key tag from the first entry. fileName
@@ -26,15 +29,23 @@ func Parse(fileName string, r io.Reader) (*Table, error) {
 // ParseAs is Parse that also requires the header to name table name and
 // every entry to start with keyTag; an empty name or keyTag is not checked.
 func ParseAs(fileName, name, keyTag string, r io.Reader) (*Table, error) {
-	p := parser{file: fileName, t: &Table{File: fileName, KeyTag: strings.ToUpper(keyTag)}}
+	p := parser{file: fileName, t: &Table{File: fileName, KeyTag: strings.ToUpper(keyTag)}, entries: -1}
 	br := bufio.NewReader(r)
 	for {
 		line, err := br.ReadString('\n')
 		if line != "" || err == nil {
 			p.n++
+			// A last line without a line end was cut short in a table that
+			// counts its entries, or in its header; a hand-written table
+			// (no count) may just lack the final line end.
+			if err != nil && (p.n == 1 || p.entries >= 0) {
+				return nil, p.fail(&lineError{utf8.RuneCountInString(line) + 1,
+					fmt.Sprintf("the file ends in the middle of line %d, without a line end: it was cut short (a torn write)%s", p.n, recoverHint)})
+			}
 			if perr := p.line(strings.TrimSuffix(line, "\n")); perr != nil {
 				return nil, p.fail(perr)
 			}
+			p.off += int64(len(line))
 		}
 		if errors.Is(err, io.EOF) {
 			break
@@ -48,16 +59,26 @@ func ParseAs(fileName, name, keyTag string, r io.Reader) (*Table, error) {
 		return nil, p.fail(&lineError{1, "the file is empty; line 1 must be the header :TABLE.name :GEN.n"})
 	}
 	if name != "" && !strings.EqualFold(p.t.Name, name) {
-		p.n = 1
+		p.n, p.off = 1, 0
 		return nil, p.fail(&lineError{len(":TABLE.") + 1, fmt.Sprintf("the header names table %s, expected %s", p.t.Name, strings.ToUpper(name))})
+	}
+	if p.entries >= 0 && p.entries != len(p.t.entries) {
+		p.n++
+		return nil, p.fail(&lineError{1, fmt.Sprintf("the header says %d entries, the file ends after %d: it was cut short or added to (a torn write)%s",
+			p.entries, len(p.t.entries), recoverHint)})
 	}
 	return p.t, nil
 }
 
+// recoverHint says how to get a torn table back.
+const recoverHint = "; the previous generation is kept beside it: csmsim table recover restores it"
+
 type parser struct {
-	file string
-	n    int // current line number
-	t    *Table
+	file    string
+	n       int   // current line number
+	off     int64 // byte offset of the current line
+	entries int   // the header's ENTRIES; -1 when it has none
+	t       *Table
 	// lines[i] is the line entry i was read from, for duplicate reports.
 	lines []int
 }
@@ -69,7 +90,7 @@ type lineError struct {
 }
 
 func (p *parser) fail(e *lineError) error {
-	return &ParseError{File: p.file, Line: p.n, Col: e.col, Problem: e.problem}
+	return &ParseError{File: p.file, Line: p.n, Col: e.col, Offset: p.off, Problem: e.problem}
 }
 
 func (p *parser) line(s string) *lineError {
@@ -121,8 +142,18 @@ func (p *parser) header(s string) *lineError {
 		return &lineError{col(s, len(s)), "the header has no :GEN.n after the table name"}
 	case tags[1].Name != tagGen:
 		return &lineError{col(s, pos[1]), fmt.Sprintf("expected :GEN.n after the table name, found :%s.", tags[1].Name)}
-	case len(tags) > 2:
-		return &lineError{col(s, pos[2]), fmt.Sprintf("unexpected tag :%s. in the header (it holds only :TABLE. and :GEN.)", tags[2].Name)}
+	case len(tags) > 2 && tags[2].Name != tagEntries, len(tags) > 3:
+		last := min(len(tags)-1, 3)
+		if tags[2].Name != tagEntries {
+			last = 2
+		}
+		return &lineError{col(s, pos[last]), fmt.Sprintf("unexpected tag :%s. in the header (it holds only :TABLE., :GEN. and :ENTRIES.)", tags[last].Name)}
+	case len(tags) == 3:
+		n, err := strconv.ParseUint(tags[2].Value, 10, 31)
+		if err != nil {
+			return &lineError{valCol(2), fmt.Sprintf("entry count %q is not a whole number", tags[2].Value)}
+		}
+		p.entries = int(n)
 	}
 	g, err := strconv.ParseUint(tags[1].Value, 10, 64)
 	if err != nil || g == 0 {

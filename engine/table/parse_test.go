@@ -27,7 +27,7 @@ var _ = Describe("Parse", func() {
 		Expect(ok).To(BeTrue())
 		Expect(port).To(Equal("4535"))
 
-		canonical := ":TABLE.SYSSTAT :GEN.17\n" +
+		canonical := ":TABLE.SYSSTAT :GEN.17 :ENTRIES.2\n" +
 			":SYSTEM.VM01 :RELEASE.720 :HOST.127.0.0.1 :PORT.4535 :SRVLVL.VM010802_BLD2 :STATE.TEST\n" +
 			":SYSTEM.VM02 :RELEASE.730 :STATE.STABLE\n"
 		Expect(format(t)).To(Equal(canonical))
@@ -44,7 +44,7 @@ var _ = Describe("Parse", func() {
 			{Name: "LOCK", Value: ""},
 			{Name: "NOTE", Value: "see http://x :) a:b :: done"},
 		}))
-		Expect(format(t)).To(Equal(":TABLE.SVCSTAT :GEN.1\n:SRVLVL.L1 :DESC.August RSU   Install :LOCK. :NOTE.see http://x :) a:b :: done\n"))
+		Expect(format(t)).To(Equal(":TABLE.SVCSTAT :GEN.1 :ENTRIES.1\n:SRVLVL.L1 :DESC.August RSU   Install :LOCK. :NOTE.see http://x :) a:b :: done\n"))
 	})
 
 	It("folds tag names to upper case and compares keys without case", func() {
@@ -54,13 +54,13 @@ var _ = Describe("Parse", func() {
 		Expect(ok).To(BeTrue())
 		rel, _ := e.Get("release")
 		Expect(rel).To(Equal("720"))
-		Expect(format(t)).To(Equal(":TABLE.SYSSTAT :GEN.2\n:SYSTEM.vm01 :RELEASE.720\n"))
+		Expect(format(t)).To(Equal(":TABLE.SYSSTAT :GEN.2 :ENTRIES.1\n:SYSTEM.vm01 :RELEASE.720\n"))
 	})
 
 	It("reads a header-only table as empty; its first entry sets the key tag", func() {
 		t := mustParse(":TABLE.NAMES :GEN.4\n")
 		Expect(t.Len()).To(Equal(0))
-		Expect(format(t)).To(Equal(":TABLE.NAMES :GEN.4\n"))
+		Expect(format(t)).To(Equal(":TABLE.NAMES :GEN.4 :ENTRIES.0\n"))
 		Expect(t.Add(entry(":NICK.G1 :LIST.VM01"))).To(Succeed())
 		Expect(t.KeyTag).To(Equal("NICK"))
 	})
@@ -69,7 +69,7 @@ var _ = Describe("Parse", func() {
 		t, err := table.Parse("CSM SYSSTAT", strings.NewReader(":TABLE.SYSSTAT :GEN.3\n"+
 			":SYSTEM.VM1 :PORT.1\n:SYSTEM.VM2\n:SYSTEM.VM4 :A. :PORT 4535\n"))
 		Expect(t).To(BeNil())
-		Expect(err).To(MatchError(`CSM SYSSTAT: line 4, column 17: tag ":PORT" has no '.'; fix the line or restore the table from backup`))
+		Expect(err).To(MatchError(`CSM SYSSTAT: line 4, column 17 (offset 54): tag ":PORT" has no '.'; nothing was changed`))
 		Expect(errors.Is(err, table.ErrMalformed)).To(BeTrue())
 		Expect(table.ReasonOf(err)).To(Equal(table.ReasonMalformed))
 	})
@@ -95,6 +95,14 @@ var _ = Describe("Parse", func() {
 		Entry("GEN too large", "", ":TABLE.SYSSTAT :GEN.18446744073709551616\n", 1, 21, "whole number"),
 		Entry("tag between TABLE and GEN", "", ":TABLE.SYSSTAT :KEY.X :GEN.3\n", 1, 16, "expected :GEN.n"),
 		Entry("extra header tag", "", ":TABLE.SYSSTAT :GEN.3 :KEY.SYSTEM\n", 1, 23, "unexpected tag :KEY."),
+		Entry("tag after the entry count", "", ":TABLE.SYSSTAT :GEN.3 :ENTRIES.0 :KEY.SYSTEM\n", 1, 34, "unexpected tag :KEY."),
+		Entry("entry count not a number", "", ":TABLE.SYSSTAT :GEN.3 :ENTRIES.two\n", 1, 32, `entry count "two"`),
+		Entry("the last entry cut mid-line", "", ":TABLE.SYSSTAT :GEN.3 :ENTRIES.2\n:SYSTEM.VM01 :PORT.1\n:SYSTEM.VM02 :STA", 3, 18,
+			"the file ends in the middle of line 3, without a line end: it was cut short"),
+		Entry("cut at a line's end", "", ":TABLE.SYSSTAT :GEN.3 :ENTRIES.2\n:SYSTEM.VM01 :PORT.1\n", 3, 1,
+			"the header says 2 entries, the file ends after 1: it was cut short or added to"),
+		Entry("added to", "", ":TABLE.SYSSTAT :GEN.3 :ENTRIES.0\n:SYSTEM.VM01 :PORT.1\n", 3, 1, "the header says 0 entries, the file ends after 1"),
+		Entry("cut in the header", "", ":TABLE.SYSSTAT :GEN.3", 1, 22, "the file ends in the middle of line 1"),
 		Entry("bad table name", "", ":TABLE.SYS/STAT :GEN.3\n", 1, 8, "table name"),
 		Entry("tag without '.' at line end", "", hdr+":SYSTEM.VM01 :STATE\n", 2, 14, `tag ":STATE" has no '.'`),
 		Entry("line not starting with a tag", "", hdr+"VM01 :SYSTEM.VM01\n", 2, 1, "does not start with a tag"),
@@ -113,6 +121,6 @@ var _ = Describe("Parse", func() {
 	It("checks the table name a caller expects", func() {
 		t, err := table.ParseAs("MAINTCSM NAMES", "NAMES", "NICK", strings.NewReader(":TABLE.SYSSTAT :GEN.1\n"))
 		Expect(t).To(BeNil())
-		Expect(err).To(MatchError(ContainSubstring("line 1, column 8: the header names table SYSSTAT, expected NAMES")))
+		Expect(err).To(MatchError(ContainSubstring("line 1, column 8 (offset 0): the header names table SYSSTAT, expected NAMES")))
 	})
 })

@@ -1,8 +1,11 @@
 package table
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/csmsim/csmsim/engine/cms"
 )
@@ -93,10 +96,86 @@ func (s *Store) update(id cms.FileID, name, keyTag string, cond *uint64, fn func
 	if t.KeyTag != "" {
 		work.KeyTag = t.KeyTag
 	}
+	// The generation read is kept beside the table first, so a table torn
+	// by a crash (or a disk) can be recovered: the two files are never
+	// written at once.
+	if err := s.write(PreviousID(id), t); err != nil {
+		return 0, err
+	}
 	if err := s.write(id, work); err != nil {
 		return 0, err
 	}
 	return work.Gen, nil
+}
+
+// PreviousID is the file where a Store keeps a table's previous
+// generation: the table's file name with a $ in front, cut to eight
+// characters (CSM SVCSTAT: $CSM SVCSTAT; MAINTCSM NAMES: $MAINTCS NAMES).
+func PreviousID(id cms.FileID) cms.FileID {
+	fn := "$" + id.FN()
+	return cms.MustParseFileID(fn[:min(len(fn), 8)] + " " + id.FT())
+}
+
+// Recovered is what Recover did.
+type Recovered struct {
+	From    uint64 // the generation restored
+	Torn    uint64 // the torn file's generation, 0 if its header was unreadable
+	Gen     uint64 // the generation the table has now
+	Entries int
+}
+
+// Recover restores a table that does not parse (cut short by a crash or
+// a failing disk) from the previous generation kept beside it. The change
+// the torn generation made is lost: the command that made it must be
+// entered again. It refuses a table that parses (ReasonIntact): there is
+// nothing to recover. The restored table gets a generation above both
+// files', so no conditional update prepared against either succeeds.
+func (s *Store) Recover(id cms.FileID, name, keyTag string) (Recovered, error) {
+	var r Recovered
+	unlock, err := s.lock(id)
+	if err != nil {
+		return r, err
+	}
+	defer unlock()
+	cur, err := s.read(id, name, keyTag)
+	if err == nil {
+		return r, &Error{Table: id.Name(), Code: ReasonIntact, Err: ErrIntact,
+			Msg: fmt.Sprintf("table %s in %s is intact at generation %d; nothing to recover", id.Name(), s.area, cur.Gen)}
+	}
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		return r, err
+	}
+	prevID := PreviousID(id)
+	prev, err := s.read(prevID, name, keyTag)
+	if err != nil {
+		return r, &Error{Table: id.Name(), Code: ReasonNoPrevious, Err: fmt.Errorf("%w: %w", ErrNoPrevious, err),
+			Msg: fmt.Sprintf("table %s in %s is torn (%v) and its previous generation %s cannot be used: %v; restore both from a backup",
+				id.Name(), s.area, pe, prevID.Name(), err)}
+	}
+	r.From, r.Torn, r.Entries = prev.Gen, tornGen(s.area, id), prev.Len()
+	restored := prev.Clone()
+	restored.File, restored.Gen = id.Name(), max(prev.Gen+1, r.Torn)+1 // the torn generation may have been read whole
+	if err := s.write(id, restored); err != nil {
+		return r, err
+	}
+	r.Gen = restored.Gen
+	return r, nil
+}
+
+// tornGen is the generation a torn table's header names, 0 if the header
+// itself is unreadable.
+func tornGen(a cms.FileArea, id cms.FileID) uint64 {
+	var gen uint64
+	_ = cms.ReadFile(a, id, func(r io.Reader) error {
+		line, _ := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+		p := parser{entries: -1, t: &Table{}}
+		if p.header(strings.TrimSuffix(line, "\n")) == nil {
+			gen = p.t.Gen
+		}
+		return nil
+	})
+	return gen
 }
 
 func (s *Store) lock(id cms.FileID) (func(), error) {

@@ -29,12 +29,12 @@ var _ = Describe("Store", func() {
 	}
 
 	It("creates an empty table at generation 1 and refuses to create it again", func() {
-		Expect(contents(area, sysstat)).To(Equal(":TABLE.SYSSTAT :GEN.1\n"))
+		Expect(contents(area, sysstat)).To(Equal(":TABLE.SYSSTAT :GEN.1 :ENTRIES.0\n"))
 		err := store.Create(sysstat, "SYSSTAT", "SYSTEM")
 		Expect(err).To(MatchError("table CSM SYSSTAT already exists in VMPSFS:MAINTCSM.; update it instead"))
 		Expect(errors.Is(err, table.ErrExists)).To(BeTrue())
 		Expect(table.ReasonOf(err)).To(Equal(table.ReasonExists))
-		Expect(contents(area, sysstat)).To(Equal(":TABLE.SYSSTAT :GEN.1\n"))
+		Expect(contents(area, sysstat)).To(Equal(":TABLE.SYSSTAT :GEN.1 :ENTRIES.0\n"))
 	})
 
 	It("reports a missing table as ErrNotFound, which is also cms.ErrNotFound", func() {
@@ -53,7 +53,7 @@ var _ = Describe("Store", func() {
 		t, err := table.SysStat().Read(store)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(t.Gen).To(Equal(uint64(2)))
-		Expect(contents(area, sysstat)).To(Equal(":TABLE.SYSSTAT :GEN.2\n:SYSTEM.VM01 :RELEASE.720\n"))
+		Expect(contents(area, sysstat)).To(Equal(":TABLE.SYSSTAT :GEN.2 :ENTRIES.1\n:SYSTEM.VM01 :RELEASE.720\n"))
 	})
 
 	It("keeps the header its own, whatever fn does to it", func() {
@@ -62,7 +62,7 @@ var _ = Describe("Store", func() {
 			return nil
 		})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(contents(area, sysstat)).To(Equal(":TABLE.SYSSTAT :GEN.2\n"))
+		Expect(contents(area, sysstat)).To(Equal(":TABLE.SYSSTAT :GEN.2 :ENTRIES.0\n"))
 	})
 
 	Describe("COND", func() {
@@ -139,7 +139,7 @@ var _ = Describe("Store", func() {
 		bad := ":TABLE.SYSSTAT :GEN.4\n:SYSTEM.VM01\n:SYSTEM.VM01\n"
 		put(area, sysstat, bad)
 		_, err := table.SysStat().Update(store, nil, addSystem("VM02"))
-		Expect(err).To(MatchError("CSM SYSSTAT: line 3, column 9: duplicate key :SYSTEM.VM01 (first on line 2); fix the line or restore the table from backup"))
+		Expect(err).To(MatchError("CSM SYSSTAT: line 3, column 9 (offset 35): duplicate key :SYSTEM.VM01 (first on line 2); nothing was changed"))
 		Expect(contents(area, sysstat)).To(Equal(bad))
 	})
 

@@ -128,7 +128,7 @@ var _ = Describe("Table", func() {
 		Expect(t.Len()).To(Equal(1))
 		_, ok := t.Get("VM01")
 		Expect(ok).To(BeFalse())
-		Expect(format(t)).To(Equal(":TABLE.SYSSTAT :GEN.1\n:SYSTEM.VM02 :RELEASE.730\n"))
+		Expect(format(t)).To(Equal(":TABLE.SYSSTAT :GEN.1 :ENTRIES.1\n:SYSTEM.VM02 :RELEASE.730\n"))
 	})
 
 	It("refuses to write a header broken by hand", func() {

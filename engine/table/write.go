@@ -25,7 +25,7 @@ func (t *Table) bytes() ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, ":%s.%s :%s.%d\n", tagTable, t.Name, tagGen, t.Gen)
+	fmt.Fprintf(&b, ":%s.%s :%s.%d :%s.%d\n", tagTable, t.Name, tagGen, t.Gen, tagEntries, len(t.entries))
 	for _, e := range t.entries {
 		b.WriteString(e.String())
 		b.WriteByte('\n')
