@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/table"
 )
 
 // rebase maps a directory under from to the same place under to.
@@ -37,7 +38,9 @@ func copyTree(p cms.FilePool, from, to cms.DirID, by string, skip func(cms.DirID
 				return err
 			}
 		}
-		if err := copyFiles(p, x, y, nil); err != nil {
+		// A table's previous generation is the old level's history, not
+		// the new level's.
+		if err := copyFiles(p, x, y, func(id cms.FileID) bool { return !table.IsPrevious(id) }); err != nil {
 			return err
 		}
 	}

@@ -116,6 +116,10 @@ func PreviousID(id cms.FileID) cms.FileID {
 	return cms.MustParseFileID(fn[:min(len(fn), 8)] + " " + id.FT())
 }
 
+// IsPrevious reports whether id names a previous generation kept by a
+// Store ($ in front of the file name; no table of CSM starts so).
+func IsPrevious(id cms.FileID) bool { return strings.HasPrefix(id.FN(), "$") }
+
 // Recovered is what Recover did.
 type Recovered struct {
 	From    uint64 // the generation restored
