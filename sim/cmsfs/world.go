@@ -151,17 +151,37 @@ func (w *World) writeJSON(name string, v any) error {
 		return err
 	}
 	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
 		err = w.fs.Rename(f.Name(), name)
 	}
+	if err == nil {
+		err = w.syncDir(filepath.Dir(name))
+	}
 	if err != nil {
 		_ = w.fs.Remove(f.Name())
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return nil
+}
+
+// syncDir makes a rename in dir durable: until the directory itself is
+// on disk, a crash may bring back the old file, or none.
+func (w *World) syncDir(dir string) error {
+	d, err := w.fs.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // modes reads the mode numbers other than 1 kept for an area directory.

@@ -63,12 +63,17 @@ func (wr *writer) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Close commits the file; on any failure nothing is left behind.
+// Close commits the file, durably: its bytes reach the disk before the
+// rename that puts them in place, and the rename before Close returns. On
+// any failure before the rename nothing is left behind.
 func (wr *writer) Close() error {
 	if wr.done {
 		return wr.err
 	}
-	err := wr.f.Close()
+	err := wr.f.Sync()
+	if cerr := wr.f.Close(); err == nil {
+		err = cerr
+	}
 	if err == nil {
 		err = wr.commit()
 	}
@@ -78,7 +83,9 @@ func (wr *writer) Close() error {
 	}
 	wr.done = true
 	wr.err = fmt.Errorf("%s: %w", wr.a.object(wr.id), os.ErrClosed)
-	return nil
+	// The file is in place; an error here says a crash now could still
+	// bring back the old one.
+	return wr.a.w.syncDir(wr.a.dir)
 }
 
 // commit settles the accounting against the file as it is now (another
