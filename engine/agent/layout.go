@@ -71,6 +71,10 @@ const (
 	// which promises "still at the based-on level", must refuse it.
 	TagLocal    = "LOCALSVC"
 	TagProdSide = "PRODSIDE"
+	// TagLoading, on the system entry, names the level a LOAD began to
+	// write and has not finished: the test build is a mix until a LOAD of
+	// that level ends, and PUT2PROD refuses it.
+	TagLoading = "LOADING"
 	// SystemKey is the key of the SYSSUF entry that holds PRODSIDE.
 	SystemKey   = "*"
 	StateTest   = "TEST"

@@ -43,13 +43,15 @@ type loadPlan struct {
 // nucleus (CSMPKGLD), and records the level in VM SYSSUF for every
 // component: a level is system-wide.
 //
-// What is not rolled back: an I/O error in the middle of the writes (a
-// real disk failing; the quota check rules out a full file space), and a
-// nucleus dump whose SHA-256 matched but that DDR's own verification
-// refuses (the principal made a bad dump; the restore then writes no
-// track). Parts already written stay; each PARTCAT is written after its
-// component's parts and VM SYSSUF last, so SYSSUF still names the old
-// level, and a new LOAD of a good package repairs the test build.
+// What is not rolled back: a crash or an I/O error in the middle of the
+// writes (the quota check rules out a full file space), and a nucleus
+// dump whose SHA-256 matched but that DDR's own verification refuses (the
+// principal made a bad dump; the restore then writes no track). Parts
+// already written stay. Before the first write VM SYSSUF's system entry
+// is marked :LOADING.<level>, and the last update, which records the
+// level, removes the mark: until then the test build is a mix, PUT2PROD
+// and a LOAD of any other level are refused (CSM3124E), and a LOAD of the
+// same level makes it whole.
 //
 // COND compares the system's level with base only; base is normally the
 // package's based-on level, which the principal names.
@@ -129,9 +131,17 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 	if err := env.checkRoom(p, cats, parts, "package "+level); err != nil {
 		return res, err
 	}
+	// A LOAD that did not finish left the test build a mix: only that
+	// level, loaded again, makes it whole.
+	if loading := s.tag(SystemKey, TagLoading); loading != "" && loading != level {
+		return res, Refuse(msg.CSM3124E, env.Sys.Name(), loading, loading, "loading level "+level)
+	}
 
-	// Everything is checked: write.
+	// Everything is checked: mark the test build incomplete, then write.
 	env.progress(proto.PhaseLoad)
+	if err := s.update(func(string, *table.Entry) {}, func(x *table.Entry) { x.Set(TagLoading, level) }); err != nil {
+		return res, err
+	}
 	for i, m := range plan.links {
 		var written []servlink.Part
 		if err := cms.ReadFile(stage, plan.ids[i], func(r io.Reader) error {
@@ -161,6 +171,7 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 	if len(pkg.Servlinks) == 0 {
 		res.Addf(msg.CSM3123W, level, pkg.BasedOn)
 	}
+	// The level and the build's completeness change in one update.
 	if err := s.update(func(_ string, x *table.Entry) {
 		x.Set(TagLevel, level)
 		x.Set(TagState, state)
@@ -171,7 +182,7 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 		if _, ok := x.Get(TagManaged); !ok {
 			x.Set(TagManaged, "NO")
 		}
-	}, nil); err != nil {
+	}, func(x *table.Entry) { x.Remove(TagLoading) }); err != nil {
 		return res, err
 	}
 	res.Addf(msg.CSM3122I, level, env.Sys.Name(), state)

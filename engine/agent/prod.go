@@ -46,6 +46,9 @@ func Put2Prod(env *Env, level string) (msg.Result, error) {
 	if len(comps) == 0 {
 		return res, Refuse(msg.CSM3130E, level, env.Sys.Name(), None, None, None)
 	}
+	if loading := s.tag(SystemKey, TagLoading); loading != "" {
+		return res, Refuse(msg.CSM3124E, env.Sys.Name(), loading, loading, "PUT2PROD")
+	}
 	for _, c := range comps {
 		at, state := s.tag(c, TagLevel), s.tag(c, TagState)
 		if !strings.EqualFold(at, level) || state != StateStable {
