@@ -315,6 +315,8 @@ var _ = Describe("syntax errors", func() {
 			want{sm.KindMissing, "SRVLVL ADD", "", 8, 34, "text", "missing text"}),
 		Entry("DESC with a control character", "srvlvl add 720 l2 basedon l1 desc bad\x01char",
 			want{sm.KindBadText, "SRVLVL ADD", "bad\x01char", 8, 35, "text", "not allowed"}),
+		Entry("DESC with a word that would be a table tag", "srvlvl add 720 l2 basedon l1 desc August :LOCK.ON",
+			want{sm.KindBadText, "SRVLVL ADD", ":LOCK.ON", 9, 42, "text", "would read back as a tag of the Service Level Table"}),
 		Entry("missing target", "system put2prod 720",
 			want{sm.KindMissing, "SYSTEM PUT2PROD", "", 4, 20, "system|nickname|ALL", "missing"}),
 		Entry("missing operand before the options", "srvlvl add 720 l2 (test",

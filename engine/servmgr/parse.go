@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/table"
 )
 
 // ParseArgs parses a command given as separate words, as a shell passes
@@ -315,7 +316,19 @@ func (p *parser) onOff(expected string) bool {
 }
 
 func (p *parser) desc() string {
-	text, first := p.rest("text")
+	first := p.take("text")
+	words := []string{first.text}
+	for p.more() {
+		t := p.take("text")
+		// The description becomes a tag value of the Service Level Table,
+		// where a blank, ':' and a name character start a new tag.
+		if len(t.text) > 1 && t.text[0] == ':' && table.IsNameChar(t.text[1]) {
+			p.fail(t, KindBadText, fmt.Sprintf("description: a word that starts with ':' (%s) would read back as a tag of the "+
+				"Service Level Table; write it without the ':' or join it to the word before", t.text), "text")
+		}
+		words = append(words, t.text)
+	}
+	text := strings.Join(words, " ")
 	for _, r := range text {
 		if r != ' ' && !unicode.IsPrint(r) {
 			p.fail(first, KindBadText, fmt.Sprintf("description: character %q not allowed", r), "text")

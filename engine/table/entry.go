@@ -137,8 +137,8 @@ func (e Entry) check() string {
 	return ""
 }
 
-// isNameChar reports whether c may appear in a tag name.
-func isNameChar(c byte) bool {
+// IsNameChar reports whether c may appear in a tag name.
+func IsNameChar(c byte) bool {
 	switch {
 	case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
 		return true
@@ -151,7 +151,7 @@ func checkName(name string) string {
 		return "empty tag name"
 	}
 	for i := 0; i < len(name); i++ {
-		if !isNameChar(name[i]) {
+		if !IsNameChar(name[i]) {
 			return fmt.Sprintf("character %q not allowed in a tag name (use letters, digits, _ $ # @ -)", name[i])
 		}
 	}
@@ -169,7 +169,7 @@ func checkValue(v string) string {
 		return "leading or trailing blanks"
 	}
 	for i := 0; i+2 < len(v); i++ {
-		if v[i] == ' ' && v[i+1] == ':' && isNameChar(v[i+2]) {
+		if v[i] == ' ' && v[i+1] == ':' && IsNameChar(v[i+2]) {
 			return fmt.Sprintf("contains %q, which would read back as the start of a tag; drop the blank before ':'", v[i:i+3])
 		}
 	}

@@ -179,14 +179,14 @@ func scanLine(s string) ([]Tag, []int, *lineError) {
 	if i, problem := badChar(s); i >= 0 {
 		return nil, nil, &lineError{col(s, i), problem}
 	}
-	if s == "" || s[0] != ':' || len(s) < 2 || !isNameChar(s[1]) {
+	if s == "" || s[0] != ':' || len(s) < 2 || !IsNameChar(s[1]) {
 		return nil, nil, &lineError{1, "the line does not start with a tag such as :NAME."}
 	}
 	var tags []Tag
 	var pos []int
 	for at := 0; at < len(s); {
 		j := at + 1
-		for j < len(s) && isNameChar(s[j]) {
+		for j < len(s) && IsNameChar(s[j]) {
 			j++
 		}
 		if j == len(s) || s[j] != '.' {
@@ -209,7 +209,7 @@ func scanLine(s string) ([]Tag, []int, *lineError) {
 // nextTag is the offset of the next tag start at or after from, or len(s).
 func nextTag(s string, from int) int {
 	for k := from; k+1 < len(s); k++ {
-		if s[k] == ':' && s[k-1] == ' ' && isNameChar(s[k+1]) {
+		if s[k] == ':' && s[k-1] == ' ' && IsNameChar(s[k+1]) {
 			return k
 		}
 	}
