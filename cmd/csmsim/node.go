@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/sim/csmserve"
-	"github.com/csmsim/csmsim/sim/flock"
 	"github.com/csmsim/csmsim/sim/world"
 )
 
@@ -79,8 +77,8 @@ func newNodeInitCmd(fs afero.Fs) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			penv := &level.Env{Sys: p, Locker: flock.New(filepath.Join(principal, "locks")), Clock: clock, User: level.Admin}
-			env := s.Agent(clock, flock.New(filepath.Join(root, "locks")))
+			penv := &level.Env{Sys: p, Locker: stateLocks(principal, cmd.ErrOrStderr()), Clock: clock, User: level.Admin}
+			env := s.Agent(clock, stateLocks(root, cmd.ErrOrStderr()))
 			res, err := world.InstallLevel(s, penv, env, release, strings.ToUpper(lvl))
 			if err != nil {
 				return fmt.Errorf("%w (after: %v)", err, lineError(res.Lines))
@@ -137,7 +135,7 @@ func newNodeServeCmd(fs afero.Fs) *cobra.Command {
 					return err
 				}
 			}
-			n, err := s.Serve(s.Agent(clock, flock.New(filepath.Join(root, "locks"))), cfg)
+			n, err := s.Serve(s.Agent(clock, stateLocks(root, cmd.ErrOrStderr())), cfg)
 			if err != nil {
 				return err
 			}
@@ -178,7 +176,7 @@ func newNodeRunCmd(fs afero.Fs) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			env := s.Agent(clock, flock.New(filepath.Join(root, "locks")))
+			env := s.Agent(clock, stateLocks(root, cmd.ErrOrStderr()))
 			words := strings.Fields(strings.ToUpper(strings.Join(args, " ")))
 			var res msg.Result
 			switch {

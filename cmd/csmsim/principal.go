@@ -15,6 +15,7 @@ import (
 	"github.com/csmsim/csmsim/engine/fleet"
 	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/servmgr"
+	"github.com/csmsim/csmsim/engine/table"
 	"github.com/csmsim/csmsim/engine/transport"
 	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/sim/flock"
@@ -73,17 +74,35 @@ func stateFlag(cmd *cobra.Command, state *string) {
 	_ = cmd.MarkFlagRequired("state")
 }
 
-// openState opens the system in a state directory. The process holds the
-// state's lock until it exits: opening a CMS world tidies temporaries
-// left by crashed writers, which must not be another live process's.
+// stateLocks are the locks of the commands working in a state directory,
+// shared with every other process there; a command that has to wait for
+// one says so on errOut.
+func stateLocks(state string, errOut io.Writer) table.Locker {
+	return flock.NewNotifying(filepath.Join(state, "locks"), func(resource string) {
+		fmt.Fprintf(errOut, "csmsim: waiting for %s: another command in %s holds it\n", resource, state)
+	})
+}
+
+// openState opens the system in a state directory. Several processes may
+// work in one state at once (a node's CSMSERVE and a command on its
+// MAINT720, a query during a roll-out): each holds the state shared until
+// it exits, and commands serialize on the locks of what they change. Only
+// a process alone in the state tidies temporaries left by crashed
+// writers, which must not be another live process's.
 func openState(fs afero.Fs, state string) (*world.System, error) {
 	if _, err := fs.Stat(state); err != nil {
 		return nil, fmt.Errorf("%s: %v; create a principal with csmsim principal init --state %s, a managed system with csmsim node init --root %s", state, err, state, state)
 	}
-	if _, err := flock.New(filepath.Join(state, "locks")).Lock("csmsim state"); err != nil {
-		return nil, err
+	var s *world.System
+	alone, _, err := flock.Share(filepath.Join(state, "locks"), "csmsim state", func() error {
+		var err error
+		s, err = world.Open(stateFs(fs, state))
+		return err
+	})
+	if err != nil || alone {
+		return s, err
 	}
-	return world.Open(stateFs(fs, state))
+	return world.Join(stateFs(fs, state))
 }
 
 func newCMSCmd(fs afero.Fs) *cobra.Command {
@@ -228,7 +247,7 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			env := &level.Env{Sys: s, Locker: flock.New(filepath.Join(state, "locks")), Clock: clock, User: strings.ToUpper(user)}
+			env := &level.Env{Sys: s, Locker: stateLocks(state, cmd.ErrOrStderr()), Clock: clock, User: strings.ToUpper(user)}
 			pw, err := password(fs, pwFile)
 			if err != nil {
 				return err

@@ -3,7 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
+	"io"
 	"strings"
 
 	"github.com/spf13/afero"
@@ -13,7 +13,6 @@ import (
 	"github.com/csmsim/csmsim/engine/fleet"
 	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/table"
-	"github.com/csmsim/csmsim/sim/flock"
 	"github.com/csmsim/csmsim/sim/world"
 )
 
@@ -27,8 +26,8 @@ type tableAt struct {
 // systemTables are the tables of the system in state, or only those
 // named: SYSSTAT, SVCSTAT, ROLLOUT and NAMES on a principal (SVCSTAT and
 // ROLLOUT of release vrm), VM SYSSUF on a managed system.
-func systemTables(s *world.System, state, vrm string, names []string) ([]tableAt, error) {
-	locker := flock.New(filepath.Join(state, "locks"))
+func systemTables(s *world.System, state, vrm string, names []string, errOut io.Writer) ([]tableAt, error) {
+	locker := stateLocks(state, errOut)
 	if s.Config().Role == "managed" {
 		env := s.Agent(wallClock{}, locker)
 		st, err := env.SysufStore()
@@ -76,7 +75,7 @@ func newTableCmd(fs afero.Fs) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tables, err := systemTables(s, state, vrm, args)
+			tables, err := systemTables(s, state, vrm, args, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -108,7 +107,7 @@ func newTableCmd(fs afero.Fs) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tables, err := systemTables(s, state, vrm, args)
+			tables, err := systemTables(s, state, vrm, args, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

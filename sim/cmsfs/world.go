@@ -51,11 +51,21 @@ type World struct {
 
 // New opens the world kept in fsys, or an empty one. It removes temporaries
 // left by interrupted writes and recounts block usage.
-func New(fsys afero.Fs) (*World, error) {
+func New(fsys afero.Fs) (*World, error) { return open(fsys, true) }
+
+// Join opens the world kept in fsys while another process works in it:
+// as New, but the temporaries may be that process's writes in progress,
+// so they stay.
+func Join(fsys afero.Fs) (*World, error) { return open(fsys, false) }
+
+func open(fsys afero.Fs, tidy bool) (*World, error) {
 	w := &World{fs: fsys, pools: map[string]*FilePool{}, disks: map[string]*Minidisk{}}
 	for _, root := range []string{sfsRoot, mdiskRoot} {
 		if err := w.fs.MkdirAll(root, 0o755); err != nil {
 			return nil, err
+		}
+		if !tidy {
+			continue
 		}
 		if err := w.removeTemps(root); err != nil {
 			return nil, err

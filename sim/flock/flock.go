@@ -27,8 +27,15 @@ import (
 // drops a flock when its file is closed).
 func New(dir string) table.Locker { return &locker{dir: dir, local: table.NewMemLocker()} }
 
+// NewNotifying is New that calls waiting before it blocks on a lock that
+// another process holds, so a command can say what it waits for.
+func NewNotifying(dir string, waiting func(resource string)) table.Locker {
+	return &locker{dir: dir, local: table.NewMemLocker(), waiting: waiting}
+}
+
 type locker struct {
-	dir string
+	dir     string
+	waiting func(resource string)
 	// local serializes this locker's goroutines per lock file, so waiters
 	// park on a mutex instead of each pinning an OS thread in a blocked
 	// flock(2). flock itself orders the processes (and other lockers).
@@ -58,7 +65,14 @@ func (l *locker) Lock(resource string) (func(), error) {
 		unlockLocal()
 		return nil, fmt.Errorf("lock file for %q: %w", resource, err)
 	}
-	if err := flock(f, unix.LOCK_EX); err != nil {
+	err = flock(f, unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		if l.waiting != nil {
+			l.waiting(resource)
+		}
+		err = flock(f, unix.LOCK_EX)
+	}
+	if err != nil {
 		_ = f.Close()
 		unlockLocal()
 		return nil, fmt.Errorf("locking %s for %q: %w", path, resource, err)
@@ -78,4 +92,39 @@ func flock(f *os.File, how int) error {
 			return err
 		}
 	}
+}
+
+// Share holds resource for as long as the returned release is not called
+// (a process: until it exits), shared with other holders. If no other
+// process holds it, alone runs first under an exclusive hold: what must
+// not happen while another process works in the same place (tidying what
+// crashed writers left). It reports whether alone ran.
+func Share(dir, resource string, alone func() error) (ran bool, release func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, nil, fmt.Errorf("lock directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName(resource))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return false, nil, fmt.Errorf("lock file for %q: %w", resource, err)
+	}
+	release = sync.OnceFunc(func() { _ = f.Close() })
+	err = flock(f, unix.LOCK_EX|unix.LOCK_NB)
+	if err == nil {
+		if err := alone(); err != nil {
+			release()
+			return false, nil, err
+		}
+		ran = true
+	} else if !errors.Is(err, unix.EWOULDBLOCK) {
+		release()
+		return false, nil, fmt.Errorf("locking %s for %q: %w", path, resource, err)
+	}
+	// Converting (or taking) the shared hold waits only for another
+	// process's exclusive one, which is short.
+	if err := flock(f, unix.LOCK_SH); err != nil {
+		release()
+		return false, nil, fmt.Errorf("locking %s for %q: %w", path, resource, err)
+	}
+	return ran, release, nil
 }

@@ -51,8 +51,15 @@ var _ cms.System = (*System)(nil)
 // ErrNoSystem means the fs holds no system yet.
 var ErrNoSystem = errors.New("no system here")
 
-// Open opens the system kept in fsys.
-func Open(fsys afero.Fs) (*System, error) {
+// Open opens the system kept in fsys, tidying what interrupted writes
+// left: no other process may be working in it.
+func Open(fsys afero.Fs) (*System, error) { return openConfig(fsys, cmsfs.New) }
+
+// Join opens the system kept in fsys while another process may be working
+// in it (a node's CSMSERVE while its MAINT720 runs a command).
+func Join(fsys afero.Fs) (*System, error) { return openConfig(fsys, cmsfs.Join) }
+
+func openConfig(fsys afero.Fs, openCMS func(afero.Fs) (*cmsfs.World, error)) (*System, error) {
 	b, err := afero.ReadFile(fsys, configFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s not found; create one first (csmsim principal init)", ErrNoSystem, configFile)
@@ -64,14 +71,14 @@ func Open(fsys afero.Fs) (*System, error) {
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		return nil, fmt.Errorf("%s: %v; the state is damaged", configFile, err)
 	}
-	return open(fsys, cfg)
+	return open(fsys, cfg, openCMS)
 }
 
-func open(fsys afero.Fs, cfg Config) (*System, error) {
+func open(fsys afero.Fs, cfg Config, openCMS func(afero.Fs) (*cmsfs.World, error)) (*System, error) {
 	if err := fsys.MkdirAll(cmsRoot, 0o755); err != nil {
 		return nil, err
 	}
-	w, err := cmsfs.New(afero.NewBasePathFs(fsys, cmsRoot))
+	w, err := openCMS(afero.NewBasePathFs(fsys, cmsRoot))
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +97,7 @@ func create(fsys afero.Fs, cfg Config) (*System, error) {
 	if err := afero.WriteFile(fsys, configFile, append(b, '\n'), 0o644); err != nil {
 		return nil, err
 	}
-	return open(fsys, cfg)
+	return open(fsys, cfg, cmsfs.New)
 }
 
 // Name is the system name.
