@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -119,6 +120,7 @@ var _ = Describe("volumes", func() {
 		},
 		Entry("3390", "3390", 4),
 		Entry("3380", "3380", 3),
+		Entry("3390 larger than one in-memory write (64 MiB)", "3390", 100),
 	)
 
 	It("refuses to overwrite an existing image", func() {
@@ -265,5 +267,146 @@ var _ = Describe("WriteBlocks", func() {
 		e, _ := v.Extent(1, 2)
 		_, err = ckd.WriteBlocks(e, 1, bytes.NewReader(make([]byte, 181*4096)))
 		Expect(err).To(MatchError(ContainSubstring("does not fit")))
+	})
+})
+
+// countingFs counts the writes into its files.
+type countingFs struct {
+	afero.Fs
+	writes *int
+}
+
+func (c countingFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	f, err := c.Fs.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return countingFile{File: f, writes: c.writes}, nil
+}
+
+type countingFile struct {
+	afero.File
+	writes *int
+}
+
+func (c countingFile) WriteAt(b []byte, off int64) (int, error) {
+	*c.writes++
+	return c.File.WriteAt(b, off)
+}
+
+var _ = Describe("runs of track writes", func() {
+	var (
+		fs     afero.Fs
+		writes int
+		v      *ckd.Volume
+	)
+	BeforeEach(func() {
+		mem := afero.NewMemMapFs()
+		created, err := ckd.Create(mem, "/run.390", "3390", 30, "RUN001")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(created.Close()).To(Succeed())
+		writes = 0
+		fs = countingFs{Fs: mem, writes: &writes}
+		v, err = ckd.Open(fs, "/run.390")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(v.Close)
+	})
+	// image is the track image of cyl/head holding one record of fill.
+	image := func(cyl, head int, fill byte) []byte {
+		GinkgoHelper()
+		buf := make([]byte, v.Geometry().ImageTrackSize())
+		t := &ckd.Track{Cyl: uint16(cyl), Head: uint16(head), Records: records(uint16(cyl), uint16(head), 1, 4096, fill)}
+		Expect(t.Encode(v.Geometry(), buf)).To(Succeed())
+		return buf
+	}
+	read := func(cyl, head int) []byte {
+		GinkgoHelper()
+		buf := make([]byte, v.Geometry().ImageTrackSize())
+		Expect(v.ReadTrackImage(cyl, head, buf)).To(Succeed())
+		return buf
+	}
+
+	It("writes consecutive tracks across cylinders in one write, the same bytes as track by track", func() {
+		other, err := ckd.Create(afero.NewMemMapFs(), "/other.390", "3390", 30, "RUN001")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(other.Close)
+		r := v.NewRun(20)
+		for i := range 20 {
+			c, h := 2+(10+i)/15, (10+i)%15 // cylinder 2 head 10 to cylinder 4 head 0
+			img := image(c, h, byte(i))
+			Expect(r.Add(c, h, img)).To(Succeed())
+			Expect(other.WriteTrackImage(c, h, img)).To(Succeed())
+		}
+		Expect(writes).To(BeZero())
+		Expect(r.Flush()).To(Succeed())
+		Expect(writes).To(Equal(1))
+		Expect(r.Written()).To(Equal(20))
+		for c := 2; c <= 4; c++ {
+			for h := range 15 {
+				want := make([]byte, len(read(c, h)))
+				Expect(other.ReadTrackImage(c, h, want)).To(Succeed())
+				Expect(read(c, h)).To(Equal(want), "cyl %d head %d", c, h)
+			}
+		}
+	})
+
+	It("starts a new write where the tracks stop following each other, and at 16 MiB", func() {
+		r := v.NewRun(0)
+		Expect(r.Add(1, 0, image(1, 0, 'a'))).To(Succeed())
+		Expect(r.Add(1, 1, image(1, 1, 'b'))).To(Succeed())
+		Expect(r.Add(1, 3, image(1, 3, 'c'))).To(Succeed()) // skips head 2
+		Expect(writes).To(Equal(1))
+		Expect(r.Flush()).To(Succeed())
+		Expect(writes).To(Equal(2))
+		Expect(read(1, 1)).To(Equal(image(1, 1, 'b')))
+		Expect(read(1, 3)).To(Equal(image(1, 3, 'c')))
+
+		writes = 0
+		perRun := (16 << 20) / v.Geometry().ImageTrackSize()
+		for i := range perRun + 1 {
+			c, h := 5+i/15, i%15
+			Expect(r.AddTrack(&ckd.Track{Cyl: uint16(c), Head: uint16(h), Records: records(uint16(c), uint16(h), 2, 4096, 'x')})).To(Succeed())
+		}
+		Expect(writes).To(Equal(1))
+		Expect(r.Flush()).To(Succeed())
+		Expect(writes).To(Equal(2))
+		Expect(r.Written()).To(Equal(3 + perRun + 1))
+		t, err := v.ReadTrack(5+perRun/15, perRun%15)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(t.Records).To(Equal(records(uint16(5+perRun/15), uint16(perRun%15), 2, 4096, 'x')))
+	})
+
+	It("writes what it held before reporting a track meant for another position, and adds nothing", func() {
+		r := v.NewRun(3)
+		Expect(r.Add(1, 0, image(1, 0, 'a'))).To(Succeed())
+		Expect(r.Add(1, 1, image(1, 1, 'b'))).To(Succeed())
+		empty := read(1, 2)
+		Expect(r.Add(1, 2, image(1, 3, 'c'))).To(MatchError(ContainSubstring("refusing to write: track cyl 1 head 2: offset 1: home address says cyl 1 head 3")))
+		Expect(r.Written()).To(Equal(2))
+		Expect(read(1, 0)).To(Equal(image(1, 0, 'a')))
+		Expect(read(1, 1)).To(Equal(image(1, 1, 'b')))
+		Expect(r.Flush()).To(Succeed())
+		Expect(read(1, 2)).To(Equal(empty))
+		Expect(r.AddTrack(&ckd.Track{Cyl: 30, Head: 0})).To(MatchError(ckd.ErrOutOfRange))
+	})
+
+	It("names the first track of a run whose write fails", func() {
+		ro, err := ckd.OpenReadOnly(fs, "/run.390")
+		Expect(err).NotTo(HaveOccurred())
+		defer ro.Close()
+		before, err := afero.ReadFile(fs, "/run.390")
+		Expect(err).NotTo(HaveOccurred())
+		r := ro.NewRun(2)
+		Expect(r.Add(7, 14, image(7, 14, 'a'))).To(Succeed())
+		Expect(r.Add(8, 0, image(8, 0, 'b'))).To(Succeed())
+		err = r.Flush()
+		var re *ckd.RunError
+		Expect(errors.As(err, &re)).To(BeTrue(), "%v", err)
+		Expect([]int{re.Cyl, re.Head}).To(Equal([]int{7, 14}))
+		Expect(err).To(MatchError(ContainSubstring(fmt.Sprintf("/run.390: write: offset %d", ckd.HeaderSize+(7*15+14)*56832))))
+		Expect(r.Written()).To(BeZero())
+		after, err := afero.ReadFile(fs, "/run.390")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(after).To(Equal(before))
 	})
 })

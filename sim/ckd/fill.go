@@ -14,6 +14,15 @@ const CMSBlockSize = 4096
 // records as the device holds, with contents drawn from seed: reproducible
 // test content such as a nucleus image, for DDR rehearsals.
 func FillSeeded(v *Volume, from, to int, seed uint64) error {
+	run := v.NewRun((to - from + 1) * v.geo.Heads)
+	if err := fillSeeded(v, from, to, seed, run); err != nil {
+		_ = run.Flush()
+		return err
+	}
+	return run.Flush()
+}
+
+func fillSeeded(v *Volume, from, to int, seed uint64, run *Run) error {
 	rng := rand.New(rand.NewPCG(seed, uint64(from)<<32|uint64(to)))
 	for c := from; c <= to; c++ {
 		for h := 0; h < v.geo.Heads; h++ {
@@ -28,7 +37,7 @@ func FillSeeded(v *Volume, from, to int, seed uint64) error {
 				}
 				t.Records = append(t.Records, Record{Count: Count{Cyl: uint16(c), Head: uint16(h), Rec: uint8(r)}, Data: data})
 			}
-			if err := v.WriteTrack(t); err != nil {
+			if err := run.AddTrack(t); err != nil {
 				return err
 			}
 		}
@@ -40,6 +49,17 @@ func FillSeeded(v *Volume, from, to int, seed uint64) error {
 // relative cylinder from on, each track filled before the next, the last
 // record padded with zeros. It returns the cylinders used.
 func WriteBlocks(e Extent, from int, r io.Reader) (int, error) {
+	run := e.Volume.NewRun(0)
+	n, err := writeBlocks(e, from, r, run)
+	// What was formatted before a failure is written too, as it would be
+	// track by track.
+	if ferr := run.Flush(); err == nil && ferr != nil {
+		return 0, ferr
+	}
+	return n, err
+}
+
+func writeBlocks(e Extent, from int, r io.Reader, run *Run) (int, error) {
 	g := e.Volume.geo
 	if from < 0 || from >= e.Count {
 		return 0, fmt.Errorf("%s: cylinder %d is outside the extent of %d cylinders: %w", e.Volume.path, from, e.Count, ErrOutOfRange)
@@ -65,7 +85,7 @@ func WriteBlocks(e Extent, from int, r io.Reader) (int, error) {
 			}
 			return cyl - from + 1, nil
 		}
-		if err := e.Volume.WriteTrack(t); err != nil {
+		if err := run.AddTrack(t); err != nil {
 			return 0, err
 		}
 		if head++; head == g.Heads {

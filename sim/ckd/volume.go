@@ -116,27 +116,36 @@ func (v *Volume) format(volser string) error {
 	return nil
 }
 
-// formatInOrder formats an in-memory image a cylinder at a time, in
-// order. Memory has no sparse files to keep, and afero's MemMapFs moves
-// the rest of a file on every write in its middle: track by track into a
-// sized image costs the square of the volume's size (seconds for one
-// 3390 under the race detector), appending costs its size.
+// formatChunk bounds the bytes formatInOrder formats per write.
+const formatChunk = 64 << 20
+
+// formatInOrder formats an in-memory image in order, all of it in one
+// write unless it is larger than formatChunk. Memory has no sparse files
+// to keep, and afero's MemMapFs moves the rest of a file on every write
+// in its middle and copies the whole file each time it grows: track by
+// track into a sized image costs the square of the volume's size, and
+// every pass over the image costs (seconds for one 3390 under the race
+// detector).
 func (v *Volume) formatInOrder(volser string) error {
 	ts := v.geo.ImageTrackSize()
-	cyl := make([]byte, v.geo.CylinderBytes())
-	for c := 0; c < v.cyls; c++ {
-		clear(cyl)
-		for h := 0; h < v.geo.Heads; h++ {
-			if c == 0 && h == 0 {
-				if err := labelTrack(volser).Encode(v.geo, cyl[:ts]); err != nil {
-					return fmt.Errorf("%s: %w", v.path, err)
+	per := max(1, int(formatChunk/v.geo.CylinderBytes()))
+	for first := 0; first < v.cyls; first += per {
+		n := min(per, v.cyls-first)
+		buf := make([]byte, int64(n)*v.geo.CylinderBytes())
+		for c := first; c < first+n; c++ {
+			for h := 0; h < v.geo.Heads; h++ {
+				track := buf[((c-first)*v.geo.Heads+h)*ts:][:ts]
+				if c == 0 && h == 0 {
+					if err := labelTrack(volser).Encode(v.geo, track); err != nil {
+						return fmt.Errorf("%s: %w", v.path, err)
+					}
+					continue
 				}
-				continue
+				emptyTrack(track, c, h)
 			}
-			emptyTrack(cyl[h*ts:], c, h)
 		}
-		if _, err := v.writeAt(cyl, v.trackOffset(c, 0)); err != nil {
-			return v.err("create", v.trackOffset(c, 0), err.Error())
+		if _, err := v.writeAt(buf, v.trackOffset(first, 0)); err != nil {
+			return v.err("create", v.trackOffset(first, 0), err.Error())
 		}
 	}
 	return nil
@@ -331,6 +340,18 @@ func (v *Volume) ReadTrackImage(cyl, head int, buf []byte) error {
 // track for this position (home address and R0); callers such as DDR
 // verify before they write, so this only guards against misplacement.
 func (v *Volume) WriteTrackImage(cyl, head int, buf []byte) error {
+	if err := v.checkTrackImage(cyl, head, buf); err != nil {
+		return err
+	}
+	if _, err := v.writeAt(buf, v.trackOffset(cyl, head)); err != nil {
+		return v.err("write", v.trackOffset(cyl, head), err.Error())
+	}
+	return nil
+}
+
+// checkTrackImage is WriteTrackImage's check of a track image before it
+// is written at cyl/head.
+func (v *Volume) checkTrackImage(cyl, head int, buf []byte) error {
 	if err := v.CheckTrack(cyl, head); err != nil {
 		return err
 	}
@@ -339,9 +360,6 @@ func (v *Volume) WriteTrackImage(cyl, head int, buf []byte) error {
 	}
 	if _, err := v.geo.CheckTrackImage(buf, cyl, head); err != nil {
 		return fmt.Errorf("%s: refusing to write: %w", v.path, err)
-	}
-	if _, err := v.writeAt(buf, v.trackOffset(cyl, head)); err != nil {
-		return v.err("write", v.trackOffset(cyl, head), err.Error())
 	}
 	return nil
 }

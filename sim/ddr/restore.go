@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"hash"
 	"io"
 
@@ -26,7 +27,7 @@ func dumpName(r io.Reader) string {
 // the offset for error messages.
 type reader struct {
 	c   ctx
-	r   *bufio.Reader
+	r   io.Reader
 	sum hash.Hash
 	off int64
 }
@@ -79,7 +80,12 @@ func scan(c ctx, rs io.ReadSeeker, wholeFile bool, onHeader func(Header) error, 
 	if _, err := rs.Seek(0, io.SeekStart); err != nil {
 		return Header{}, 0, c.failIO(0, nil, err, "rewinding the dump")
 	}
-	d := &reader{c: c, r: bufio.NewReaderSize(rs, 1<<16)}
+	d := &reader{c: c, r: rs}
+	// A dump in memory is read as it is: buffering would copy every
+	// track once more.
+	if _, inMemory := rs.(*bytes.Reader); !inMemory {
+		d.r = bufio.NewReaderSize(rs, 1<<16)
+	}
 	if wholeFile {
 		d.sum = sha256.New()
 	}
@@ -242,7 +248,15 @@ func RestoreCylinders(dump io.ReadSeeker, from, to int, dst ckd.Extent, reorderT
 
 	// Pass 2 checks every track's SHA-256 again while writing, so a dump
 	// changed between passes stops at the first changed track.
-	written := 0
+	// The tracks go to the volume in runs of consecutive tracks (see
+	// ckd.Run); what a run holds is written before any error is returned.
+	run := dst.Volume.NewRun(s.Tracks)
+	failWrite := func(cyl, head int, err error) error {
+		if re, ok := errors.AsType[*ckd.RunError](err); ok {
+			cyl, head = re.Cyl, re.Head
+		}
+		return tc.failIO(-1, &Pos{cyl, head}, err, "writing the track")
+	}
 	write := func(h Header, pos Pos, img []byte, used int) error {
 		rel := pos.Cyl - h.FirstAbsCyl + h.FirstCyl
 		if rel < from || rel > to {
@@ -250,13 +264,17 @@ func RestoreCylinders(dump io.ReadSeeker, from, to int, dst ckd.Extent, reorderT
 		}
 		cyl := dst.Start + target + rel - from
 		ckd.RelocateTrackImage(img, used, cyl, pos.Head)
-		if err := dst.Volume.WriteTrackImage(cyl, pos.Head, img); err != nil {
-			return tc.failIO(-1, &Pos{cyl, pos.Head}, err, "writing the track")
+		if err := run.Add(cyl, pos.Head, img); err != nil {
+			return failWrite(cyl, pos.Head, err)
 		}
-		written++
 		return nil
 	}
-	if _, _, err := scan(c, dump, false, nil, write); err != nil {
+	_, _, err = scan(c, dump, false, nil, write)
+	if ferr := run.Flush(); err == nil && ferr != nil {
+		err = failWrite(0, 0, ferr)
+	}
+	if err != nil {
+		written := run.Written()
 		if written == 0 {
 			return Summary{}, err
 		}

@@ -126,7 +126,7 @@ var _ = Describe("a fleet of 54 in-process nodes", Ordered, func() {
 		for i := 1; i <= 54; i++ {
 			n := startNode(fmt.Sprintf("VM%02d", i), penv, clock, "VM010102_BLD1")
 			nodes = append(nodes, n)
-			host, port, _ := strings.Cut(n.Server.Addr(), ":")
+			host, port, _ := strings.Cut(n.Addr(), ":")
 			res := must(fmt.Sprintf("system add 720 vm%02d vm010102_bld1 hostname %s (port %s norequire", i, host, port))
 			Expect(res.Strings()).To(ContainElement(ContainSubstring("CSM3064I")))
 		}
@@ -226,7 +226,7 @@ var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered
 		for i, lvl := range []string{"L1", "L1", "BASE"} {
 			n := startNode(fmt.Sprintf("VM%02d", i+1), penv, clock, lvl)
 			nodes = append(nodes, n)
-			host, port, _ := strings.Cut(n.Server.Addr(), ":")
+			host, port, _ := strings.Cut(n.Addr(), ":")
 			res := run(fmt.Sprintf("system add 720 vm%02d %s hostname %s (port %s norequire", i+1, lvl, host, port))
 			Expect(res.RC).To(Equal(0), text(res))
 		}
@@ -259,7 +259,7 @@ var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered
 	It("names host and port of a node that is not listening, and serves the others", func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		addr := nodes[1].Server.Addr()
+		addr := nodes[1].Addr()
 		Expect(nodes[1].Down(ctx)).To(Succeed())
 		res := run("system servcheck 720 all")
 		Expect(text(res)).To(ContainSubstring("CSM3051E VM02: cannot reach CSMSERVE at " + addr))
@@ -272,7 +272,7 @@ var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered
 		n, err := s.Serve(s.Agent(penv.Clock, table.NewMemLocker()), csmserve.Config{Password: fleetPassword, ListenAddr: "127.0.0.1:0"})
 		Expect(err).NotTo(HaveOccurred())
 		defer n.Stop(context.Background())
-		host, port, _ := strings.Cut(n.Server.Addr(), ":")
+		host, port, _ := strings.Cut(n.Addr(), ":")
 		res := run(fmt.Sprintf("system add 720 vm09 L1 hostname %s (port %s norequire", host, port))
 		Expect(res.RC).To(Equal(8))
 		Expect(text(res)).To(ContainSubstring("CSM2815E System VM09 is a member of SSI cluster CLUSTER9"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/spf13/afero"
 
@@ -21,13 +22,19 @@ func (s *System) StagingFs() (afero.Fs, error) {
 }
 
 // Node is a managed system serving CSMSERVE: its agent, the agent's job
-// runner, and the FTP server on its staging disk.
+// runner, and the FTP server on its staging disk. Up, Down, Stop, Addr
+// and Running may be called from any goroutine.
 type Node struct {
-	Sys    *System
-	Env    *agent.Env
-	Jobs   *agent.Jobs
-	Server *csmserve.Server // nil while the node is down
-	cfg    csmserve.Config
+	Sys  *System
+	Env  *agent.Env
+	Jobs *agent.Jobs
+	// Server is the running CSMSERVE, nil while the node is down. Up and
+	// Down set and clear it under mu: read it directly only where neither
+	// can run at the same time (right after Serve), else use Addr.
+	Server *csmserve.Server
+
+	mu  sync.Mutex // guards Server and cfg
+	cfg csmserve.Config
 }
 
 // Serve starts the system's CSMSERVE with cfg, its Fs, Agent and System
@@ -46,6 +53,8 @@ func (s *System) Serve(env *agent.Env, cfg csmserve.Config) (*Node, error) {
 
 // Up starts the node's CSMSERVE again after Down, on the address it had.
 func (n *Node) Up() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	if n.Server != nil {
 		return nil
 	}
@@ -63,12 +72,28 @@ func (n *Node) Up() error {
 // Down stops the node's CSMSERVE (the system becomes unreachable); its
 // agent and jobs stay.
 func (n *Node) Down(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	if n.Server == nil {
 		return nil
 	}
 	err := n.Server.Stop(ctx)
 	n.Server = nil
 	return err
+}
+
+// Addr is the address CSMSERVE listens on, or listens on again after Up.
+func (n *Node) Addr() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cfg.ListenAddr
+}
+
+// Running says whether CSMSERVE is up.
+func (n *Node) Running() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.Server != nil
 }
 
 // Stop lets the running job end, then stops CSMSERVE.
