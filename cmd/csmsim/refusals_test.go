@@ -80,7 +80,7 @@ var _ = Describe("SERVMGR refusals", func() {
 			Entry("unknown operand", "srvlvl frob 720", "CSM0010E", "expected ADD, DELETE"),
 			Entry("MANAGED on the principal", "managed off", "CSM2911E", "managed system"),
 			Entry("a description that would break the Service Level Table", "srvlvl add 720 L9 basedon BASE desc August :LOCK.ON",
-				"CSM0010E", `token 9 ":LOCK.ON" at column 42: description: a word that starts with ':' (:LOCK.ON) would read back as a tag`),
+				"CSM0010E", `token 9 ":LOCK.ON" at column 44: description: a word that starts with ':' (:LOCK.ON) would read back as a tag`),
 		)
 
 		It("refuses deleting a level another level is based on", func() {
