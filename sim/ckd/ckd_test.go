@@ -410,3 +410,15 @@ var _ = Describe("runs of track writes", func() {
 		Expect(after).To(Equal(before))
 	})
 })
+
+var _ = Describe("device types", func() {
+	It("hands each caller a geometry of its own", func() {
+		g, _, err := ckd.ParseDevType("3390")
+		Expect(err).NotTo(HaveOccurred())
+		g.Heads, g.Models["3"] = 1, 1
+		again, cyls, err := ckd.ParseDevType("3390-3")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(again.Heads).To(Equal(15))
+		Expect(cyls).To(Equal(3339))
+	})
+})

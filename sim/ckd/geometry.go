@@ -5,6 +5,8 @@ package ckd
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,17 +29,21 @@ type Geometry struct {
 	f5, f6     int
 }
 
-var geometries = map[string]*Geometry{
-	"3390": {
-		Type: "3390", Code: 0x90, Heads: 15, TrackBytes: 56664, BlocksPerTrack: 12,
-		Models:   map[string]int{"1": 1113, "2": 2226, "3": 3339, "9": 10017, "27": 32760, "54": 65520},
-		cellSize: 34, formula: 2, f2: 19, f3: 9, f4: 6, f5: 116, f6: 6,
-	},
-	"3380": {
-		Type: "3380", Code: 0x80, Heads: 15, TrackBytes: 47476, BlocksPerTrack: 10,
-		Models:   map[string]int{"1": 885, "J": 885, "2": 1770, "E": 1770, "3": 2655, "K": 2655},
-		cellSize: 32, formula: 1, f2: 492, f3: 236,
-	},
+// geometries are the device types csmsim knows, made afresh on each call:
+// a caller may change the Geometry it gets without changing anyone else's.
+func geometries() map[string]*Geometry {
+	return map[string]*Geometry{
+		"3390": {
+			Type: "3390", Code: 0x90, Heads: 15, TrackBytes: 56664, BlocksPerTrack: 12,
+			Models:   map[string]int{"1": 1113, "2": 2226, "3": 3339, "9": 10017, "27": 32760, "54": 65520},
+			cellSize: 34, formula: 2, f2: 19, f3: 9, f4: 6, f5: 116, f6: 6,
+		},
+		"3380": {
+			Type: "3380", Code: 0x80, Heads: 15, TrackBytes: 47476, BlocksPerTrack: 10,
+			Models:   map[string]int{"1": 885, "J": 885, "2": 1770, "E": 1770, "3": 2655, "K": 2655},
+			cellSize: 32, formula: 1, f2: 492, f3: 236,
+		},
+	}
 }
 
 // Header, home address, count field and end-of-track sizes of the image format.
@@ -98,7 +104,7 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // returns the geometry and the model's cylinder count (0 if no model given).
 func ParseDevType(s string) (*Geometry, int, error) {
 	typ, model, hasModel := strings.Cut(strings.ToUpper(strings.TrimSpace(s)), "-")
-	g, ok := geometries[typ]
+	g, ok := geometries()[typ]
 	if !ok {
 		return nil, 0, fmt.Errorf("unknown device type %q: supported are %s", s, strings.Join(DevTypes(), ", "))
 	}
@@ -114,7 +120,7 @@ func ParseDevType(s string) (*Geometry, int, error) {
 
 // geometryByCode maps the header's device type byte back to a geometry.
 func geometryByCode(code byte) *Geometry {
-	for _, g := range geometries {
+	for _, g := range geometries() {
 		if g.Code == code {
 			return g
 		}
@@ -124,12 +130,7 @@ func geometryByCode(code byte) *Geometry {
 
 // DevTypes lists the supported device types.
 func DevTypes() []string {
-	out := make([]string, 0, len(geometries))
-	for k := range geometries {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(geometries()))
 }
 
 func (g *Geometry) modelNames() []string {
