@@ -11,7 +11,6 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/spf13/afero"
 
-	"github.com/csmsim/csmsim/engine/agent"
 	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/fleet"
@@ -21,12 +20,8 @@ import (
 	"github.com/csmsim/csmsim/engine/servmgr"
 	"github.com/csmsim/csmsim/engine/table"
 	"github.com/csmsim/csmsim/engine/transport"
-	"github.com/csmsim/csmsim/fixtures"
-	"github.com/csmsim/csmsim/sim/csmserve"
 	"github.com/csmsim/csmsim/sim/world"
 )
-
-const password = "outcome-secret-1"
 
 // heard collects the phase events a wire's Observe hears.
 type heard struct {
@@ -74,7 +69,7 @@ var _ = Describe("outcomes of SEND, PUT2PROD and SERVCHECK", Ordered, func() {
 		fe    *fleet.Env
 		wire  *fleet.Wire
 		ears  *heard
-		nodes = map[string]*world.Node{}
+		nodes = map[string]*node{}
 	)
 	run := func(line string) servmgr.Outcome {
 		GinkgoHelper()
@@ -87,7 +82,7 @@ var _ = Describe("outcomes of SEND, PUT2PROD and SERVCHECK", Ordered, func() {
 		clock := cms.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
 		fe = &fleet.Env{Env: &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}}
 		ears = &heard{}
-		wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 5 * time.Second, Retries: -1}), Password: password,
+		wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 5 * time.Second, Retries: -1}), Password: fleetPassword,
 			Pause:   func(ctx context.Context) error { time.Sleep(2 * time.Millisecond); return ctx.Err() },
 			Observe: ears.observe, Now: cms.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Millisecond).Now}
 		for _, l := range []string{"initialize 720", "srvlvl add 720 L1 basedon BASE", "srvlvl service 720 L1 all rsu0801",
@@ -98,14 +93,7 @@ var _ = Describe("outcomes of SEND, PUT2PROD and SERVCHECK", Ordered, func() {
 		// (based on L1) is refused.
 		for i, lvl := range []string{"L1", "L1", "BASE"} {
 			name := fmt.Sprintf("VM%02d", i+1)
-			s, err := world.InitManaged(afero.NewMemMapFs(), world.ManagedOptions{Name: name})
-			Expect(err).NotTo(HaveOccurred())
-			env := s.Agent(clock, table.NewMemLocker())
-			_, err = world.InstallLevel(s, fe.Env, env, "720", lvl)
-			Expect(err).NotTo(HaveOccurred())
-			n, err := s.Serve(env, csmserve.Config{Password: password, ListenAddr: "127.0.0.1:0"})
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(func() { _ = n.Stop(context.Background()) })
+			n := startNode(name, fe.Env, clock, lvl)
 			nodes[name] = n
 			host, port, _ := strings.Cut(n.Server.Addr(), ":")
 			out := run(fmt.Sprintf("system add 720 %s %s hostname %s (port %s norequire", name, lvl, host, port))
@@ -159,19 +147,7 @@ var _ = Describe("outcomes of SEND, PUT2PROD and SERVCHECK", Ordered, func() {
 	})
 
 	It("SERVCHECK gives the drift of each system, part by part", func() {
-		n := nodes["VM02"]
-		_, err := agent.Managed(n.Env, false)
-		Expect(err).NotTo(HaveOccurred())
-		base, _, _ := fixtures.Sample()
-		cor := fixtures.COR("720", "COR0001", 77, base, "CP", 1)
-		disk, err := n.Sys.Minidisk(agent.MaintUser("720"), agent.LocalDiskVaddr)
-		Expect(err).NotTo(HaveOccurred())
-		w, err := disk.Create(cms.MustParseFileID(cor.FileID()))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(fixtures.WriteEnvelope(w, cor)).To(Succeed())
-		Expect(w.Close()).To(Succeed())
-		_, err = agent.LocalService(n.Env, "CP", "COR0001")
-		Expect(err).NotTo(HaveOccurred())
+		localService(nodes["VM02"], "CP")
 
 		out, err := fleet.Servcheck(ctx, fe, wire, fleet.ServcheckRequest{VRM: "720", Target: "VM01"})
 		Expect(err).NotTo(HaveOccurred())

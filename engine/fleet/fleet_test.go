@@ -1,4 +1,4 @@
-package world_test
+package fleet_test
 
 import (
 	"context"
@@ -19,73 +19,9 @@ import (
 	"github.com/csmsim/csmsim/engine/servmgr"
 	"github.com/csmsim/csmsim/engine/table"
 	"github.com/csmsim/csmsim/engine/transport"
-	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/sim/csmserve"
 	"github.com/csmsim/csmsim/sim/world"
 )
-
-const fleetPassword = "fleet-secret-1"
-
-// node is one in-process managed system with its CSMSERVE on loopback.
-type node = world.Node
-
-func startNode(name string, principal *level.Env, clock cms.Clock, lvl string) *node {
-	GinkgoHelper()
-	s, err := world.InitManaged(afero.NewMemMapFs(), world.ManagedOptions{Name: name})
-	Expect(err).NotTo(HaveOccurred())
-	env := s.Agent(clock, table.NewMemLocker())
-	_, err = world.InstallLevel(s, principal, env, "720", lvl)
-	Expect(err).NotTo(HaveOccurred())
-	n, err := s.Serve(env, csmserve.Config{Password: fleetPassword, ListenAddr: "127.0.0.1:0"})
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = n.Stop(ctx)
-	})
-	return n
-}
-
-// production lists a node's production copies: every file of the live side,
-// with its SHA-256 recomputed from the bytes.
-func production(n *node) map[string]string {
-	GinkgoHelper()
-	p, err := n.Sys.FilePool(agent.Pool)
-	Expect(err).NotTo(HaveOccurred())
-	inv, _, err := agent.Query(n.Env)
-	Expect(err).NotTo(HaveOccurred())
-	side := ""
-	for _, e := range inv.List() {
-		if v, ok := e.Get("PRODSIDE"); ok {
-			side = v
-		}
-	}
-	out := map[string]string{}
-	for _, s := range []string{"A", "B"} {
-		if side != "" && s != side {
-			continue
-		}
-		dirs, err := p.ListDirs(agent.ProdTop("720", s))
-		if err != nil {
-			continue
-		}
-		for _, d := range dirs {
-			a, err := p.Dir(d)
-			Expect(err).NotTo(HaveOccurred())
-			files, err := a.List()
-			Expect(err).NotTo(HaveOccurred())
-			for _, f := range files {
-				r, err := a.Open(f.ID)
-				Expect(err).NotTo(HaveOccurred())
-				b, err := io.ReadAll(r)
-				r.Close()
-				Expect(err).NotTo(HaveOccurred())
-				out[d.Names()[len(d.Names())-1]+" "+f.ID.Name()] = fmt.Sprintf("%x", b)
-			}
-		}
-	}
-	return out
-}
 
 var _ = Describe("a fleet of 54 in-process nodes", Ordered, func() {
 	var (
@@ -161,19 +97,7 @@ var _ = Describe("a fleet of 54 in-process nodes", Ordered, func() {
 	It("SERVCHECK reports no drift, then exactly the node that took local service", func() {
 		res := must("system servcheck 720 all")
 		Expect(strings.Count(strings.Join(res.Strings(), "\n"), "CSM3058I")).To(Equal(54))
-		n := nodes[6] // VM07
-		_, err := agent.Managed(n.Env, false)
-		Expect(err).NotTo(HaveOccurred())
-		base, _, _ := fixtures.Sample()
-		cor := fixtures.COR("720", "COR0001", 77, base, "CP", 1)
-		disk, err := n.Sys.Minidisk(agent.MaintUser("720"), agent.LocalDiskVaddr)
-		Expect(err).NotTo(HaveOccurred())
-		w, err := disk.Create(cms.MustParseFileID(cor.FileID()))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(fixtures.WriteEnvelope(w, cor)).To(Succeed())
-		Expect(w.Close()).To(Succeed())
-		_, err = agent.LocalService(n.Env, "CP", "COR0001")
-		Expect(err).NotTo(HaveOccurred())
+		localService(nodes[6], "CP") // VM07
 		res = run("system servcheck 720 all")
 		Expect(res.RC).To(Equal(4))
 		var drift []string
