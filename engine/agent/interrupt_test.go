@@ -1,63 +1,12 @@
 package agent_test
 
 import (
-	"errors"
-	"sync"
-
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/csmsim/csmsim/engine/agent"
-	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/cms/cmstest"
 )
-
-// dying is a system whose disk stops taking writes once a LOAD has
-// written the first component it writes into: as a node killed there
-// leaves its files (the agent's job dies with it).
-type dying struct {
-	cms.System
-	mu    sync.Mutex
-	first string
-}
-
-func (d *dying) FilePool(name string) (cms.FilePool, error) {
-	p, err := d.System.FilePool(name)
-	if err != nil {
-		return nil, err
-	}
-	return dyingPool{p, d}, nil
-}
-
-type dyingPool struct {
-	cms.FilePool
-	d *dying
-}
-
-func (p dyingPool) Dir(dir cms.DirID) (cms.FileArea, error) {
-	a, err := p.FilePool.Dir(dir)
-	if err != nil || len(dir.Names()) != 2 { // MAINTvrm.<comp>.<area>
-		return a, err
-	}
-	return dyingArea{a, p.d, dir.Names()[0]}, nil
-}
-
-type dyingArea struct {
-	cms.FileArea
-	d    *dying
-	comp string
-}
-
-func (a dyingArea) Create(id cms.FileID) (cms.FileWriter, error) {
-	a.d.mu.Lock()
-	defer a.d.mu.Unlock()
-	if a.d.first == "" {
-		a.d.first = a.comp
-	}
-	if a.comp != a.d.first {
-		return nil, errors.New("the node was killed")
-	}
-	return a.FileArea.Create(id)
-}
 
 var _ = Describe("a LOAD that does not finish", func() {
 	var m *managed
@@ -71,9 +20,9 @@ var _ = Describe("a LOAD that does not finish", func() {
 
 	It("leaves the test build marked incomplete: PUT2PROD and a LOAD of another level are refused until that level is loaded whole", func() {
 		killed := *m.env
-		killed.Sys = &dying{System: m.env.Sys}
+		killed.Sys = &cmstest.Killer{System: m.env.Sys, After: 2} // two parts written, then the node dies
 		_, err := agent.Load(&killed, "L2", false, "")
-		Expect(err).To(MatchError(ContainSubstring("the node was killed")))
+		Expect(err).To(MatchError(cmstest.ErrKilled))
 		Expect(m.tag("CMS", agent.TagLevel)).To(Equal("L1"), "VM SYSSUF still names the level in production")
 		loading, _ := mustGet(m.sysuf(), agent.SystemKey).Get(agent.TagLoading)
 		Expect(loading).To(Equal("L2"))

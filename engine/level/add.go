@@ -41,6 +41,9 @@ func Add(e *Env, r AddRequest) (msg.Result, error) {
 	if _, ok := t.Get(basedOn); !ok {
 		return res, Refuse(msg.CSM2713E, basedOn, vrm)
 	}
+	if err := mustBeWhole(mustEntry(t, basedOn), "SRVLVL ADD based on it"); err != nil {
+		return res, err
+	}
 	basedOn = mustEntry(t, basedOn).Key() // as the table spells it
 	p, err := e.Pool()
 	if err != nil {

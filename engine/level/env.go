@@ -87,13 +87,17 @@ func levelEntry(t *table.Table, vrm, level string) (table.Entry, error) {
 
 // Level table tags.
 const (
-	tagRelease  = "RELEASE"
-	tagBasedOn  = "BASEDON"
-	tagState    = "STATE"
-	tagLock     = "LOCK"
-	tagESM      = "ESM"
-	tagDesc     = "DESC"
-	tagPackage  = "PACKAGE"
+	tagRelease = "RELEASE"
+	tagBasedOn = "BASEDON"
+	tagState   = "STATE"
+	tagLock    = "LOCK"
+	tagESM     = "ESM"
+	tagDesc    = "DESC"
+	tagPackage = "PACKAGE"
+	// tagPending names the SERVICE or LOCALMOD that began to write into a
+	// level and has not finished: the level's files are a mix until that
+	// command, entered again, ends.
+	tagPending  = "PENDING"
 	stateTest   = "TEST"
 	stateStable = "STABLE"
 )
@@ -101,6 +105,16 @@ const (
 func get(en table.Entry, tag string) string {
 	v, _ := en.Get(tag)
 	return v
+}
+
+// mustBeWhole refuses a level that a SERVICE or LOCALMOD left half
+// written, for what (PACKAGE, SETLOCK ON, ...), unless what is that very
+// command entered again.
+func mustBeWhole(en table.Entry, what string) error {
+	if pending := get(en, tagPending); pending != "" && pending != what {
+		return Refuse(msg.CSM2719E, pending, en.Key(), what)
+	}
+	return nil
 }
 
 // mustChange refuses a locked or STABLE level.

@@ -111,14 +111,10 @@ func Initialize(e *Env, vrm string) (msg.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := table.SvcStat().Create(st); err != nil {
-		return res, err
-	}
-	_, err = table.SvcStat().Update(st, nil, func(t *table.Table) error {
-		return t.Add(table.NewEntry("SRVLVL", BaseLevel, tagRelease, vrm, tagBasedOn, "-", tagState, stateStable,
-			tagLock, "ON", tagESM, "-", tagDesc, "IBM base, no service applied"))
-	})
-	if err != nil {
+	// The table and BASE's entry in one write: the release is initialized
+	// whole, or not at all and INITIALIZE goes again.
+	if err := table.SvcStat().Create(st, table.NewEntry("SRVLVL", BaseLevel, tagRelease, vrm, tagBasedOn, "-", tagState, stateStable,
+		tagLock, "ON", tagESM, "-", tagDesc, "IBM base, no service applied")); err != nil {
 		return res, err
 	}
 	res.Addf(msg.CSM2905I, vrm)

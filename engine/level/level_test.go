@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/cms/cmstest"
 	"github.com/csmsim/csmsim/engine/inventory"
 	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/msg"
@@ -242,5 +243,51 @@ var _ = Describe("service levels", Ordered, func() {
 		_, err = level.Delete(e, vrm, "L1")
 		Expect(refusal(err)).To(Equal("CSM2717E"))
 		Expect(files(e, "L1")).To(Equal(before))
+	})
+})
+
+var _ = Describe("a SERVICE that does not finish", func() {
+	It("marks the level: PACKAGE, SETLOCK ON, an ADD based on it and other service are refused until the same SERVICE is entered again", func() {
+		count := principal()
+		ok(level.Initialize(count, vrm))
+		ok(level.Add(count, level.AddRequest{VRM: vrm, Level: "L1", BasedOn: "BASE"}))
+		counter := &cmstest.Killer{System: count.Sys, After: 1 << 40}
+		counted := *count
+		counted.Sys = counter
+		ok(level.Service(&counted, vrm, "L1", "ALL", "RSU0801"))
+
+		e := principal()
+		ok(level.Initialize(e, vrm))
+		ok(level.Add(e, level.AddRequest{VRM: vrm, Level: "L1", BasedOn: "BASE"}))
+		ok(level.Package(e, vrm, "L1")) // a package that the SERVICE makes stale
+		killed := *e
+		killed.Sys = &cmstest.Killer{System: e.Sys, After: counter.Made() / 2}
+		_, err := level.Service(&killed, vrm, "L1", "ALL", "RSU0801")
+		Expect(err).To(MatchError(cmstest.ErrKilled))
+
+		for _, refused := range []func() (msg.Result, error){
+			func() (msg.Result, error) { return level.Package(e, vrm, "L1") },
+			func() (msg.Result, error) { return level.Setlock(e, vrm, "L1", true) },
+			func() (msg.Result, error) {
+				return level.Add(e, level.AddRequest{VRM: vrm, Level: "L2", BasedOn: "L1"})
+			},
+			func() (msg.Result, error) { return level.Service(e, vrm, "L1", "ALL", "RSU0802") },
+		} {
+			_, err := refused()
+			Expect(refusal(err)).To(Equal("CSM2719E"))
+			Expect(level.Lines(err)[0].Text).To(HavePrefix("SRVLVL SERVICE RSU0801 into service level L1 did not finish; enter it again before "))
+		}
+		_, levels, err := e.ReadLevels(vrm)
+		Expect(err).NotTo(HaveOccurred())
+		l1, _ := levels.Get("L1")
+		_, packaged := l1.Get("PACKAGE")
+		Expect(packaged).To(BeFalse(), "the stale package is not offered to SEND")
+
+		ok(level.Service(e, vrm, "L1", "ALL", "RSU0801"))
+		want, err := level.Parts(count, vrm, "L1")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(level.Parts(e, vrm, "L1")).To(Equal(want))
+		Expect(files(e, "L1")).To(Equal(files(count, "L1")))
+		ok(level.Package(e, vrm, "L1"))
 	})
 })

@@ -24,6 +24,11 @@ func Setlock(e *Env, vrm, level string, on bool) (msg.Result, error) {
 	if level == BaseLevel && !on {
 		return res, Refuse(msg.CSM2718E, vrm, "unlocked")
 	}
+	if on {
+		if err := mustBeWhole(en, "SETLOCK ON"); err != nil {
+			return res, err
+		}
+	}
 	if get(en, tagLock) == want {
 		res.Addf(msg.CSM2704W, level, vrm, map[bool]string{true: "locked", false: "unlocked"}[on])
 		return res, nil
@@ -46,6 +51,9 @@ func Setlock(e *Env, vrm, level string, on bool) (msg.Result, error) {
 func Delete(e *Env, vrm, level string) (msg.Result, error) {
 	var res msg.Result
 	c, err := e.begin(vrm, level)
+	if err != nil && msg.IsRefusal(err) && msg.LinesOf(err)[0].ID == "CSM2710E" {
+		return e.eraseOrphan(vrm, level, err)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -89,6 +97,41 @@ func Delete(e *Env, vrm, level string) (msg.Result, error) {
 		return res, err
 	}
 	res.Addf(msg.CSM2701I, level, vrm)
+	return res, nil
+}
+
+// eraseOrphan finishes a DELETE killed after its table update: the level
+// is gone from the table but its directories are not. Without them it is
+// refused as unknown (notDefined).
+func (e *Env) eraseOrphan(vrm, level string, notDefined error) (msg.Result, error) {
+	var res msg.Result
+	unlock, err := e.lockRelease(vrm)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+	if _, t, err := e.ReadLevels(vrm); err != nil {
+		return res, err
+	} else if _, ok := t.Get(level); ok {
+		return res, Refuse(msg.CSM0000S, "service level "+level+" was added meanwhile; enter the DELETE again")
+	}
+	p, err := e.Pool()
+	if err != nil {
+		return res, err
+	}
+	dir := LevelDir(vrm, level)
+	files, _, err := countTree(p, dir, nil)
+	if errors.Is(err, cms.ErrNotFound) {
+		return res, notDefined
+	}
+	if err != nil {
+		return res, err
+	}
+	if err := p.EraseTree(dir, Admin); err != nil {
+		return res, err
+	}
+	res.Addf(msg.CSM2706I, dir.String(), files)
+	res.Addf(msg.CSM2701I, strings.ToUpper(level), vrm)
 	return res, nil
 }
 

@@ -28,6 +28,9 @@ func Package(e *Env, vrm, level string) (msg.Result, error) {
 	if level == BaseLevel {
 		return res, Refuse(msg.CSM2718E, vrm, "packaged")
 	}
+	if err := mustBeWhole(en, "PACKAGE"); err != nil {
+		return res, err
+	}
 	basedOn := get(en, tagBasedOn)
 	p, err := e.Pool()
 	if err != nil {

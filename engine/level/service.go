@@ -90,9 +90,21 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 	if err := e.checkServiceRoom(p, vrm, cats, parts); err != nil {
 		return res, err
 	}
+	what := verb(origin) + " " + envID.FN()
+	if err := mustBeWhole(en, what); err != nil {
+		return res, err
+	}
 
-	// Everything is checked; write the parts, streaming the envelope once
-	// more and verifying each part's SHA-256 as it goes.
+	// Everything is checked. The level is marked as being written (and its
+	// package, stale from now on, dropped) before the first part; the last
+	// table update clears the mark.
+	if _, err := table.SvcStat().Update(st, nil, func(t *table.Table) error {
+		return t.Modify(level, func(x *table.Entry) { x.Set(tagPending, what); x.Remove(tagPackage) })
+	}); err != nil {
+		return res, err
+	}
+	// Write the parts, streaming the envelope once more and verifying each
+	// part's SHA-256 as it goes.
 	if err := cms.ReadFile(disk, envID, func(r io.Reader) error { return e.writeParts(p, vrm, level, comps, r) }); err != nil {
 		return res, err
 	}
@@ -145,9 +157,8 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 	if err := e.writeBitmap(p, vrm, level, known); err != nil {
 		return res, err
 	}
-	// The level's content changed: an existing package is stale.
 	_, err = table.SvcStat().Update(st, nil, func(t *table.Table) error {
-		return t.Modify(level, func(x *table.Entry) { x.Remove(tagPackage) })
+		return t.Modify(level, func(x *table.Entry) { x.Remove(tagPending) })
 	})
 	return res, err
 }

@@ -39,7 +39,9 @@ const TagList = "LIST"
 func (k Kind) Read(s *Store) (*Table, error) { return s.read(k.File, k.Name, k.KeyTag) }
 
 // Create writes k's table, empty at generation 1.
-func (k Kind) Create(s *Store) error { return s.Create(k.File, k.Name, k.KeyTag) }
+func (k Kind) Create(s *Store, entries ...Entry) error {
+	return s.Create(k.File, k.Name, k.KeyTag, entries...)
+}
 
 // Update is Store.Update for k's table; the result must also pass k's
 // whole-table check (for NAMES: no nickname cycles) or nothing is written.

@@ -43,14 +43,19 @@ func (s *Store) read(id cms.FileID, name, keyTag string) (*Table, error) {
 	return ParseAs(id.Name(), name, keyTag, r)
 }
 
-// Create writes a new empty table at generation 1; it is refused if the
-// file exists.
-func (s *Store) Create(id cms.FileID, name, keyTag string) error {
+// Create writes a new table at generation 1 holding entries (none for an
+// empty one), in one write; it is refused if the file exists.
+func (s *Store) Create(id cms.FileID, name, keyTag string, entries ...Entry) error {
 	t, err := New(name, keyTag)
 	if err != nil {
 		return err
 	}
 	t.File = id.Name()
+	for _, e := range entries {
+		if err := t.Add(e); err != nil {
+			return err
+		}
+	}
 	unlock, err := s.lock(id)
 	if err != nil {
 		return err
