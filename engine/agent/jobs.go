@@ -46,6 +46,7 @@ type job struct {
 	done  chan struct{}
 	rc    int
 	lines []msg.Line
+	lost  bool // its messages file could not be written
 }
 
 // NewJobs is the job runner of env's system.
@@ -98,13 +99,14 @@ func (j *Jobs) run(id int, jb *job, start time.Time, fn func() (msg.Result, erro
 	lines = append(lines, res.Lines...)
 	lines = append(lines, msg.Messagef(msg.CSM3161I, jb.name, res.RC, id))
 	end := j.env.Clock.Now()
-	// The messages are in place before STATUS can say ENDED. A log that
-	// cannot be written must not fail the job.
-	_ = j.writeMessages(id, lines)
+	// The messages are in place before STATUS can say ENDED, or STATUS
+	// says they are lost: the job's outcome is its RC either way. A log
+	// that cannot be written must not fail the job.
+	lost := j.writeMessages(id, lines) != nil
 	_ = j.env.appendLog(start, end, lines)
 
 	j.mu.Lock()
-	jb.rc, jb.lines = res.RC, lines
+	jb.rc, jb.lines, jb.lost = res.RC, lines, lost
 	j.running = 0
 	close(jb.done)
 	delete(j.jobs, id-j.keep) // ids count up one at a time: this is the one that falls out
@@ -163,7 +165,7 @@ func (j *Jobs) Status(id int) (proto.JobStatus, []msg.Line, error) {
 	}
 	select {
 	case <-jb.done:
-		return proto.JobStatus{Job: id, Ended: true, RC: jb.rc}, append([]msg.Line(nil), jb.lines...), nil
+		return proto.JobStatus{Job: id, Ended: true, RC: jb.rc, Lost: jb.lost}, append([]msg.Line(nil), jb.lines...), nil
 	default:
 		return proto.JobStatus{Job: id, Phase: jb.phase}, nil, nil
 	}

@@ -2,15 +2,20 @@ package agent_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/agent"
 	"github.com/csmsim/csmsim/engine/agent/proto"
+	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/msg"
+	"github.com/csmsim/csmsim/sim/world"
 )
 
 var _ = Describe("jobs", func() {
@@ -100,6 +105,40 @@ var _ = Describe("jobs", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st.Ended).To(BeTrue())
 		Expect(string(readAll(m.staging(), proto.JobMessages(6)))).To(ContainSubstring("CSM3161I CSMAGENT QUERY ended RC=0 (job 6)"))
+	})
+
+	It("says its messages are lost when the staging disk cannot take them, and keeps the job's RC", func() {
+		// A system with a one-cylinder staging disk, filled to the last block.
+		sys, err := world.InitManaged(afero.NewMemMapFs(), world.ManagedOptions{Name: "VM01", StagingCylinders: 1})
+		Expect(err).NotTo(HaveOccurred())
+		env := sys.Agent(cms.NewStepClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), time.Second), nil)
+		jobs := agent.NewJobs(env)
+		stage, err := sys.Minidisk(agent.StagingOwner, agent.StagingVaddr)
+		Expect(err).NotTo(HaveOccurred())
+		block := make([]byte, 4096)
+		for i := 0; ; i++ {
+			w, err := stage.Create(cms.MustParseFileID(fmt.Sprintf("F%d BIN", i)))
+			if err == nil {
+				_, err = w.Write(block)
+			}
+			if err == nil {
+				err = w.Close()
+			}
+			if err != nil {
+				Expect(errors.Is(err, cms.ErrDiskFull)).To(BeTrue(), "%v", err)
+				break
+			}
+		}
+
+		id, err := jobs.Submit("QUERY", func() (msg.Result, error) { return msg.Result{}, nil })
+		Expect(err).NotTo(HaveOccurred())
+		rc, _, err := jobs.Wait(id)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rc).To(Equal(0))
+		st, _, err := jobs.Status(id)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st).To(Equal(proto.JobStatus{Job: id, Ended: true, RC: 0, Lost: true}))
+		Expect(siteCSMAGENT(jobs, env, "STATUS "+itoa(id))).To(Equal("200 CSMAGENT JOB " + itoa(id) + " ENDED RC=0 MESSAGES LOST"))
 	})
 
 	It("turns a panic into a CSM0000S message", func() {

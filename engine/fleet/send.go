@@ -167,16 +167,16 @@ func Put2Prod(ctx context.Context, e *Env, w *Wire, r Put2ProdRequest) (Outcome,
 		defer ss.conn.Close()
 		job, err := ss.job(e, proto.Put2Prod{Level: lvl}, put2prodPhases(), 0)
 		if err != nil {
-			out.Lines = level.Lines(err)
+			out.Lines = append(out.Lines, level.Lines(err)...)
 			return out
 		}
 		if job.RC >= 8 {
-			out.Lines = []msg.Line{msg.Messagef(msg.CSM3055E, s, "PUT2PROD", job.RC, why(&out))}
+			out.Lines = append(out.Lines, msg.Messagef(msg.CSM3055E, s, "PUT2PROD", job.RC, why(&out)))
 			out.update = map[string]string{tagStatus: "P2PFAILED"}
 			return out
 		}
 		out.OK = true
-		out.Lines = []msg.Line{msg.Messagef(msg.CSM3057I, s, lvl)}
+		out.Lines = append(out.Lines, msg.Messagef(msg.CSM3057I, s, lvl))
 		out.update = map[string]string{"PROD": lvl, tagStatus: "PROD"}
 		return out
 	}

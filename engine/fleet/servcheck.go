@@ -47,7 +47,7 @@ func Servcheck(ctx context.Context, e *Env, w *Wire, r ServcheckRequest) (Outcom
 			return out
 		}
 		out.Drift = drift(want[lvl], inv)
-		out.Lines = driftLines(s, lvl, len(want[lvl]), out.Drift)
+		out.Lines = append(out.Lines, driftLines(s, lvl, len(want[lvl]), out.Drift)...)
 		status := "NODRIFT"
 		if len(out.Drift) > 0 {
 			status = "DRIFT"

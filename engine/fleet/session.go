@@ -103,13 +103,21 @@ func (s *session) job(e *Env, req proto.Request, of []proto.Phase, from int) (jo
 			return nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("unexpected CSMAGENT reply to STATUS %d: %s", started.Job, rep))
 		}
 		if st.Ended {
+			// The job's RC is its outcome; its messages explain it. Messages
+			// that cannot be read are a warning, never a failure of a job
+			// that did its work: the principal records what the node did.
 			job = &Job{ID: st.Job, RC: st.RC}
-			job.Lines, err = s.fetchMessages(e, st.Job)
+			if st.Lost {
+				s.out.Lines = append(s.out.Lines, msg.Messagef(msg.CSM3066W, s.system(), st.Job, st.RC,
+					"the system could not write them to its staging disk"))
+			} else if job.Lines, err = s.fetchMessages(e, st.Job); err != nil {
+				s.out.Lines = append(s.out.Lines, msg.Messagef(msg.CSM3066W, s.system(), st.Job, st.RC, msg.LinesOf(err)[0].Text))
+			}
 			s.out.Job = job
 			if job.RC >= 8 {
 				s.out.Cause = cause(job.Lines)
 			}
-			return job, err
+			return job, nil
 		}
 		if next := st.Phase; phase != "" && next != "" && next != phase {
 			end(true, "")

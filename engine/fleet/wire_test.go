@@ -115,11 +115,25 @@ var _ = Describe("the wire to CSMAGENT", func() {
 		Expect(o.Cause.ID).To(Equal("CSM0000S"))
 		Expect(o.Lines[0].String()).To(Equal("CSM3055E VM01: CSMAGENT QUERY ended RC=12: CSM0000S Internal error: boom"))
 
+		// Messages that cannot be read leave the outcome to the job's RC,
+		// with a warning: the principal records what the node did.
+		emptyInventory := ":TABLE.INVENTRY :GEN.1 :ENTRIES.0\n"
 		o = check(&scripted{
 			replies: map[string]scriptedReply{"QUERY": {200, "CSMAGENT JOB 2 STARTED"}, "STATUS 2": {200, "CSMAGENT JOB 2 ENDED RC=0"}},
-			files:   map[string]string{"J0000002.MSGS": "all went well\n"},
+			files:   map[string]string{"J0000002.MSGS": "all went well\n", "CSMAGENT.INVENTRY": emptyInventory},
 		})
-		Expect(o.Lines[0].ID).To(Equal("CSM3052E"))
+		Expect(o.OK).To(BeTrue())
+		Expect(o.Lines[0].ID).To(Equal("CSM3066W"))
 		Expect(o.Lines[0].Text).To(ContainSubstring("J0000002.MSGS: line 1: message line \"all went well\" does not start with a message id"))
+		Expect(o.Lines[1].ID).To(Equal("CSM3059W")) // the empty inventory drifts from the level
+
+		o = check(&scripted{
+			replies: map[string]scriptedReply{"QUERY": {200, "CSMAGENT JOB 3 STARTED"}, "STATUS 3": {200, "CSMAGENT JOB 3 ENDED RC=0 MESSAGES LOST"}},
+			files:   map[string]string{"CSMAGENT.INVENTRY": emptyInventory},
+		})
+		Expect(o.OK).To(BeTrue())
+		Expect(o.Job.RC).To(Equal(0))
+		Expect(o.Lines[0].String()).To(Equal("CSM3066W VM01: CSMAGENT job 3 ended RC=0, but its messages cannot be read " +
+			"(the system could not write them to its staging disk); the outcome follows the return code, the messages are in the system's $CSMCMD $MSGLOG"))
 	})
 })

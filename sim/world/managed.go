@@ -42,7 +42,14 @@ type ManagedOptions struct {
 	Seed    uint64
 	// VMPSFSBlocks is the VMPSFS capacity; default DefaultManagedVMPSFSBlocks.
 	VMPSFSBlocks int64
+	// StagingCylinders is the size of CSMSERVE 0191, the staging disk, in
+	// 3390 cylinders (180 4K blocks each); default DefaultStagingCylinders.
+	StagingCylinders int
 }
+
+// DefaultStagingCylinders is CSMSERVE 0191's size: 300 cylinders, about
+// 220 MB of packages.
+const DefaultStagingCylinders = 300
 
 func (o *ManagedOptions) defaults() {
 	if o.Name == "" {
@@ -53,6 +60,9 @@ func (o *ManagedOptions) defaults() {
 	}
 	if o.VMPSFSBlocks == 0 {
 		o.VMPSFSBlocks = DefaultManagedVMPSFSBlocks
+	}
+	if o.StagingCylinders == 0 {
+		o.StagingCylinders = DefaultStagingCylinders
 	}
 }
 
@@ -90,7 +100,7 @@ func InitManaged(fsys afero.Fs, o ManagedOptions) (*System, error) {
 		return nil, err
 	}
 	disks := []cmsfs.MinidiskDef{
-		{Owner: agent.StagingOwner, Vaddr: agent.StagingVaddr, DevType: "3390", Cylinders: 300},
+		{Owner: agent.StagingOwner, Vaddr: agent.StagingVaddr, DevType: "3390", Cylinders: o.StagingCylinders},
 		{Owner: maint, Vaddr: agent.SysufVaddr, DevType: "3390", Cylinders: 10},
 		{Owner: maint, Vaddr: agent.LocalDiskVaddr, DevType: "3390", Cylinders: 50},
 		{Owner: maint, Vaddr: agent.TestBuildDisk, DevType: "3390", Cylinders: NucleusDiskCylinders,

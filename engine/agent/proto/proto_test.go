@@ -73,6 +73,7 @@ var _ = Describe("replies", func() {
 		Entry("running", proto.JobStatus{Job: 3}, 200, "CSMAGENT JOB 3 RUNNING"),
 		Entry("running a phase", proto.JobStatus{Job: 3, Phase: proto.PhaseValidate}, 200, "CSMAGENT JOB 3 RUNNING PHASE VALIDATE"),
 		Entry("ended", proto.JobStatus{Job: 3, Ended: true, RC: 8}, 200, "CSMAGENT JOB 3 ENDED RC=8"),
+		Entry("ended, messages lost", proto.JobStatus{Job: 3, Ended: true, RC: 0, Lost: true}, 200, "CSMAGENT JOB 3 ENDED RC=0 MESSAGES LOST"),
 		Entry("busy", proto.Busy{Job: 2}, 450, "CSMAGENT BUSY JOB 2"),
 		Entry("shutting down", proto.ShuttingDown{}, 421, "CSMAGENT SHUTTING DOWN"),
 		Entry("malformed", &proto.Malformed{Problem: "QUERY takes no operands", Form: "QUERY"}, 501,

@@ -41,12 +41,16 @@ type Managed struct{}
 type Started struct{ Job int }
 
 // JobStatus answers STATUS: 200 CSMAGENT JOB n RUNNING [PHASE p], or
-// 200 CSMAGENT JOB n ENDED RC=rc.
+// 200 CSMAGENT JOB n ENDED RC=rc [MESSAGES LOST].
 type JobStatus struct {
 	Job   int
 	Ended bool
 	Phase Phase // of a running job; "" if it has not named one
 	RC    int   // of an ended job
+	// Lost says the ended job's messages file could not be written (a
+	// full staging disk): its RC stands, its messages are in the system's
+	// log only.
+	Lost bool
 }
 
 // Busy refuses a job (or MANAGE) while job n runs: 450 CSMAGENT BUSY JOB n.
@@ -89,6 +93,8 @@ func (Managed) String() string   { return "CSMAGENT MANAGED YES" }
 func (r Started) String() string { return fmt.Sprintf("CSMAGENT JOB %d STARTED", r.Job) }
 func (r JobStatus) String() string {
 	switch {
+	case r.Ended && r.Lost:
+		return fmt.Sprintf("CSMAGENT JOB %d ENDED RC=%d MESSAGES LOST", r.Job, r.RC)
 	case r.Ended:
 		return fmt.Sprintf("CSMAGENT JOB %d ENDED RC=%d", r.Job, r.RC)
 	case r.Phase != "":
@@ -199,15 +205,16 @@ func parseOK(w []string, bad func(string) (Reply, error)) (Reply, error) {
 				return bad(err.Error())
 			}
 			return JobStatus{Job: n, Phase: p}, nil
-		case len(rest) == 2 && rest[0] == "ENDED" && strings.HasPrefix(rest[1], "RC="):
+		case (len(rest) == 2 || len(rest) == 4 && rest[2] == "MESSAGES" && rest[3] == "LOST") &&
+			rest[0] == "ENDED" && strings.HasPrefix(rest[1], "RC="):
 			rc, ok := returnCode(strings.TrimPrefix(rest[1], "RC="))
 			if !ok {
 				return bad(rest[1] + " is not a return code")
 			}
-			return JobStatus{Job: n, Ended: true, RC: rc}, nil
+			return JobStatus{Job: n, Ended: true, RC: rc, Lost: len(rest) == 4}, nil
 		}
 	}
-	return bad("200 is SYSTEM ..., MANAGED YES, JOB n STARTED, JOB n RUNNING [PHASE p] or JOB n ENDED RC=rc")
+	return bad("200 is SYSTEM ..., MANAGED YES, JOB n STARTED, JOB n RUNNING [PHASE p] or JOB n ENDED RC=rc [MESSAGES LOST]")
 }
 
 // returnCode reads a CMS return code: decimal digits.
