@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,9 +28,18 @@ const PasswordEnv = "CSMSIM_CSMWORK_PASSWORD"
 // environment; "" if neither is given.
 func password(fs afero.Fs, file string) (string, error) {
 	if file != "" {
-		b, err := afero.ReadFile(fs, file)
+		f, err := fs.Open(file)
 		if err != nil {
 			return "", fmt.Errorf("--password-file: %v", err)
+		}
+		defer f.Close()
+		const most = 4096 // a password is one short line
+		b, err := io.ReadAll(io.LimitReader(f, most+1))
+		if err != nil {
+			return "", fmt.Errorf("--password-file %s: %v", file, err)
+		}
+		if len(b) > most {
+			return "", fmt.Errorf("--password-file %s is larger than %d bytes; it holds CSMWORK's password on its first line", file, most)
 		}
 		pw, _, _ := strings.Cut(string(b), "\n")
 		pw = strings.TrimRight(pw, "\r")

@@ -139,10 +139,7 @@ func newValidateCmd(fs afero.Fs) *cobra.Command {
 		RunE: func(cmd *cobra.Command, files []string) error {
 			bad := 0
 			for _, f := range files {
-				b, err := afero.ReadFile(fs, f)
-				if err == nil {
-					_, err = harness.Parse(f, b)
-				}
+				_, err := harness.Load(f)
 				if err == nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", f)
 					continue
@@ -187,11 +184,7 @@ func newListCmd(fs afero.Fs) *cobra.Command {
 			sort.Strings(files)
 			w := cmd.OutOrStdout()
 			for _, f := range files {
-				b, err := afero.ReadFile(fs, f)
-				if err != nil {
-					return err
-				}
-				sc, err := harness.Parse(f, b)
+				sc, err := harness.Load(f)
 				if err != nil {
 					fmt.Fprintf(w, "%-34s INVALID: %s\n", filepath.Base(f), strings.SplitN(err.Error(), "\n", 2)[0])
 					continue

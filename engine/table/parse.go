@@ -19,6 +19,10 @@ const (
 	tagEntries = "ENTRIES"
 )
 
+// MaxTableBytes is the largest table file csmsim reads: far above what 54
+// systems and their levels and roll-outs need.
+const MaxTableBytes = 64 << 20
+
 // Parse reads a table, taking its key tag from the first entry. fileName
 // names the file in messages ("CSM SYSSTAT"). On any fault it returns a
 // *ParseError (or the reader's error) and no table.
@@ -30,9 +34,13 @@ func Parse(fileName string, r io.Reader) (*Table, error) {
 // every entry to start with keyTag; an empty name or keyTag is not checked.
 func ParseAs(fileName, name, keyTag string, r io.Reader) (*Table, error) {
 	p := parser{file: fileName, t: &Table{File: fileName, KeyTag: strings.ToUpper(keyTag)}, entries: -1}
-	br := bufio.NewReader(r)
+	br := bufio.NewReader(io.LimitReader(r, MaxTableBytes+1))
 	for {
 		line, err := br.ReadString('\n')
+		if p.off+int64(len(line)) > MaxTableBytes {
+			p.n++
+			return nil, p.fail(&lineError{1, fmt.Sprintf("the file is larger than %d bytes: it is not a CSM table, or it is damaged", MaxTableBytes)})
+		}
 		if line != "" || err == nil {
 			p.n++
 			// A last line without a line end was cut short in a table that

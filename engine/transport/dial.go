@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -72,9 +73,18 @@ func tlsConfig(t Target) (*tls.Config, error) {
 	if t.CAFile == "" {
 		return nil, errors.New("no CA file given")
 	}
-	pem, err := os.ReadFile(t.CAFile)
+	f, err := os.Open(t.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("reading CA file: %w", err)
+	}
+	defer f.Close()
+	const most = 1 << 20 // PEM certificates: a few KB each
+	pem, err := io.ReadAll(io.LimitReader(f, most+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading CA file: %w", err)
+	}
+	if len(pem) > most {
+		return nil, fmt.Errorf("CA file %s is larger than %d bytes; give a PEM file of CA certificates", t.CAFile, most)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {

@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -140,7 +141,16 @@ func (w *World) treeBlocks(dir string) (int64, error) {
 }
 
 func (w *World) readJSON(name string, v any) error {
-	b, err := afero.ReadFile(w.fs, name)
+	f, err := w.fs.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	const most = 1 << 20 // modes, pool and disk definitions: small
+	b, err := io.ReadAll(io.LimitReader(f, most+1))
+	if err == nil && len(b) > most {
+		err = fmt.Errorf("%s is larger than %d bytes: the state is damaged", name, most)
+	}
 	if err != nil {
 		return err
 	}

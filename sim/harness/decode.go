@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -41,12 +42,24 @@ func (es Errors) Error() string {
 	return b.String()
 }
 
+// MaxScenarioBytes is the largest scenario file csmsim reads.
+const MaxScenarioBytes = 1 << 20
+
 // Load reads, strictly decodes and checks a scenario. Problems come back
 // as Errors, each with file:line:column.
 func Load(path string) (*Scenario, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxScenarioBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > MaxScenarioBytes {
+		return nil, Errors{{File: path, Line: 1, Column: 1, Msg: fmt.Sprintf("the file is larger than %d bytes", MaxScenarioBytes),
+			Hint: "a scenario is a YAML file of at most 1 MiB; split it, or use repeat: for many similar steps"}}
 	}
 	return Parse(path, b)
 }

@@ -281,22 +281,29 @@ func (r *runner) envelope(f EnvelopeFixture) fixtures.EnvelopeSpec {
 // writeNames writes MAINTCSM NAMES on MAINTCSM's A-disk, nicknames sorted
 // so the same scenario always gives the same file.
 func writeNames(ps *world.System, names map[string][]string) error {
-	t, err := table.New(table.Names().Name, table.Names().KeyTag)
+	t, err := namesTable(names)
 	if err != nil {
-		return err
-	}
-	for _, nick := range slices.Sorted(maps.Keys(names)) {
-		if err := t.Add(table.NewEntry(table.Names().KeyTag, strings.ToUpper(nick), table.TagList, strings.ToUpper(strings.Join(names[nick], " ")))); err != nil {
-			return err
-		}
-	}
-	if err := table.CheckNames(t); err != nil {
 		return err
 	}
 	return ps.WriteAdminFile(table.Names().File.Name(), func(w io.Writer) error {
 		_, err := t.WriteTo(w)
 		return err
 	})
+}
+
+// namesTable is the world's nicknames as MAINTCSM NAMES, checked as SERVMGR
+// checks it (no cycles).
+func namesTable(names map[string][]string) (*table.Table, error) {
+	t, err := table.New(table.Names().Name, table.Names().KeyTag)
+	if err != nil {
+		return nil, err
+	}
+	for _, nick := range slices.Sorted(maps.Keys(names)) {
+		if err := t.Add(table.NewEntry(table.Names().KeyTag, strings.ToUpper(nick), table.TagList, strings.ToUpper(strings.Join(names[nick], " ")))); err != nil {
+			return nil, err
+		}
+	}
+	return t, table.CheckNames(t)
 }
 
 func (r *runner) stop() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/csmsim/csmsim/engine/fleet"
 	"github.com/csmsim/csmsim/engine/rollout"
+	"github.com/csmsim/csmsim/engine/table"
 )
 
 // Validate loads a file and reports its problems, without running it.
@@ -18,6 +19,16 @@ func Validate(path string) error {
 	_, err := Load(path)
 	return err
 }
+
+// The limits of a scenario, checked by validate as by run
+// (docs/scenarios.md).
+const (
+	MaxSystems      = 99        // managed systems in a world
+	MaxSteps        = 1000      // steps, each repetition of a repeated step counted
+	MaxVMPSFSBlocks = 1 << 31   // a file pool of 8 TiB
+	MaxParts        = 500       // parts of a generated envelope
+	MaxPartBytes    = 256 << 20 // mean part size of a generated envelope
+)
 
 var placeholder = regexp.MustCompile(`\$\{(HOST|PORT):([A-Za-z0-9]+)\}|\$\{(N|NN)\}`)
 
@@ -54,8 +65,9 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 			case kind == "COR" && e.Component == "":
 				at(n, "add component: CP (or another component of the BASE)", "envelope %s: a COR needs a component", e.Name)
 			}
-			if e.Parts < 0 || e.PartBytes < 0 {
-				at(n, "", "envelope %s: parts and part_bytes must not be negative", e.Name)
+			if e.Parts < 0 || e.PartBytes < 0 || e.Parts > MaxParts || e.PartBytes > MaxPartBytes {
+				at(n, fmt.Sprintf("parts 0..%d, part_bytes 0..%d (0 takes the default)", MaxParts, MaxPartBytes),
+					"envelope %s: parts %d, part_bytes %d", e.Name, e.Parts, e.PartBytes)
 			}
 			if len(e.Name) == 0 || len(e.Name) > 8 {
 				at(valueOf(n, "name"), "a CMS file name: 1 to 8 characters", "envelope name %q", e.Name)
@@ -66,8 +78,24 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 	if sc.World.Count > 0 && len(sc.World.Systems) > 0 {
 		at(valueOf(world, "count"), "use either systems: or count: with prefix:", "world has both systems and count")
 	}
-	if sc.World.Count < 0 || sc.World.Count > 99 {
-		at(valueOf(world, "count"), "", "world count must be 0..99")
+	if sc.World.Count < 0 || sc.World.Count > MaxSystems {
+		at(valueOf(world, "count"), "", "world count must be 0..%d", MaxSystems)
+	}
+	if len(sc.World.Systems) > MaxSystems {
+		at(valueOf(world, "systems"), "", "world has %d systems; at most %d", len(sc.World.Systems), MaxSystems)
+	}
+	blocks := func(n *yaml.Node, what string, v int64) {
+		if v < 0 || v > MaxVMPSFSBlocks {
+			at(n, fmt.Sprintf("4K blocks, 1..%d; leave it out for the default", int64(MaxVMPSFSBlocks)), "%s vmpsfs_blocks %d", what, v)
+		}
+	}
+	blocks(valueOf(valueOf(world, "principal"), "vmpsfs_blocks"), "principal", sc.World.Principal.VMPSFSBlocks)
+	for i, s := range sc.World.Systems {
+		var n *yaml.Node
+		if sys := valueOf(world, "systems"); sys != nil && i < len(sys.Content) {
+			n = valueOf(sys.Content[i], "vmpsfs_blocks")
+		}
+		blocks(n, "system "+strings.ToUpper(s.Name), s.VMPSFSBlocks)
 	}
 	known := map[string]bool{}
 	for i, s := range sc.systemSpecs() {
@@ -90,9 +118,35 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 			at(n, "latency like 40ms, bandwidth like 10MB/s or 100kbit/s", "system %s: %v", name, err)
 		}
 	}
+	if len(sc.World.Names) > 0 {
+		names := valueOf(world, "names")
+		if t, err := namesTable(sc.World.Names); err != nil {
+			at(names, "a nickname must not contain itself, through others either", "names: %v", err)
+		} else {
+			for _, en := range t.List() {
+				members, _ := en.Get(table.TagList)
+				for _, m := range strings.Fields(members) {
+					if _, nick := t.Get(m); !nick && !known[m] {
+						at(keyNode(names, en.Key()), "name systems of the world or other nicknames",
+							"nickname %s lists %s, which is neither a system of the world nor a nickname", en.Key(), m)
+					}
+				}
+			}
+		}
+	}
 	steps := valueOf(root, "steps")
 	if len(sc.Steps) == 0 {
 		at(steps, "add at least one step", "steps is empty")
+	}
+	total := 0
+	for _, st := range sc.Steps {
+		total++
+		if st.Repeat != nil && st.Repeat.To >= st.Repeat.From {
+			total += st.Repeat.To - st.Repeat.From
+		}
+	}
+	if total > MaxSteps {
+		at(steps, "fewer or shorter repeats; split the scenario", "the scenario has %d steps once repeats are counted; at most %d", total, MaxSteps)
 	}
 	for i, st := range sc.Steps {
 		var sn *yaml.Node
@@ -230,4 +284,17 @@ func (sc *Scenario) checkRollout(r *RolloutSpec, n *yaml.Node, at func(*yaml.Nod
 			at(valueOf(n, "deadline"), "a duration such as 90s or 10m", "deadline %q is not a positive duration", r.Deadline)
 		}
 	}
+}
+
+// keyNode is the node of a mapping's key, matched without case; the
+// mapping itself if there is none.
+func keyNode(m *yaml.Node, key string) *yaml.Node {
+	if m != nil && m.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if strings.EqualFold(m.Content[i].Value, key) {
+				return m.Content[i]
+			}
+		}
+	}
+	return m
 }
