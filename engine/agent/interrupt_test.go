@@ -20,7 +20,7 @@ var _ = Describe("a LOAD that does not finish", func() {
 
 	It("leaves the test build marked incomplete: PUT2PROD and a LOAD of another level are refused until that level is loaded whole", func() {
 		killed := *m.env
-		killed.Sys = &cmstest.Killer{System: m.env.Sys, After: 2} // two parts written, then the node dies
+		killed.Sys = (&cmstest.Killer{After: 6}).System(m.env.Sys) // the mark and a few parts written, then the node dies
 		_, err := agent.Load(&killed, "L2", false, "")
 		Expect(err).To(MatchError(cmstest.ErrKilled))
 		Expect(m.tag("CMS", agent.TagLevel)).To(Equal("L1"), "VM SYSSUF still names the level in production")

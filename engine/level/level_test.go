@@ -251,9 +251,9 @@ var _ = Describe("a SERVICE that does not finish", func() {
 		count := principal()
 		ok(level.Initialize(count, vrm))
 		ok(level.Add(count, level.AddRequest{VRM: vrm, Level: "L1", BasedOn: "BASE"}))
-		counter := &cmstest.Killer{System: count.Sys, After: 1 << 40}
+		counter := &cmstest.Killer{After: 1 << 40}
 		counted := *count
-		counted.Sys = counter
+		counted.Sys = counter.System(count.Sys)
 		ok(level.Service(&counted, vrm, "L1", "ALL", "RSU0801"))
 
 		e := principal()
@@ -261,7 +261,7 @@ var _ = Describe("a SERVICE that does not finish", func() {
 		ok(level.Add(e, level.AddRequest{VRM: vrm, Level: "L1", BasedOn: "BASE"}))
 		ok(level.Package(e, vrm, "L1")) // a package that the SERVICE makes stale
 		killed := *e
-		killed.Sys = &cmstest.Killer{System: e.Sys, After: counter.Made() / 2}
+		killed.Sys = (&cmstest.Killer{After: counter.Made() / 2}).System(e.Sys)
 		_, err := level.Service(&killed, vrm, "L1", "ALL", "RSU0801")
 		Expect(err).To(MatchError(cmstest.ErrKilled))
 

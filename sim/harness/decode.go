@@ -166,6 +166,12 @@ func walk(file string, n *yaml.Node, t reflect.Type, where string, errs *Errors)
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return // an empty value: the field keeps its default
 	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[yaml.Unmarshaler]()) {
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			*errs = append(*errs, Error{File: file, Line: n.Line, Column: n.Column, Msg: err.Error()})
+		}
+		return
+	}
 	switch t.Kind() {
 	case reflect.Interface:
 		return

@@ -306,8 +306,18 @@ var _ = Describe("strict decoding", func() {
 			`s.yaml:4:11: nickname EAST lists VM02, which is neither a system of the world nor a nickname`, "name systems of the world"),
 		Entry("a generated envelope of a million parts", "name: x\nfixtures:\n  envelopes: [{name: RSU9, kind: RSU, parts: 1000000}]\nsteps:\n  - servmgr: initialize 720\n",
 			`s.yaml:3:15: envelope RSU9: parts 1000000`, "parts 0..500"),
-		Entry("faults reserved", "name: x\nfaults:\n  - drop: VM01\nsteps:\n  - servmgr: initialize 720\n",
-			`s.yaml:3:3: faults: is reserved for the fault-injection issue`, "leave it empty"),
+		Entry("a fault field that does not exist", "name: x\nfaults:\n  - drop: VM01\nsteps:\n  - servmgr: initialize 720\n",
+			`s.yaml:3:5: unknown field "drop" in faults item`, "known fields: after_bytes"),
+		Entry("a fault of an unknown kind", "name: x\nfaults:\n  - {kind: flood, system: VM01}\nsteps:\n  - servmgr: initialize 720\n",
+			`s.yaml:3:5: fault 1: kind "flood" is not one of drop, refuse, stall, crash`, "docs/faults.md"),
+		Entry("a node fault without a system", "name: x\nfaults:\n  - {kind: crash, during: load}\nsteps:\n  - servmgr: initialize 720\n",
+			`s.yaml:3:5: fault 1: a crash fault names a system, a nickname or ALL`, ""),
+		Entry("a fault during something that does not happen", "name: x\nfaults:\n  - {kind: crash, system: ALL, during: lunch}\nsteps:\n  - servmgr: initialize 720\n",
+			`s.yaml:3:5: fault 1: during "lunch" is neither a step number, nor a phase`, ""),
+		Entry("a probability above 1", "name: x\nfaults:\n  - {kind: refuse, system: ALL, probability: 1.5}\nsteps:\n  - servmgr: initialize 720\n",
+			`s.yaml:3:5: fault 1: probability 1.5 is not between 0 and 1`, ""),
+		Entry("a fault that lasts a while", "name: x\nfaults:\n  - {kind: stall, system: ALL, for: ages}\nsteps:\n  - servmgr: initialize 720\n",
+			`s.yaml:3:5: fault 1: for "ages" is not a duration`, ""),
 		Entry("a wave size that is not one", "name: x\nrollout: {waves: [2, 0]}\nsteps:\n  - servmgr: initialize 720\n",
 			`s.yaml:2:22: wave size: "0" is not a count (5) or a percentage (25%) of at least 1`, "hint: a count (5)"),
 		Entry("a step deadline that is not a duration", "name: x\nsteps:\n  - servmgr: system put2prod 720 all\n    rollout: {deadline: soon}\n",
@@ -323,7 +333,7 @@ var _ = Describe("strict decoding", func() {
 		Entry("YAML syntax", "name: x\nsteps:\n  - servmgr: [\n", `s.yaml:`, "fix the YAML syntax"),
 	)
 
-	It("accepts empty reserved sections and applies defaults", func() {
+	It("accepts empty sections and applies defaults", func() {
 		sc, err := harness.Parse("s.yaml", []byte("name: x\nfaults: []\nrollout:\nsteps:\n  - servmgr: initialize 720\n"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sc.Release).To(Equal("720"))
@@ -334,6 +344,6 @@ var _ = Describe("strict decoding", func() {
 		errs := parse("name: x\nbogus: 1\nsteps:\n  - servmgr: initialize 720\n    expect: {rc: eight}\n")
 		Expect(errs).To(HaveLen(2))
 		Expect(errs[0].Error()).To(HavePrefix("s.yaml:2:1: unknown field"))
-		Expect(errs[1].Error()).To(HavePrefix("s.yaml:5:18: rc must be an integer"))
+		Expect(errs[1].Error()).To(HavePrefix(`s.yaml:5:18: rc must be a return code (0, 4, 8, 12) or a list of them, found "eight"`))
 	})
 })

@@ -32,16 +32,12 @@ func (r *runner) judge(st Step, line string, res msg.Result, causes ...string) S
 	for _, id := range causes {
 		all[id] = true
 	}
-	wantRC := 0
 	var ex StepExpect
 	if st.Expect != nil {
 		ex = *st.Expect
-		if ex.RC != nil {
-			wantRC = *ex.RC
-		}
 	}
-	if res.RC != wantRC {
-		sr.fail(fmt.Sprintf("RC=%d, expected %d", res.RC, wantRC))
+	if !ex.RC.allows(res.RC) {
+		sr.fail(fmt.Sprintf("RC=%d, expected %s", res.RC, ex.RC.expected()))
 	}
 	for _, id := range ex.Messages {
 		if !all[strings.ToUpper(id)] {

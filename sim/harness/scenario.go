@@ -12,7 +12,10 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Scenario is one YAML file.
@@ -25,7 +28,16 @@ type Scenario struct {
 	Fixtures    Fixtures  `yaml:"fixtures"`
 	Steps       []Step    `yaml:"steps" required:"true"`
 	Expect      *EndCheck `yaml:"expect"`
-	Faults      any       `yaml:"faults"` // reserved for the fault-injection issue
+	// Faults are injected into the run, each armed or not by the seed
+	// (docs/faults.md).
+	Faults []FaultSpec `yaml:"faults"`
+	// Swarm switches each fault kind on or off, and picks each fault's
+	// probability, by the seed.
+	Swarm bool `yaml:"swarm"`
+	// Liveness bounds how many times the scenario's SEND and PUT2PROD
+	// steps may run again, once the faults are healed, to reach the end
+	// expectations.
+	Liveness *Liveness `yaml:"liveness"`
 	// Rollout is the default roll-out policy of every SEND and PUT2PROD
 	// step over a nickname or ALL that has no rollout: of its own.
 	Rollout *RolloutSpec `yaml:"rollout"`
@@ -84,6 +96,28 @@ type RolloutSpec struct {
 	Restart  bool     `yaml:"restart"`
 	// Off, on a step, runs it without the scenario's default policy.
 	Off bool `yaml:"off"`
+}
+
+// FaultSpec is one faults: entry (fault.Spec as written).
+type FaultSpec struct {
+	Kind         string  `yaml:"kind" required:"true"`
+	System       string  `yaml:"system"`
+	During       string  `yaml:"during"`
+	Probability  float64 `yaml:"probability"`
+	AfterBytes   int64   `yaml:"after_bytes"`
+	AfterSystems int     `yaml:"after_systems"`
+	For          string  `yaml:"for"`
+	Times        int     `yaml:"times"`
+	Disk         string  `yaml:"disk"`
+	By           string  `yaml:"by"`
+
+	line, col int
+}
+
+// Liveness is the bound of the liveness check: the end state must be
+// reached within Within runs of the same commands again. Default 3.
+type Liveness struct {
+	Within int `yaml:"within"`
 }
 
 // Fixtures select the committed fixtures placed on the principal.
@@ -173,10 +207,55 @@ type Install struct {
 
 // StepExpect is what a step must give.
 type StepExpect struct {
-	RC          *int          `yaml:"rc"`
+	RC          RCs           `yaml:"rc"`
 	Messages    []string      `yaml:"messages"`
 	NotMessages []string      `yaml:"not_messages"`
 	Rollout     *RolloutCheck `yaml:"rollout"`
+}
+
+// RCs are the return codes a step may end with: one (rc: 0) or any of a
+// list (rc: [0, 8]) for a step a fault may break. None means 0.
+type RCs []int
+
+// UnmarshalYAML reads one return code or a list of them.
+func (r *RCs) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		var rc int
+		if err := n.Decode(&rc); err != nil {
+			return fmt.Errorf("rc must be a return code (0, 4, 8, 12) or a list of them, found %q", n.Value)
+		}
+		*r = RCs{rc}
+		return nil
+	}
+	var rcs []int
+	if err := n.Decode(&rcs); err != nil || len(rcs) == 0 {
+		return fmt.Errorf("rc must be a return code (0, 4, 8, 12) or a non-empty list of them")
+	}
+	*r = rcs
+	return nil
+}
+
+// allows says rc is one of the expected return codes.
+func (r RCs) allows(rc int) bool {
+	if len(r) == 0 {
+		return rc == 0
+	}
+	return slices.Contains(r, rc)
+}
+
+// expected says what was expected, as a failure reports it.
+func (r RCs) expected() string {
+	switch len(r) {
+	case 0:
+		return "0"
+	case 1:
+		return fmt.Sprint(r[0])
+	}
+	s := make([]string, len(r))
+	for i, rc := range r {
+		s[i] = fmt.Sprint(rc)
+	}
+	return "one of " + strings.Join(s, ", ")
 }
 
 // RolloutCheck is the outcome a roll-out step must have. Empty fields are

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/csmsim/csmsim/engine/fleet"
 	"github.com/csmsim/csmsim/engine/rollout"
 	"github.com/csmsim/csmsim/engine/table"
+	"github.com/csmsim/csmsim/sim/fault"
 )
 
 // Validate loads a file and reports its problems, without running it.
@@ -42,12 +44,19 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 		}
 		errs = append(errs, Error{File: sc.File, Line: line, Column: col, Msg: fmt.Sprintf(format, args...), Hint: hint})
 	}
-	reserved := func(key, later string) {
-		if n := valueOf(root, key); n != nil && !(n.Tag == "!!null" || len(n.Content) == 0 && n.Kind != yaml.ScalarNode) {
-			at(n, "remove it or leave it empty", "%s: is reserved for %s and must be empty for now", key, later)
+	faults := valueOf(root, "faults")
+	for i, f := range sc.Faults {
+		var n *yaml.Node
+		if faults != nil && i < len(faults.Content) {
+			n = faults.Content[i]
+		}
+		if _, err := f.spec(); err != nil {
+			at(n, "see docs/faults.md", "fault %d: %v", i+1, err)
 		}
 	}
-	reserved("faults", "the fault-injection issue")
+	if sc.Liveness != nil && (sc.Liveness.Within < 0 || sc.Liveness.Within > 100) {
+		at(valueOf(root, "liveness"), "retries of the same commands, 0..100", "liveness within %d", sc.Liveness.Within)
+	}
 	if sc.Rollout != nil {
 		sc.checkRollout(sc.Rollout, valueOf(root, "rollout"), at)
 	}
@@ -297,4 +306,35 @@ func keyNode(m *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return m
+}
+
+// spec is the entry as a fault.Spec, or what is wrong with it.
+func (f FaultSpec) spec() (fault.Spec, error) {
+	s := fault.Spec{Kind: fault.Kind(strings.ToLower(f.Kind)), System: strings.ToUpper(f.System), During: f.During,
+		Probability: f.Probability, AfterBytes: f.AfterBytes, AfterSystems: f.AfterSystems, Times: f.Times, Disk: f.Disk}
+	if strings.EqualFold(s.Disk, "vmpsfs") {
+		s.Disk = "VMPSFS"
+	} else if strings.EqualFold(s.Disk, "maintcsm 0191") {
+		s.Disk = "MAINTCSM 0191"
+	} else {
+		s.Disk = strings.ToLower(s.Disk)
+	}
+	for _, d := range []struct {
+		text string
+		to   *time.Duration
+		name string
+	}{{f.For, &s.For, "for"}, {f.By, &s.By, "by"}} {
+		if d.text == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.text)
+		if err != nil {
+			return s, fmt.Errorf("%s %q is not a duration such as 10m or 2h", d.name, d.text)
+		}
+		*d.to = v
+	}
+	if p := s.Check(); p != "" {
+		return s, errors.New(p)
+	}
+	return s, nil
 }

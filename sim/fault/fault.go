@@ -1,0 +1,293 @@
+// Package fault is seeded fault injection for the simulator: what a
+// scenario's faults: entries say, which of them a seed arms (and, in swarm
+// mode, which kinds it switches on at all), when an armed fault fires at
+// the injection points the world offers (a step, a command, a phase, an
+// upload's bytes), how long it lasts on the scenario clock, and the record
+// of every fault that fired. It decides; sim/harness and sim/world do what
+// it decides. The same seed and scenario give the same decisions.
+package fault
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Kind is what a fault does.
+type Kind string
+
+const (
+	Drop           Kind = "drop"            // a connection closes after AfterBytes
+	Refuse         Kind = "refuse"          // the node refuses connections
+	Stall          Kind = "stall"           // the node's agent makes no progress for For
+	Crash          Kind = "crash"           // the node dies (kill -9) and restarts after For
+	DiskFull       Kind = "disk_full"       // a disk has no space left
+	IOError        Kind = "io_error"        // one write fails
+	Corrupt        Kind = "corrupt"         // one bit flips in an upload
+	Skew           Kind = "skew"            // the node's clock is off by By
+	PrincipalCrash Kind = "principal_crash" // SERVMGR dies; the next same command restarts it
+)
+
+// Kinds lists every kind, in the order of the documentation.
+func Kinds() []Kind {
+	return []Kind{Drop, Refuse, Stall, Crash, DiskFull, IOError, Corrupt, Skew, PrincipalCrash}
+}
+
+// Phases and commands a fault may name in During, besides a step number.
+func phases() []string   { return []string{"transfer", "validate", "load", "put2prod"} }
+func commands() []string { return []string{"send", "put2prod", "servcheck", "service", "package"} }
+
+// Disks a disk_full fault may name: a node's, or the principal's.
+func nodeDisks() []string      { return []string{"staging", "test", "prod"} }
+func principalDisks() []string { return []string{"VMPSFS", "MAINTCSM 0191"} }
+
+// Spec is one faults: entry of a scenario.
+type Spec struct {
+	Kind         Kind
+	System       string        // a system, a nickname or ALL; "" for principal faults
+	During       string        // a step number, a phase or a command; "" any
+	Probability  float64       // that the fault is armed in a run; 0 means 1
+	AfterBytes   int64         // drop, corrupt: bytes of the upload before it fires
+	AfterSystems int           // principal_crash: systems finished before it fires
+	For          time.Duration // how long it lasts on the scenario clock; 0 until healed
+	Times        int           // how many times at most; 0 means 1
+	Disk         string        // disk_full: staging, test, prod, VMPSFS or MAINTCSM 0191
+	By           time.Duration // skew
+}
+
+// Check says what is wrong with s, "" if nothing; the harness reports it
+// at the entry's line.
+func (s Spec) Check() string {
+	if !slices.Contains(Kinds(), s.Kind) {
+		return fmt.Sprintf("kind %q is not one of %s", s.Kind, kindList())
+	}
+	if s.Probability < 0 || s.Probability > 1 {
+		return fmt.Sprintf("probability %v is not between 0 and 1", s.Probability)
+	}
+	if s.Times < 0 || s.For < 0 || s.AfterBytes < 0 || s.AfterSystems < 0 {
+		return "times, for, after_bytes and after_systems must not be negative"
+	}
+	if d := strings.ToLower(s.During); d != "" && !isStep(d) && !slices.Contains(phases(), d) && !slices.Contains(commands(), d) {
+		return fmt.Sprintf("during %q is neither a step number, nor a phase (%s), nor a command (%s)", s.During,
+			strings.Join(phases(), ", "), strings.Join(commands(), ", "))
+	}
+	principal := s.Kind == PrincipalCrash || s.Kind == DiskFull && slices.ContainsFunc(principalDisks(), func(d string) bool {
+		return strings.EqualFold(d, s.Disk)
+	})
+	switch {
+	case principal && s.System != "":
+		return fmt.Sprintf("a %s of the principal names no system", s.Kind)
+	case !principal && s.System == "":
+		return fmt.Sprintf("a %s fault names a system, a nickname or ALL", s.Kind)
+	case s.Kind == DiskFull && !slices.Contains(append(nodeDisks(), principalDisks()...), s.Disk):
+		return fmt.Sprintf("disk %q is not one of staging, test, prod (a node's) or VMPSFS, MAINTCSM 0191 (the principal's)", s.Disk)
+	case s.Kind == Skew && s.By == 0:
+		return "a skew needs by: (how far the node's clock is off, e.g. 2h or -30m)"
+	case (s.Kind == Drop || s.Kind == Corrupt) && s.During != "" && !strings.EqualFold(s.During, "transfer") && !isStep(s.During) &&
+		!strings.EqualFold(s.During, "send"):
+		return fmt.Sprintf("a %s hits an upload: during transfer, send or a step", s.Kind)
+	}
+	return ""
+}
+
+func kindList() string {
+	var s []string
+	for _, k := range Kinds() {
+		s = append(s, string(k))
+	}
+	return strings.Join(s, ", ")
+}
+
+func isStep(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Point is where the world asks whether a fault fires: at a step of a
+// command, on a system, in a phase.
+type Point struct {
+	Step    int    // the step's index in the scenario, from 1
+	Command string // send, put2prod, servcheck, service, package, or ""
+	System  string // "" on the principal
+	Phase   string // transfer, validate, load, put2prod, or ""
+}
+
+// Fired is a fault that fired: what and where, on the scenario clock.
+type Fired struct {
+	Kind   Kind      `json:"kind"`
+	System string    `json:"system,omitempty"`
+	Step   int       `json:"step"`
+	Point  string    `json:"point"` // e.g. "phase load", "upload CMS.SERVLINK after 512 bytes"
+	At     time.Time `json:"at"`
+	Until  time.Time `json:"until,omitzero"` // when it heals; zero: until the end of the steps
+}
+
+// Plan is a run's faults: the entries the seed armed, and what fired.
+type Plan struct {
+	mu     sync.Mutex
+	armed  []*armed
+	fired  []Fired
+	active []*active // faults in force now (lasting ones)
+}
+
+type armed struct {
+	Spec
+	index   int
+	targets func(string) bool // does it hit this system
+	left    int               // times it may still fire
+}
+
+type active struct {
+	a     *armed
+	sys   string
+	until time.Time // zero: until healed
+}
+
+// Swarm switches each fault kind on or off and picks each entry's
+// probability from the seed, as FoundationDB's BUGGIFY and TigerBeetle's
+// swarm testing do: different seeds exercise different mixes.
+type Swarm bool
+
+// NewPlan arms specs for one run: each entry whose probability the seed's
+// draw falls under. targets resolves an entry's System (a system, a
+// nickname or ALL) to the systems it may hit. With swarm, each kind is
+// first switched on or off, and each entry's probability drawn, from the
+// same seed.
+func NewPlan(specs []Spec, seed uint64, swarm Swarm, targets func(system string) (func(string) bool, error)) (*Plan, error) {
+	rng := rand.New(rand.NewPCG(seed, fnvOf("faults")))
+	on := map[Kind]bool{}
+	for _, k := range Kinds() {
+		on[k] = !bool(swarm) || rng.IntN(2) == 1
+	}
+	p := &Plan{}
+	for i, s := range specs {
+		prob := s.Probability
+		if prob == 0 {
+			prob = 1
+		}
+		if swarm {
+			prob = rng.Float64()
+		}
+		draw := rng.Float64()
+		if !on[s.Kind] || draw >= prob {
+			continue
+		}
+		a := &armed{Spec: s, index: i, left: max(s.Times, 1), targets: func(string) bool { return true }}
+		if s.System != "" {
+			t, err := targets(s.System)
+			if err != nil {
+				return nil, fmt.Errorf("fault %d (%s): %w", i+1, s.Kind, err)
+			}
+			a.targets = t
+		}
+		p.armed = append(p.armed, a)
+	}
+	return p, nil
+}
+
+func fnvOf(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// Armed lists the entries the seed armed, as their Specs.
+func (p *Plan) Armed() []Spec {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Spec, len(p.armed))
+	for i, a := range p.armed {
+		out[i] = a.Spec
+	}
+	return out
+}
+
+// matches says an armed fault applies at pt.
+func (a *armed) matches(pt Point) bool {
+	if a.left <= 0 {
+		return false
+	}
+	if a.System != "" && (pt.System == "" || !a.targets(pt.System)) {
+		return false
+	}
+	if a.System == "" && pt.System != "" && a.Kind != PrincipalCrash {
+		return false
+	}
+	d := strings.ToLower(a.During)
+	switch {
+	case d == "":
+		return true
+	case isStep(d):
+		return fmt.Sprint(pt.Step) == d
+	case slices.Contains(phases(), d):
+		return pt.Phase == d
+	default:
+		return pt.Command == d
+	}
+}
+
+// Fire asks for the faults of kind k that fire at pt, now: each fires at
+// most Times, and is recorded. The caller does what each says.
+func (p *Plan) Fire(k Kind, pt Point, now time.Time, what string) []Spec {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []Spec
+	for _, a := range p.armed {
+		if a.Kind != k || !a.matches(pt) {
+			continue
+		}
+		a.left--
+		f := Fired{Kind: k, System: pt.System, Step: pt.Step, Point: what, At: now}
+		if a.For > 0 {
+			f.Until = now.Add(a.For)
+		}
+		p.fired = append(p.fired, f)
+		p.active = append(p.active, &active{a: a, sys: pt.System, until: f.Until})
+		out = append(out, a.Spec)
+	}
+	return out
+}
+
+// Heal ends the lasting faults whose time is up at now (all of them, with
+// all true: the end of the steps), and returns them so the world can undo
+// what they did.
+func (p *Plan) Heal(now time.Time, all bool) []Healed {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []Healed
+	kept := p.active[:0]
+	for _, ac := range p.active {
+		if all || !ac.until.IsZero() && !now.Before(ac.until) {
+			out = append(out, Healed{Kind: ac.a.Kind, System: ac.sys, Spec: ac.a.Spec})
+			continue
+		}
+		kept = append(kept, ac)
+	}
+	p.active = kept
+	return out
+}
+
+// Healed is a lasting fault that ended.
+type Healed struct {
+	Kind   Kind
+	System string
+	Spec   Spec
+}
+
+// Fired is every fault that fired, in order.
+func (p *Plan) FiredAll() []Fired {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Fired(nil), p.fired...)
+}
