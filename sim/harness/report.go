@@ -19,6 +19,8 @@ type Report struct {
 	Expectations []Expectation  `json:"expectations"`
 	// Rollouts are the staged roll-outs the steps ran, in step order.
 	Rollouts []RolloutReport `json:"rollouts,omitempty"`
+	// Violations are the invariants the run broke (docs/faults.md).
+	Violations []Violation `json:"violations,omitempty"`
 	// Timeline is every system's phases in wall time. It is left out of
 	// JSON, which must not depend on timing; the HTML report draws it.
 	Timeline []Span `json:"-"`
@@ -69,6 +71,7 @@ type StepReport struct {
 	Output   []string `json:"output"`   // the lines, with ports replaced by PORT
 
 	rollout *RolloutReport // the roll-out the step ran, if any
+	outcome *stepOutcome   // the command's outcome, for the invariants
 }
 
 // SystemReport is a managed system's final state.
@@ -102,6 +105,7 @@ func (r *Report) finish() {
 			r.Failures++
 		}
 	}
+	r.Failures += len(r.Violations)
 	r.Pass = r.Failures == 0
 	if r.Steps == nil {
 		r.Steps = []StepReport{}

@@ -68,6 +68,8 @@ type runner struct {
 	t0    time.Time // the timeline's zero
 	spans []Span    // the timeline, from the steps' outcomes
 
+	violations []Violation // the invariants broken, under mu
+
 	// What the phases observed while a step runs tell, under mu: the step
 	// they belong to and the principal's crash countdown.
 	mu         sync.Mutex
@@ -120,6 +122,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
 				rep.Rollouts = append(rep.Rollouts, *sr.rollout)
 			}
 			rep.Steps = append(rep.Steps, sr)
+			r.checkInvariants(sr.Index, sr.outcome)
 			mark := "ok"
 			if sr.Status != "pass" {
 				mark = "FAILED: " + sr.Reason
@@ -136,6 +139,8 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
 	} else {
 		rep.Expectations = append(rep.Expectations, r.endChecks(ctx)...)
 	}
+	r.checkInvariants(0, nil)
+	rep.Violations = r.violations
 	rep.Systems = r.finalSystems()
 	rep.Timeline = r.spans
 	rep.finish()

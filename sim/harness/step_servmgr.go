@@ -52,6 +52,7 @@ func (r *runner) servmgrStep(ctx context.Context, st Step) []StepReport {
 			r.record(cur, out.Fleet)
 			r.checkRollout(&sr, st, out.Fleet)
 		}
+		sr.outcome = &stepOutcome{result: out.Result, fleet: out.Fleet}
 		reports = append(reports, sr)
 	}
 	return reports

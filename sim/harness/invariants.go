@@ -1,0 +1,310 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/csmsim/csmsim/engine/agent"
+	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/fleet"
+	"github.com/csmsim/csmsim/engine/inventory"
+	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/msg"
+	"github.com/csmsim/csmsim/engine/servlink"
+	"github.com/csmsim/csmsim/engine/table"
+)
+
+// The invariants every run is held to, after every step and at the end,
+// without a word in the scenario (docs/faults.md).
+const (
+	InvProductionWhole = "production-whole"  // production is one level's BUILD parts, never a mix
+	InvTestBuildWhole  = "test-build-whole"  // a test build is one level's parts unless marked incomplete
+	InvSysstatAgrees   = "sysstat-agrees"    // SYSSTAT says of a system what the system says
+	InvRefusedNothing  = "refused-nothing"   // a refused command changed nothing
+	InvTablesParse     = "tables-parse"      // every CSM table reads whole
+	InvFailureNamed    = "failure-named"     // every failure names a message id
+	InvNoPanic         = "no-panic"          // no agent job or command panicked
+	InvNoLeak          = "no-goroutine-leak" // the run leaves no goroutine behind
+	InvLiveness        = "liveness"          // healed, the same commands again reach the end state
+)
+
+// Violation is an invariant a run broke: which, where, and the seed that
+// replays it.
+type Violation struct {
+	Invariant string `json:"invariant"`
+	Step      int    `json:"step"` // 0: at the end
+	System    string `json:"system,omitempty"`
+	Seed      uint64 `json:"seed"`
+	Detail    string `json:"detail"`
+}
+
+func (v Violation) String() string {
+	where := "at the end"
+	if v.Step > 0 {
+		where = fmt.Sprintf("after step %d", v.Step)
+	}
+	if v.System != "" {
+		where += " on " + v.System
+	}
+	return fmt.Sprintf("invariant %s violated %s (seed %d): %s", v.Invariant, where, v.Seed, v.Detail)
+}
+
+// violate records a broken invariant.
+func (r *runner) violate(inv string, step int, system, format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.violations = append(r.violations, Violation{Invariant: inv, Step: step, System: system, Seed: r.seed,
+		Detail: r.normalize(fmt.Sprintf(format, args...))})
+}
+
+// checkInvariants holds the world to the invariants after step (0: at the
+// end). out is the step's command outcome, if it ran one.
+func (r *runner) checkInvariants(step int, out *stepOutcome) {
+	levels := map[string]map[string]string{} // the principal's parts of each level, read once
+	partsOf := func(lvl string) (map[string]string, error) {
+		if p, ok := levels[lvl]; ok {
+			return p, nil
+		}
+		p, err := level.Parts(r.penv, r.sc.Release, lvl)
+		levels[lvl] = p
+		return p, err
+	}
+	for _, name := range r.names {
+		r.checkNode(step, name, partsOf)
+	}
+	r.checkPrincipalTables(step)
+	if out != nil {
+		r.checkOutcome(step, out)
+	}
+}
+
+// nodeState is what a system says of itself: VM SYSSUF's CMS row, the
+// marks on its system row, and its files.
+type nodeState struct {
+	level, state, prod, side, loading string
+	local                             map[string]bool   // components with local service
+	test                              map[string]string // "COMP AREA FN FT" -> SHA-256
+	comps                             []string          // components in VM SYSSUF
+}
+
+// readNode reads a system's state without writing anything and without the
+// agent's lock: a crashed or stalled job may hold it.
+func (r *runner) readNode(name string) (*nodeState, error) {
+	n := r.nodes[name]
+	env := n.Env
+	disk, err := n.Sys.Minidisk(agent.MaintUser(env.Release), agent.SysufVaddr)
+	if err != nil {
+		return nil, err
+	}
+	t, err := agent.Sysuf().Read(table.NewStore(disk, table.NewMemLocker()))
+	if err != nil {
+		return nil, err
+	}
+	get := func(key, tag string) string {
+		en, _ := t.Get(key)
+		v, _ := en.Get(tag)
+		return v
+	}
+	st := &nodeState{level: get("CMS", agent.TagLevel), state: get("CMS", agent.TagState), prod: get("CMS", agent.TagProd),
+		side: get(agent.SystemKey, agent.TagProdSide), loading: get(agent.SystemKey, agent.TagLoading),
+		local: map[string]bool{}, test: map[string]string{}}
+	for _, en := range t.List() {
+		if en.Key() == agent.SystemKey {
+			continue
+		}
+		st.comps = append(st.comps, en.Key())
+		if v, _ := en.Get(agent.TagLocal); v != "" {
+			st.local[en.Key()] = true
+		}
+	}
+	p, err := n.Sys.FilePool(agent.Pool)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range st.comps {
+		if err := inventory.Walk(p, c, func(area string) cms.DirID { return agent.AreaDir(env.Release, c, area) }, func(part servlink.Part) error {
+			st.test[c+" "+part.Area+" "+part.File] = part.SHA256
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// checkNode holds one system to production-whole and test-build-whole.
+func (r *runner) checkNode(step int, name string, partsOf func(string) (map[string]string, error)) {
+	st, err := r.readNode(name)
+	if err != nil {
+		r.violate(InvTablesParse, step, name, "the system's state cannot be read: %v", err)
+		return
+	}
+	if st.loading == "" && st.level != "" && st.level != agent.None {
+		want, err := partsOf(st.level)
+		if err != nil {
+			r.violate(InvTestBuildWhole, step, name, "level %s of its test build is not on the principal: %v", st.level, err)
+		} else if d := partsDiff(st.test, want, st.local); d != "" {
+			r.violate(InvTestBuildWhole, step, name, "the test build is not level %s, and no LOAD is marked as unfinished: %s", st.level, d)
+		}
+	}
+	if st.side != "" && st.prod != "" && st.prod != agent.None {
+		want, err := partsOf(st.prod)
+		if err != nil {
+			r.violate(InvProductionWhole, step, name, "level %s in production is not on the principal: %v", st.prod, err)
+			return
+		}
+		got, err := r.production(name, st)
+		if err != nil {
+			r.violate(InvTablesParse, step, name, "production cannot be read: %v", err)
+			return
+		}
+		build := map[string]string{}
+		for k, v := range want {
+			if f := strings.Fields(k); len(f) == 4 && f[1] == servlink.AreaBuild {
+				build[f[0]+" "+f[2]+" "+f[3]] = v
+			}
+		}
+		if d := partsDiff(got, build, st.local); d != "" {
+			r.violate(InvProductionWhole, step, name, "production side %s is not level %s's BUILD parts: %s", st.side, st.prod, d)
+		}
+	}
+}
+
+// production hashes the live production side: "COMP FN FT" -> SHA-256.
+func (r *runner) production(name string, st *nodeState) (map[string]string, error) {
+	n := r.nodes[name]
+	p, err := n.Sys.FilePool(agent.Pool)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, c := range st.comps {
+		a, err := p.Dir(agent.ProdDir(n.Env.Release, st.side, c))
+		if errors.Is(err, cms.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		files, err := a.List()
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			sum, err := fileSHA(a, f.ID)
+			if err != nil {
+				return nil, err
+			}
+			out[c+" "+f.ID.Name()] = sum
+		}
+	}
+	return out, nil
+}
+
+// partsDiff says how got differs from want, leaving out the parts of
+// components with local service ("" when they agree).
+func partsDiff(got, want map[string]string, local map[string]bool) string {
+	var d []string
+	skip := func(k string) bool { return local[strings.Fields(k)[0]] }
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if skip(k) {
+			continue
+		}
+		switch g, ok := got[k]; {
+		case !ok:
+			d = append(d, k+" missing")
+		case g != want[k]:
+			d = append(d, k+" differs")
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(got)) {
+		if _, ok := want[k]; !ok && !skip(k) {
+			d = append(d, k+" not in the level")
+		}
+	}
+	if len(d) > 4 {
+		d = append(d[:4], fmt.Sprintf("and %d more", len(d)-4))
+	}
+	return strings.Join(d, ", ")
+}
+
+// checkPrincipalTables holds the principal's tables to reading whole.
+func (r *runner) checkPrincipalTables(step int) {
+	fe := &fleet.Env{Env: r.penv}
+	for _, name := range fleet.Tables() {
+		st, kind, err := fe.TableStore(r.sc.Release, name)
+		if err != nil {
+			continue // the release is not initialized yet
+		}
+		if _, err := kind.Read(st); err != nil && !errors.Is(err, table.ErrNotFound) {
+			r.violate(InvTablesParse, step, "", "%s: %v", kind.File.Name(), err)
+		}
+	}
+}
+
+// stepOutcome is what the invariants need of a command's outcome.
+type stepOutcome struct {
+	result  msg.Result
+	fleet   *fleet.Outcome
+	faulted map[string]bool // systems a fault hit during the step
+}
+
+// checkOutcome holds a command's outcome to sysstat-agrees, failure-named
+// and no-panic.
+func (r *runner) checkOutcome(step int, out *stepOutcome) {
+	for _, l := range out.result.Lines {
+		if strings.Contains(l.Text, "CSMAGENT failed:") || strings.Contains(l.Text, "panic") {
+			r.violate(InvNoPanic, step, "", "%s", l)
+		}
+	}
+	if out.result.RC >= 8 && !slices.ContainsFunc(out.result.Lines, func(l msg.Line) bool { return l.Sev == msg.Error || l.Sev == msg.Severe }) {
+		r.violate(InvFailureNamed, step, "", "the command ended RC=%d with no error message", out.result.RC)
+	}
+	if out.fleet == nil {
+		return
+	}
+	sys, err := (&fleet.Env{Env: r.penv}).ReadTable(r.sc.Release, "SYSSTAT")
+	if err != nil {
+		r.violate(InvTablesParse, step, "", "SYSSTAT: %v", err)
+		return
+	}
+	for _, so := range out.fleet.Systems {
+		if !so.OK {
+			if !slices.ContainsFunc(so.Lines, func(l msg.Line) bool { return l.Sev == msg.Error || l.Sev == msg.Severe }) {
+				r.violate(InvFailureNamed, step, so.System, "the system failed with no error message")
+			}
+			continue
+		}
+		if _, ok := r.nodes[so.System]; !ok {
+			continue
+		}
+		st, err := r.readNode(so.System)
+		if err != nil {
+			continue // checkNode reports it
+		}
+		en, _ := sys.Get(so.System)
+		get := func(tag string) string { v, _ := en.Get(tag); return v }
+		if get("SRVLVL") != st.level || get("STATE") != st.state {
+			r.violate(InvSysstatAgrees, step, so.System, "SYSSTAT records level %s %s, the system is at %s %s",
+				get("SRVLVL"), get("STATE"), st.level, st.state)
+		}
+		if prod := get("PROD"); prod != "" && prod != st.prod {
+			r.violate(InvSysstatAgrees, step, so.System, "SYSSTAT records %s in production, the system has %s", prod, st.prod)
+		}
+	}
+}
+
+// fileSHA is the SHA-256 of a file, hex.
+func fileSHA(a cms.FileArea, id cms.FileID) (string, error) {
+	var sum string
+	err := cms.ReadFile(a, id, func(rd io.Reader) error {
+		_, s, err := servlink.HashReader(rd)
+		sum = s
+		return err
+	})
+	return sum, err
+}
