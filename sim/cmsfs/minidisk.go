@@ -1,8 +1,6 @@
 package cmsfs
 
 import (
-	"github.com/spf13/afero"
-
 	"fmt"
 	"path/filepath"
 
@@ -167,9 +165,3 @@ func (m *Minidisk) UsedBlocks() int64 {
 func (m *Minidisk) Extent() (volume string, startCylinder int) {
 	return m.def.Volume, m.def.StartCylinder
 }
-
-// RawFs is the minidisk's file area as a plain afero.Fs of FN.FT files,
-// for a server that writes files as they arrive (CSMSERVE's FTP root).
-// Writes through it are not charged to the disk's capacity until the
-// world is opened again; CSMSERVE's own checks bound them instead.
-func (m *Minidisk) RawFs() afero.Fs { return afero.NewBasePathFs(m.w.fs, m.dir) }

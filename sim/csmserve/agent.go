@@ -6,7 +6,8 @@ import (
 )
 
 // ForAgent is the Agent of a system whose MAINTvrm runs CSMAGENT: SITE
-// CSMAGENT requests go to its jobs, one at a time.
+// CSMAGENT requests go to its jobs, one at a time. It is a JobRunner: the
+// staging area is held while a job runs.
 func ForAgent(jobs *agent.Jobs, env *agent.Env) Agent { return agentJobs{jobs, env} }
 
 type agentJobs struct {
@@ -14,4 +15,9 @@ type agentJobs struct {
 	env  *agent.Env
 }
 
+var _ JobRunner = agentJobs{}
+
 func (a agentJobs) Handle(req proto.Request) proto.Reply { return agent.Handle(a.jobs, a.env, req) }
+
+// Running is the running job's id, 0 when none runs.
+func (a agentJobs) Running() int { return a.jobs.Running() }

@@ -101,6 +101,11 @@ func startNode(cfg csmserve.Config) *node {
 	if cfg.System == "" {
 		cfg.System = "VM01"
 	}
+	if cfg.Sleep == nil {
+		// the login delays have their own spec (hardening_test.go); the
+		// specs that fail logins on purpose need not wait them out
+		cfg.Sleep = func(time.Duration) {}
+	}
 	srv, err := csmserve.New(cfg)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(srv.Start()).To(Succeed())

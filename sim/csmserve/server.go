@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -34,9 +33,18 @@ const DefaultPort = 4535
 // Agent is what SITE CSMAGENT forwards to: the managed system's CSMAGENT.
 // CSMSERVE parses the request (a malformed one never reaches the agent)
 // and sends the reply's code and text. Handle calls are serialised per
-// node.
+// node. An Agent may also implement JobRunner.
 type Agent interface {
 	Handle(req proto.Request) proto.Reply
+}
+
+// JobRunner is an optional extension of Agent: an agent whose jobs read
+// the staging area says which job runs. While one does, CSMSERVE holds the
+// staging area: STOR, APPE, DELE, RNFR and RNTO answer 450, so that a LOAD
+// loads the files it validated. An Agent without it never holds anything.
+type JobRunner interface {
+	// Running is the id of the running job, 0 when none runs.
+	Running() int
 }
 
 // PortRange is an inclusive range of TCP ports for passive data
@@ -72,6 +80,59 @@ type Config struct {
 	// Link, if not zero, shapes the node's control and data connections
 	// as a distant system's network would (sim/netem).
 	Link netem.Link
+
+	// The limits below are csmsim's own hardening (docs/csmserve-protocol.md,
+	// "Hardening"); zero means the default.
+
+	// MaxConnections is how many control connections the node serves at
+	// once; one more is answered 421 and closed. Default 16: one principal
+	// with room for retries and an operator's client.
+	MaxConnections int
+	// LoginTimeout closes (421) a connection that has not logged in this
+	// long after connecting. Default 30s.
+	LoginTimeout time.Duration
+	// LoginDelay delays the 530 of a failed login from an address; each
+	// further failure doubles it, up to LoginDelayMax. Defaults 500ms, 8s.
+	LoginDelay, LoginDelayMax time.Duration
+	// MaxLoginFailures failed logins from one address within
+	// LoginFailureWindow lock it out for LoginLockout: its connections and
+	// logins are answered 421. Defaults 10, 15m, 15m. A successful login
+	// forgets the address's failures.
+	MaxLoginFailures   int
+	LoginFailureWindow time.Duration
+	LoginLockout       time.Duration
+	// Sleep waits out a login delay; nil means time.Sleep. Now is the
+	// clock of the login limits; nil means time.Now. Injected so that
+	// specs need not wait.
+	Sleep func(time.Duration)
+	Now   func() time.Time
+}
+
+// defaults fills in the zero fields of the limits.
+func (c *Config) defaults() {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = 16
+	}
+	if c.MaxLoginFailures <= 0 {
+		c.MaxLoginFailures = 10
+	}
+	set(&c.Idle, 15*time.Minute)
+	set(&c.LoginTimeout, 30*time.Second)
+	set(&c.LoginDelay, 500*time.Millisecond)
+	set(&c.LoginDelayMax, 8*time.Second)
+	set(&c.LoginFailureWindow, 15*time.Minute)
+	set(&c.LoginLockout, 15*time.Minute)
+	if c.Sleep == nil {
+		c.Sleep = time.Sleep
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 }
 
 // Server is one simulated CSMSERVE.
@@ -80,11 +141,12 @@ type Server struct {
 	staging *StagingFs
 	ftp     *ftpserver.FtpServer
 	log     *slog.Logger
+	logins  *logins
 
 	mu       sync.Mutex
 	listener net.Listener
 	addr     string
-	conns    map[string]net.Conn // control connections by remote address
+	gates    map[string]*gate // control connections by remote address
 	served   chan error
 	stopped  bool
 
@@ -109,9 +171,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.System == "" {
 		cfg.System = "CSMSERVE"
 	}
-	if cfg.Idle <= 0 {
-		cfg.Idle = 15 * time.Minute
-	}
+	cfg.defaults()
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -120,8 +180,9 @@ func New(cfg Config) (*Server, error) {
 		cfg:     cfg,
 		staging: NewStagingFs(cfg.Fs),
 		log:     log.With("system", cfg.System),
-		conns:   map[string]net.Conn{},
+		gates:   map[string]*gate{},
 	}
+	s.logins = newLogins(&s.cfg)
 	s.ftp = ftpserver.NewFtpServer(s)
 	s.ftp.Logger = s.log
 	return s, nil
@@ -139,9 +200,9 @@ func (s *Server) Start() error {
 		s.mu.Unlock()
 		return fmt.Errorf("csmserve %s: listening on %s: %w", s.cfg.System, s.cfg.ListenAddr, err)
 	}
-	// Shaped under the tracking, so Stop and CutUpload close the real
+	// Shaped under the gates, so Stop and CutUpload close the real
 	// connection through the shaping wrapper.
-	s.listener = &trackingListener{Listener: s.cfg.Link.Listener(l), s: s}
+	s.listener = &gateListener{Listener: s.cfg.Link.Listener(l), s: s}
 	s.addr = l.Addr().String()
 	s.mu.Unlock()
 	if err := s.ftp.Listen(); err != nil { // calls GetSettings
@@ -190,16 +251,16 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	s.stopped = true
 	ch := s.served
-	conns := make([]net.Conn, 0, len(s.conns))
-	for _, c := range s.conns {
-		conns = append(conns, c)
+	gates := make([]*gate, 0, len(s.gates))
+	for _, g := range s.gates {
+		gates = append(gates, g)
 	}
 	s.mu.Unlock()
 	err := s.ftp.Stop()
 	// Closing the connections (not ftpserverlib's ClientContext.Close, which
 	// races with the session's own goroutine) ends each session.
-	for _, c := range conns {
-		_ = c.Close()
+	for _, g := range gates {
+		g.close()
 	}
 	select {
 	case serr := <-ch:
@@ -221,16 +282,27 @@ func (s *Server) GetSettings() (*ftpserver.Settings, error) {
 	l := s.listener
 	s.mu.Unlock()
 	st := &ftpserver.Settings{
-		Listener:            l,
-		ListenAddr:          s.cfg.ListenAddr,
-		Banner:              "CSMSERVE " + s.cfg.System,
-		IdleTimeout:         int(s.cfg.Idle / time.Second),
-		ConnectionTimeout:   30,
+		Listener:          l,
+		ListenAddr:        s.cfg.ListenAddr,
+		Banner:            "CSMSERVE " + s.cfg.System,
+		IdleTimeout:       int(s.cfg.Idle / time.Second),
+		ConnectionTimeout: 30,
+		// for XSHA256; the gate refuses the other digests, and FEAT does
+		// not offer them
 		EnableHASH:          true,
 		DisableSite:         false,
 		DisableSTAT:         true,
+		DisableMLSD:         true,
+		DisableMLST:         true,
+		DisableMFMT:         true,
 		DefaultTransferType: ftpserver.TransferTypeBinary,
 		DisableLISTArgs:     false,
+		// Data connections go to the control connection's peer only (the
+		// gate refuses privileged ports), from any local port: a node
+		// need not run as root to serve active mode.
+		ActiveConnectionsCheck:  ftpserver.IPMatchRequired,
+		PasvConnectionsCheck:    ftpserver.IPMatchRequired,
+		ActiveTransferPortNon20: true,
 	}
 	if st.IdleTimeout < 1 {
 		st.IdleTimeout = 1
@@ -267,13 +339,27 @@ func (s *Server) ClientDisconnected(cc ftpserver.ClientContext) {
 var errLogin = errors.New("only " + User + " may log in, with its password")
 
 // AuthUser is ftpserverlib's MainDriver: CSMWORK with its password only.
+// A failure is logged (never the password) and answered late, the later
+// the more the address has failed; see logins.
 func (s *Server) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
+	ip := hostOf(cc.RemoteAddr())
+	if why := s.logins.lockedOut(ip); why != "" {
+		return nil, errors.New(why) // the gate answers 421 first; this is a backstop
+	}
 	userOK := strings.EqualFold(user, User)
 	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.Password)) == 1
 	if !userOK || !passOK {
-		s.log.Info("login refused", "client", cc.ID(), "user", user, "remote", cc.RemoteAddr().String())
+		delay, n, locked := s.logins.failed(ip)
+		s.log.Warn("login refused", "client", cc.ID(), "user", user, "remote", cc.RemoteAddr().String(),
+			"failures", n, "delay", delay)
+		if locked {
+			s.log.Warn("too many failed logins: locking the address out", "remote", ip,
+				"failures", n, "for", s.cfg.LoginLockout)
+		}
+		s.cfg.Sleep(delay)
 		return nil, errLogin
 	}
+	s.logins.succeeded(ip)
 	s.log.Debug("login", "client", cc.ID(), "user", User)
 	return &session{StagingFs: s.staging, srv: s, cc: cc}, nil
 }
@@ -329,25 +415,6 @@ func (d *session) Site(param string) *ftpserver.AnswerCommand {
 	return &ftpserver.AnswerCommand{Code: rep.Code(), Message: rep.String()}
 }
 
-// OpenFile adds the CutUpload fault to uploads.
-func (d *session) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
-	f, err := d.StagingFs.OpenFile(name, flag, perm)
-	if err != nil || d.srv.cfg.CutUpload == nil || flag&(os.O_WRONLY|os.O_RDWR) == 0 {
-		return f, err
-	}
-	fn, _ := FileName(name)
-	if n, cut := d.srv.cfg.CutUpload(fn); cut {
-		d.srv.log.Info("fault: cutting upload", "file", fn, "after", n)
-		return &cutFile{File: f, left: n, drop: func() { d.srv.drop(d.cc) }}, nil
-	}
-	return f, nil
-}
-
-// Create goes through OpenFile for the fault.
-func (d *session) Create(name string) (afero.File, error) {
-	return d.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
-}
-
 // cutFile writes its first left bytes, then drops the client's
 // connections and fails.
 type cutFile struct {
@@ -386,44 +453,9 @@ func (c *cutFile) ReadFrom(r io.Reader) (int64, error) {
 // drop closes a session's control connection, as a network failure would.
 func (s *Server) drop(cc ftpserver.ClientContext) {
 	s.mu.Lock()
-	c := s.conns[cc.RemoteAddr().String()]
+	g := s.gates[cc.RemoteAddr().String()]
 	s.mu.Unlock()
-	if c != nil {
-		_ = c.Close()
+	if g != nil {
+		g.close()
 	}
-}
-
-// trackingListener keeps the control connections, so that Stop and the
-// CutUpload fault can close them.
-type trackingListener struct {
-	net.Listener
-	s *Server
-}
-
-func (l *trackingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	tc := &trackedConn{Conn: c, s: l.s, key: c.RemoteAddr().String()}
-	l.s.mu.Lock()
-	l.s.conns[tc.key] = tc
-	l.s.mu.Unlock()
-	return tc, nil
-}
-
-type trackedConn struct {
-	net.Conn
-	s    *Server
-	key  string
-	once sync.Once
-}
-
-func (c *trackedConn) Close() error {
-	c.once.Do(func() {
-		c.s.mu.Lock()
-		delete(c.s.conns, c.key)
-		c.s.mu.Unlock()
-	})
-	return c.Conn.Close()
 }

@@ -2,7 +2,6 @@ package csmserve
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -25,12 +24,19 @@ var ErrRefused = errors.New("refused")
 // Names are "FN.FT" or "/FN.FT" (fn and ft 1-8 characters of
 // A-Z 0-9 $ # @ + - : _, folded to upper case); the base Fs holds them as
 // "/FN.FT". Everything else - "..", sub-paths, absolute paths elsewhere,
-// directories, symbolic links, names with blanks or NUL - is refused with
-// an *os.PathError wrapping ErrRefused. Only the root "/" itself may be
-// opened as a directory, and its listing shows only the CMS files.
+// directories, symbolic links, files with more than one hard link, names
+// with blanks or NUL - is refused with an *os.PathError wrapping
+// ErrRefused. Only the root "/" itself may be opened as a directory, and
+// its listing shows only the CMS files.
 //
 // It does not rely on afero.BasePathFs: every name is checked here, links
-// are refused by Lstat and, on Unix, by opening with O_NOFOLLOW.
+// are refused by Lstat, on Unix by opening with O_NOFOLLOW, and by the
+// link count of the file actually opened.
+//
+// A truncating open for writing (STOR) writes a temporary beside the file
+// and renames it into place on Close: it replaces the file, never writes
+// through whatever the name pointed to, and readers see the old file until
+// the new one is complete. Appends and resumed uploads write in place.
 type StagingFs struct {
 	base afero.Fs
 }
@@ -40,9 +46,28 @@ func NewStagingFs(base afero.Fs) *StagingFs { return &StagingFs{base: base} }
 
 var _ afero.Fs = (*StagingFs)(nil)
 
+// tmpPrefix names the temporaries of uploads in progress: hidden from
+// listings, and tidied by sim/cmsfs (its ".tmp" prefix) after a crash.
+const tmpPrefix = ".tmp-csmserve-"
+
+// refusal is why the staging area refuses a name or a file, phrased to
+// follow the name in a reply: "LINK.TXT has more than one link; ...".
+type refusal struct{ why string }
+
+func (r *refusal) Error() string        { return "refused: " + r.why }
+func (r *refusal) Is(target error) bool { return target == ErrRefused }
+
 func refuse(op, name, why string) error {
-	return &os.PathError{Op: op, Path: name, Err: fmt.Errorf("%w: %s", ErrRefused, why)}
+	return &os.PathError{Op: op, Path: name, Err: &refusal{why}}
 }
+
+// Why a file is refused.
+const (
+	whyLink      = "is a link; the staging area holds only files"
+	whyDir       = "is a directory; the staging area holds only files"
+	whyIrregular = "is not a regular file"
+	whyLinks     = "has more than one link; CSMSERVE serves only files of its own staging disk"
+)
 
 // FileName folds and checks a staging-area name: "FN.FT" or "/FN.FT".
 // It returns "FN.FT" in upper case.
@@ -79,7 +104,7 @@ func isRoot(name string) bool {
 func (s *StagingFs) resolve(op, name string) (string, error) {
 	n, err := FileName(name)
 	if err != nil {
-		return "", refuse(op, name, err.Error())
+		return "", refuse(op, name, "is refused: "+err.Error())
 	}
 	return "/" + n, nil
 }
@@ -99,15 +124,40 @@ func (s *StagingFs) checkFile(op, name, p string) (os.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case fi.Mode()&os.ModeSymlink != 0:
-		return nil, refuse(op, name, "a link; the staging area holds only files")
-	case fi.IsDir():
-		return nil, refuse(op, name, "a directory; the staging area holds only files")
-	case !fi.Mode().IsRegular():
-		return nil, refuse(op, name, "not a regular file")
+	if why := refused(fi); why != "" {
+		return nil, refuse(op, name, why)
 	}
 	return fi, nil
+}
+
+// refused says why fi is not a file the staging area serves, "" if it is.
+// A hard link could name a file outside the staging area: a file with
+// more than one link is refused.
+func refused(fi os.FileInfo) string {
+	switch {
+	case fi.Mode()&os.ModeSymlink != 0:
+		return whyLink
+	case fi.IsDir():
+		return whyDir
+	case !fi.Mode().IsRegular():
+		return whyIrregular
+	case links(fi) > 1:
+		return whyLinks
+	}
+	return ""
+}
+
+// checkOpen refuses a file just opened that is not one the staging area
+// serves: a link planted between the check by name and the open.
+func checkOpen(op, name string, f afero.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if why := refused(fi); why != "" {
+		return refuse(op, name, why)
+	}
+	return nil
 }
 
 func (s *StagingFs) Name() string { return "csmserve staging area" }
@@ -147,17 +197,104 @@ func (s *StagingFs) OpenFile(name string, flag int, perm os.FileMode) (afero.Fil
 	if _, err := s.checkFile("open", name, p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	if write && flag&(os.O_WRONLY|os.O_RDWR) != 0 && flag&os.O_TRUNC != 0 {
+		return s.replace(p)
+	}
 	f, err := s.base.OpenFile(p, flag|oNoFollow, 0o644&perm|0o600)
 	if err != nil {
 		if isLoop(err) {
-			return nil, refuse("open", name, "a link; the staging area holds only files")
+			return nil, refuse("open", name, whyLink)
 		}
+		return nil, err
+	}
+	if err := checkOpen("open", name, f); err != nil {
+		_ = f.Close()
 		return nil, err
 	}
 	if !write {
 		return readOnly{f}, nil
 	}
-	return f, nil
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return &upload{File: f, fs: s, target: p, size0: fi.Size()}, nil
+}
+
+// replace opens the temporary a STOR of p writes; Close puts it in place.
+func (s *StagingFs) replace(p string) (afero.File, error) {
+	f, err := afero.TempFile(s.base, "/", tmpPrefix+strings.TrimPrefix(p, "/")+"-*")
+	if err != nil {
+		return nil, err
+	}
+	return &upload{File: f, fs: s, target: p, tmp: f.Name()}, nil
+}
+
+// upload is a staging file opened for writing: a temporary that replaces
+// the file on Close (tmp set), or the file itself (an append or a resumed
+// upload). An upload whose write failed - the disk is full - leaves the
+// staging area as it was: the temporary is removed, a write in place cut
+// back to the size it had. Abort makes Close drop the upload too, but
+// leaves a write in place where it stopped.
+type upload struct {
+	afero.File
+	fs      *StagingFs
+	target  string // "/FN.FT"
+	tmp     string // the temporary; "" when writing in place
+	size0   int64  // in place: the file's size when opened
+	failed  error  // the first write that failed, or Abort's reason
+	aborted bool
+}
+
+func (u *upload) Write(p []byte) (int, error) {
+	n, err := u.File.Write(p)
+	if err != nil && u.failed == nil {
+		u.failed = err
+	}
+	return n, err
+}
+
+func (u *upload) WriteString(s string) (int, error) { return u.Write([]byte(s)) }
+
+// Abort makes Close drop the upload, and return why.
+func (u *upload) Abort(why error) {
+	if u.failed == nil {
+		u.failed, u.aborted = why, true
+	}
+}
+
+// Close commits the upload: the temporary, synced, takes the file's
+// place. Any other ending (a dropped connection) commits what arrived, so
+// that the client can resume it; a failed or aborted upload is dropped.
+func (u *upload) Close() error {
+	if u.tmp == "" {
+		if u.failed != nil && !u.aborted {
+			_ = u.File.Truncate(u.size0)
+		}
+		err := u.File.Close()
+		if u.failed != nil {
+			return u.failed
+		}
+		return err
+	}
+	err := u.File.Sync()
+	if cerr := u.File.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && u.failed == nil {
+		// as a file created in place would be, not the temporary's 0600
+		if err = u.fs.base.Chmod(u.tmp, 0o644); err == nil {
+			err = u.fs.base.Rename(u.tmp, u.target)
+		}
+	}
+	if err != nil || u.failed != nil {
+		_ = u.fs.base.Remove(u.tmp)
+	}
+	if u.failed != nil {
+		return u.failed
+	}
+	return err
 }
 
 func (s *StagingFs) Remove(name string) error {
@@ -234,8 +371,8 @@ func (s *StagingFs) Chtimes(name string, atime, mtime time.Time) error {
 }
 
 // ReadDir lists the CMS files of the staging area, by name; anything
-// else in the base directory (dot files, directories, links, other names)
-// is not shown.
+// else in the base directory (dot files and temporaries, directories,
+// links, files with more than one link, other names) is not shown.
 func (s *StagingFs) ReadDir(name string) ([]os.FileInfo, error) {
 	if !isRoot(name) {
 		return nil, refuse("readdir", name, "the staging area has no directories")
@@ -250,7 +387,7 @@ func (s *StagingFs) ReadDir(name string) ([]os.FileInfo, error) {
 func filterFiles(infos []os.FileInfo) []os.FileInfo {
 	out := infos[:0:0]
 	for _, fi := range infos {
-		if !fi.Mode().IsRegular() {
+		if refused(fi) != "" {
 			continue
 		}
 		if n, err := FileName(fi.Name()); err != nil || n != fi.Name() {

@@ -12,7 +12,9 @@ import (
 	"github.com/csmsim/csmsim/sim/csmserve"
 )
 
-// StagingFs is CSMSERVE's FTP root: the files of its 0191 disk.
+// StagingFs is CSMSERVE's FTP root: the files of its 0191 disk, charged
+// to the disk as they are written, so that a full disk refuses an upload
+// (552).
 func (s *System) StagingFs() (afero.Fs, error) {
 	m, err := s.cms.Minidisk(agent.StagingOwner, agent.StagingVaddr)
 	if err != nil {
