@@ -123,6 +123,9 @@ func (w *World) subdirs(dir string) ([]string, error) {
 func (w *World) treeBlocks(dir string) (int64, error) {
 	var n int64
 	err := afero.Walk(w.fs, dir, func(path string, fi os.FileInfo, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && path != dir {
+			return nil // renamed or removed by another process since the directory was read
+		}
 		if err != nil {
 			return err
 		}
