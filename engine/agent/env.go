@@ -21,6 +21,9 @@ type Env struct {
 	// Progress, if set, hears the phase a job enters (validate, load), so
 	// STATUS can tell the principal where a long job is.
 	Progress func(phase proto.Phase)
+	// Watch, if set, hears each phase a job enters, in the job, before the
+	// phase begins: the simulator crashes or stalls a node there.
+	Watch func(phase proto.Phase)
 }
 
 func (e *Env) progress(phase proto.Phase) {

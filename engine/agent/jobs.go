@@ -148,9 +148,12 @@ func (j *Jobs) writeMessages(id int, lines []msg.Line) error {
 // Mark records the phase the running job entered; STATUS reports it.
 func (j *Jobs) Mark(phase proto.Phase) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	if jb := j.jobs[j.running]; jb != nil {
 		jb.phase = phase
+	}
+	j.mu.Unlock()
+	if j.env.Watch != nil {
+		j.env.Watch(phase) // outside the lock: a watcher may stall the job, STATUS must still answer
 	}
 }
 

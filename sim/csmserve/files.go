@@ -130,8 +130,14 @@ func (d *session) OpenFile(name string, flag int, perm os.FileMode) (afero.File,
 	if up == nil { // a read, or the root as a directory
 		return &file{File: f, d: d, name: name}, nil
 	}
+	fn, _ := FileName(name)
+	if d.srv.cfg.CorruptUpload != nil {
+		if at, flip := d.srv.cfg.CorruptUpload(fn); flip {
+			d.srv.log.Info("fault: flipping a bit of an upload", "file", fn, "at", at)
+			f = &flipFile{File: f, at: at}
+		}
+	}
 	if d.srv.cfg.CutUpload != nil {
-		fn, _ := FileName(name)
 		if n, cut := d.srv.cfg.CutUpload(fn); cut {
 			d.srv.log.Info("fault: cutting upload", "file", fn, "after", n)
 			f = &cutFile{File: f, left: n, drop: func() { d.srv.drop(d.cc) }}

@@ -76,6 +76,10 @@ type Config struct {
 	// if it says cut, the node keeps only the first n bytes of that upload
 	// and drops the client's connections, as a network failure would.
 	CutUpload func(name string) (n int64, cut bool)
+	// CorruptUpload injects a fault: when set, it is asked at each
+	// STOR/APPE; if it says flip, one bit of the byte at offset of that
+	// upload is flipped as it is stored, as a bad link would.
+	CorruptUpload func(name string) (offset int64, flip bool)
 
 	// Link, if not zero, shapes the node's control and data connections
 	// as a distant system's network would (sim/netem).
@@ -458,4 +462,26 @@ func (s *Server) drop(cc ftpserver.ClientContext) {
 	if g != nil {
 		g.close()
 	}
+}
+
+// flipFile stores an upload with one bit of the byte at offset flipped.
+type flipFile struct {
+	afero.File
+	at, off int64 // the byte to flip; bytes written so far
+}
+
+func (f *flipFile) Write(p []byte) (int, error) {
+	if f.at >= f.off && f.at < f.off+int64(len(p)) {
+		q := append([]byte(nil), p...)
+		q[f.at-f.off] ^= 0x01
+		p = q
+	}
+	n, err := f.File.Write(p)
+	f.off += int64(n)
+	return n, err
+}
+
+// ReadFrom keeps io.Copy on Write, so the flip lands on its byte.
+func (f *flipFile) ReadFrom(r io.Reader) (int64, error) {
+	return io.Copy(struct{ io.Writer }{f}, r)
 }

@@ -166,6 +166,18 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 		Expect(err).To(MatchError(And(HavePrefix("VM01 ("+n.srv.Addr()+"): put A.B"), ContainSubstring("after 3 attempts"))))
 	})
 
+	It("stores an upload with one bit flipped where CorruptUpload says, which the transport's SHA-256 check catches", func() {
+		n := startNode(csmserve.Config{Fs: afero.NewMemMapFs(), CorruptUpload: func(name string) (int64, bool) { return 3, name == "CMS.SERVLINK" }})
+		c := dial(n)
+		body := []byte("abcdefgh")
+		err := c.Put(ctx, "CMS.SERVLINK", bytes.NewReader(body), int64(len(body)))
+		Expect(err).To(MatchError(ContainSubstring("SHA-256")))
+		var got bytes.Buffer
+		Expect(c.Get(ctx, "CMS.SERVLINK", &got)).To(Succeed())
+		Expect(got.String()).To(Equal("abceefgh")) // d (0x64) became e (0x65)
+		Expect(c.Put(ctx, "OTHER.FILE", bytes.NewReader(body), int64(len(body)))).To(Succeed(), "only the file it names")
+	})
+
 	It("reports a SHA-256 mismatch naming the file, the system and both sums", func() {
 		n := startNode(csmserve.Config{Fs: corruptingFs{afero.NewMemMapFs()}})
 		c := dial(n)

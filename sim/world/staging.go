@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/agent"
+	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/sim/csmserve"
 )
 
@@ -24,33 +25,92 @@ func (s *System) StagingFs() (afero.Fs, error) {
 }
 
 // Node is a managed system serving CSMSERVE: its agent, the agent's job
-// runner, and the FTP server on its staging disk. Up, Down, Stop, Addr
-// and Running may be called from any goroutine.
+// runner, and the FTP server on its staging disk. Up, Down, Stop, Crash,
+// Restart, Addr and Running may be called from any goroutine.
 type Node struct {
 	Sys  *System
-	Env  *agent.Env
+	Env  *agent.Env // the agent as CSMSERVE runs it: its writes and clock obey Faults
 	Jobs *agent.Jobs
 	// Server is the running CSMSERVE, nil while the node is down. Up and
 	// Down set and clear it under mu: read it directly only where neither
 	// can run at the same time (right after Serve), else use Addr.
 	Server *csmserve.Server
+	// Faults are the faults in force on the node, across restarts.
+	Faults *Faults
 
-	mu  sync.Mutex // guards Server and cfg
-	cfg csmserve.Config
+	mu     sync.Mutex // guards Sys, Env, Jobs, Server, cfg and killed
+	cfg    csmserve.Config
+	base   agent.Env // as Serve got it: each incarnation is built around it
+	killed *bool     // the running incarnation was killed
 }
 
 // Serve starts the system's CSMSERVE with cfg, its Fs, Agent and System
 // filled in: the staging disk as the FTP root and env's CSMAGENT behind
 // SITE.
 func (s *System) Serve(env *agent.Env, cfg csmserve.Config) (*Node, error) {
-	staging, err := s.StagingFs()
-	if err != nil {
+	n := &Node{Faults: &Faults{}, base: *env, cfg: cfg}
+	if err := n.incarnate(s); err != nil {
 		return nil, err
 	}
-	n := &Node{Sys: s, Env: env, Jobs: agent.NewJobs(env)}
-	cfg.Fs, cfg.Agent, cfg.System = staging, csmserve.ForAgent(n.Jobs, env), s.Name()
-	n.cfg = cfg
 	return n, n.Up()
+}
+
+// incarnate builds the agent, its jobs and CSMSERVE's configuration of a
+// (re)started node on s. n.mu is held, or n is not shared yet.
+func (n *Node) incarnate(s *System) error {
+	staging, err := s.StagingFs()
+	if err != nil {
+		return err
+	}
+	killed := new(bool)
+	env := n.base
+	env.Sys = cms.Guard(s, n.Faults.check(killed, &n.mu))
+	env.Clock = skewed{n.base.Clock, n.Faults}
+	env.Watch = n.Faults.watch
+	n.Sys, n.Env, n.Jobs, n.killed = s, &env, agent.NewJobs(&env), killed
+	dead := func() bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return *killed
+	}
+	n.cfg.Fs, n.cfg.Agent, n.cfg.System = stagingFs{Fs: staging, f: n.Faults, killed: dead}, csmserve.ForAgent(n.Jobs, &env), s.Name()
+	return nil
+}
+
+// Crash kills the node as kill -9 would: CSMSERVE's connections drop at
+// once, and the writes of whatever its agent was doing fail from now on,
+// leaving its files as they were. Restart brings it back.
+func (n *Node) Crash() {
+	n.mu.Lock()
+	*n.killed = true
+	srv := n.Server
+	n.Server = nil
+	n.mu.Unlock()
+	if srv != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // no grace
+		_ = srv.Stop(ctx)
+	}
+}
+
+// Restart brings a crashed (or stopped) node back on its address with its
+// disks as they were: the system opened afresh, as a rebooted z/VM finds
+// it, a new agent, and CSMSERVE.
+func (n *Node) Restart() error {
+	n.mu.Lock()
+	if n.Server != nil {
+		n.mu.Unlock()
+		return nil
+	}
+	s, err := Open(n.Sys.fs)
+	if err == nil {
+		err = n.incarnate(s)
+	}
+	n.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("restarting %s: %w", n.Sys.Name(), err)
+	}
+	return n.Up()
 }
 
 // Up starts the node's CSMSERVE again after Down, on the address it had.
