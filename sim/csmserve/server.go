@@ -247,6 +247,22 @@ func (s *Server) Staging() *StagingFs { return s.staging }
 
 // Stop closes the listener and every session, and waits (within ctx) for
 // the server loop to end.
+// Kill stops the node as a killed process does: every connection is reset
+// at once (the client always sees a reset, never an orderly close) and no
+// session ends cleanly.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	for _, g := range s.gates {
+		if tc, ok := g.client.(interface{ SetLinger(int) error }); ok {
+			_ = tc.SetLinger(0)
+		}
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = s.Stop(ctx)
+}
+
 func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	if s.served == nil || s.stopped {

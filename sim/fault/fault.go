@@ -8,6 +8,7 @@
 package fault
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -125,12 +126,15 @@ type Point struct {
 
 // Fired is a fault that fired: what and where, on the scenario clock.
 type Fired struct {
-	Kind   Kind      `json:"kind"`
-	System string    `json:"system,omitempty"`
-	Step   int       `json:"step"`
-	Point  string    `json:"point"` // e.g. "phase load", "upload CMS.SERVLINK after 512 bytes"
-	At     time.Time `json:"at"`
-	Until  time.Time `json:"until,omitzero"` // when it heals; zero: until the end of the steps
+	Kind   Kind   `json:"kind"`
+	System string `json:"system,omitempty"`
+	Step   int    `json:"step"`
+	Point  string `json:"point"` // e.g. "phase load", "upload CMS.SERVLINK after 512 bytes"
+	// At and Until are on the scenario clock, which concurrent systems
+	// read in no fixed order: the timeline shows them, JSON does not.
+	At    time.Time `json:"-"`
+	Until time.Time `json:"-"` // when it heals; zero: until the end of the steps
+	For   string    `json:"for,omitempty"`
 }
 
 // Plan is a run's faults: the entries the seed armed, and what fired.
@@ -161,10 +165,12 @@ type Swarm bool
 
 // NewPlan arms specs for one run: each entry whose probability the seed's
 // draw falls under. targets resolves an entry's System (a system, a
-// nickname or ALL) to the systems it may hit. With swarm, each kind is
+// nickname or ALL) to its systems; the seed picks among them the ones it
+// hits (as many as it may fire), so that which system a fault hits never
+// depends on which one reached the point first. With swarm, each kind is
 // first switched on or off, and each entry's probability drawn, from the
 // same seed.
-func NewPlan(specs []Spec, seed uint64, swarm Swarm, targets func(system string) (func(string) bool, error)) (*Plan, error) {
+func NewPlan(specs []Spec, seed uint64, swarm Swarm, targets func(system string) ([]string, error)) (*Plan, error) {
 	rng := rand.New(rand.NewPCG(seed, fnvOf("faults")))
 	on := map[Kind]bool{}
 	for _, k := range Kinds() {
@@ -185,11 +191,14 @@ func NewPlan(specs []Spec, seed uint64, swarm Swarm, targets func(system string)
 		}
 		a := &armed{Spec: s, index: i, left: max(s.Times, 1), targets: func(string) bool { return true }}
 		if s.System != "" {
-			t, err := targets(s.System)
+			systems, err := targets(s.System)
 			if err != nil {
 				return nil, fmt.Errorf("fault %d (%s): %w", i+1, s.Kind, err)
 			}
-			a.targets = t
+			systems = slices.Clone(systems)
+			rng.Shuffle(len(systems), func(i, j int) { systems[i], systems[j] = systems[j], systems[i] })
+			victims := systems[:min(len(systems), a.left)]
+			a.targets = func(s string) bool { return slices.Contains(victims, s) }
 		}
 		p.armed = append(p.armed, a)
 	}
@@ -250,7 +259,7 @@ func (p *Plan) Fire(k Kind, pt Point, now time.Time, what string) []Spec {
 		a.left--
 		f := Fired{Kind: k, System: pt.System, Step: pt.Step, Point: what, At: now}
 		if a.For > 0 {
-			f.Until = now.Add(a.For)
+			f.Until, f.For = now.Add(a.For), a.For.String()
 		}
 		p.fired = append(p.fired, f)
 		p.active = append(p.active, &active{a: a, sys: pt.System, until: f.Until})
@@ -285,9 +294,14 @@ type Healed struct {
 	Spec   Spec
 }
 
-// Fired is every fault that fired, in order.
+// FiredAll is every fault that fired, by step, system, kind and point:
+// concurrent systems fire in no fixed order.
 func (p *Plan) FiredAll() []Fired {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]Fired(nil), p.fired...)
+	out := slices.Clone(p.fired)
+	slices.SortStableFunc(out, func(a, b Fired) int {
+		return cmp.Or(cmp.Compare(a.Step, b.Step), cmp.Compare(a.System, b.System), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Point, b.Point))
+	})
+	return out
 }

@@ -3,6 +3,8 @@ package harness
 import (
 	"fmt"
 	"time"
+
+	"github.com/csmsim/csmsim/sim/fault"
 )
 
 // Report is the outcome of one scenario run. It holds no wall time and no
@@ -21,6 +23,8 @@ type Report struct {
 	Rollouts []RolloutReport `json:"rollouts,omitempty"`
 	// Violations are the invariants the run broke (docs/faults.md).
 	Violations []Violation `json:"violations,omitempty"`
+	// Faults are the faults that fired, with what they hit.
+	Faults []fault.Fired `json:"faults,omitempty"`
 	// Timeline is every system's phases in wall time. It is left out of
 	// JSON, which must not depend on timing; the HTML report draws it.
 	Timeline []Span `json:"-"`

@@ -44,6 +44,9 @@ type Options struct {
 	// Observe hears every phase of every system as it starts and ends,
 	// with the index of the step report it belongs to (progress bars).
 	Observe func(step int, p fleet.Phase)
+	// Swarm switches each fault kind on or off, and picks each fault's
+	// probability, by the seed (as the scenario's swarm: true).
+	Swarm bool
 }
 
 // node is one in-process managed system with its CSMSERVE on loopback.
@@ -69,11 +72,13 @@ type runner struct {
 	spans []Span    // the timeline, from the steps' outcomes
 
 	violations []Violation // the invariants broken, under mu
+	faults     *faults     // the run's fault plan and what it does
 
 	// What the phases observed while a step runs tell, under mu: the step
 	// they belong to and the principal's crash countdown.
 	mu         sync.Mutex
-	cur        int // the step report index phases belong to
+	cur        int    // the step report index phases belong to
+	command    string // the running step's command, as faults name it
 	crashAfter int
 	finished   int
 	crash      context.CancelFunc
@@ -139,8 +144,10 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
 	} else {
 		rep.Expectations = append(rep.Expectations, r.endChecks(ctx)...)
 	}
+	r.heal(true)
 	r.checkInvariants(0, nil)
 	rep.Violations = r.violations
+	rep.Faults = r.faults.plan.FiredAll()
 	rep.Systems = r.finalSystems()
 	rep.Timeline = r.spans
 	rep.finish()
@@ -190,15 +197,14 @@ func (r *runner) build(ctx context.Context) error {
 	}
 	r.clock = cms.NewStepClock(scenarioStart(), time.Second)
 	r.psys = ps
-	r.penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: r.clock, User: "MAINTCSM"}
+	r.penv = &level.Env{Sys: cms.Guard(ps, r.principalCheck), Locker: table.NewMemLocker(), Clock: r.clock, User: "MAINTCSM"}
 	now := r.opts.Now
 	if now == nil {
 		now = cms.NewStepClock(scenarioStart(), time.Millisecond).Now
 	}
 	r.t0 = now()
 	r.wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 20 * time.Second}), Password: password,
-		Workers: 16, Pause: func(ctx context.Context) error { time.Sleep(2 * time.Millisecond); return ctx.Err() },
-		Now: now, Observe: r.observe}
+		Workers: 16, Pause: r.pause, Now: now, Observe: r.observe}
 	var ports []string
 	for i, spec := range sc.systemSpecs() {
 		fsys, err := fsFor(spec.Name)
@@ -218,7 +224,8 @@ func (r *runner) build(ctx context.Context) error {
 		if spec.Password != "" {
 			pw = spec.Password
 		}
-		served, err := s.Serve(s.Agent(r.clock, table.NewMemLocker()), csmserve.Config{Password: pw, ListenAddr: "127.0.0.1:0", Link: link})
+		served, err := s.Serve(s.Agent(r.clock, table.NewMemLocker()), csmserve.Config{Password: pw, ListenAddr: "127.0.0.1:0", Link: link,
+			CutUpload: r.cutUpload(spec.Name), CorruptUpload: r.corruptUpload(spec.Name)})
 		if err != nil {
 			return fmt.Errorf("system %s: %w", spec.Name, err)
 		}
@@ -230,6 +237,9 @@ func (r *runner) build(ctx context.Context) error {
 	}
 	if len(ports) > 0 {
 		r.ports = regexp.MustCompile(`\b(` + strings.Join(ports, "|") + `)\b`)
+	}
+	if err := r.armFaults(); err != nil {
+		return err
 	}
 	r.progress("world built: principal and %d managed systems", len(r.names))
 	return nil

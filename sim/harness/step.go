@@ -66,6 +66,12 @@ func (r *runner) step(ctx context.Context, i int, st Step) ([]StepReport, error)
 			return nil, err
 		}
 	}
+	if st.Servmgr == nil { // a servmgr step fires its faults per repetition
+		r.mu.Lock()
+		r.command = ""
+		r.mu.Unlock()
+		r.atStep(ctx)
+	}
 	var reports []StepReport
 	switch {
 	case st.Servmgr != nil:

@@ -26,12 +26,16 @@ func (r *runner) servmgrStep(ctx context.Context, st Step) []StepReport {
 		opts := r.rolloutOptions(st, typed)
 		line := withOptions(typed, opts)
 		cur := base + n - from
+		if err := r.restartPrincipal(); err != nil {
+			r.violate(InvLiveness, cur, "", "%v", err)
+		}
 		r.mu.Lock()
-		r.cur = cur
+		r.cur, r.command = cur, commandOf(line)
 		r.crashAfter, r.finished = st.CrashAfter, 0
 		stepCtx, cancel := context.WithCancel(ctx)
 		r.crash = cancel
 		r.mu.Unlock()
+		r.atStep(stepCtx)
 		wire := r.wire
 		if st.Offline {
 			wire = nil
@@ -151,17 +155,22 @@ func withOptions(line, opts string) string {
 
 // observe hears a phase from the engine (Wire.Observe) as it happens.
 func (r *runner) observe(p fleet.Phase) {
+	r.faultsAtPhase(context.Background(), p)
 	r.mu.Lock()
 	cur := r.cur
-	if !p.End.IsZero() {
-		if p.Last() && p.OK && r.crashAfter > 0 {
-			if r.finished++; r.finished == r.crashAfter {
-				r.progress("the principal stops after %d systems finished (crash_after)", r.finished)
-				r.crash()
-			}
+	finished := 0
+	if !p.End.IsZero() && p.Last() && p.OK {
+		r.finished++
+		finished = r.finished
+		if r.crashAfter > 0 && r.finished == r.crashAfter {
+			r.progress("the principal stops after %d systems finished (crash_after)", r.finished)
+			r.crash()
 		}
 	}
 	r.mu.Unlock()
+	if finished > 0 {
+		r.atSystemsFinished(finished)
+	}
 	if r.opts.Observe != nil {
 		r.opts.Observe(cur, p)
 	}

@@ -36,6 +36,10 @@ const (
 // simulator sets and heals them; the node's guarded system, clock and
 // staging area obey them.
 type Faults struct {
+	// Hook, if set before the node serves, hears each phase a job enters,
+	// in the job, before a stall holds it: the simulator fires faults there.
+	Hook func(phase proto.Phase)
+
 	mu       sync.Mutex
 	full     map[string]bool // disk classes
 	failNext int             // writes to fail with ErrIO
@@ -118,7 +122,10 @@ func (f *Faults) check(killed *bool, mu *sync.Mutex) func(cms.Write, string) err
 }
 
 // watch stalls a job at the phase it enters while a stall is in force.
-func (f *Faults) watch(proto.Phase) {
+func (f *Faults) watch(phase proto.Phase) {
+	if f.Hook != nil {
+		f.Hook(phase)
+	}
 	f.mu.Lock()
 	ch := f.stalled
 	f.mu.Unlock()

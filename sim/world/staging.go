@@ -87,9 +87,7 @@ func (n *Node) Crash() {
 	n.Server = nil
 	n.mu.Unlock()
 	if srv != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel() // no grace
-		_ = srv.Stop(ctx)
+		srv.Kill()
 	}
 }
 
