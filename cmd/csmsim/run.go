@@ -25,6 +25,7 @@ func newRunCmd(fs afero.Fs) *cobra.Command {
 		out     string
 		workdir string
 		quiet   bool
+		swarm   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE... [--seed N] [--report json|junit|html|summary] [--out PATH] [--workdir DIR] [--quiet]",
@@ -40,7 +41,7 @@ func newRunCmd(fs afero.Fs) *cobra.Command {
 			if cmd.Flags().Changed("seed") {
 				opts.Seed = &seed
 			}
-			opts.Workdir = workdir
+			opts.Workdir, opts.Swarm = workdir, swarm
 			// The timeline of the HTML report is in wall time; the JSON and
 			// JUnit reports leave time out and stay byte-identical.
 			opts.Now = time.Now
@@ -121,6 +122,7 @@ func newRunCmd(fs afero.Fs) *cobra.Command {
 	cmd.Flags().StringVar(&out, "out", "", "write the report to this file instead of stdout")
 	cmd.Flags().StringVar(&workdir, "workdir", "", "build a disk-backed world in a fresh directory under DIR (default: in memory)")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no summary and no progress lines")
+	cmd.Flags().BoolVar(&swarm, "swarm", false, "switch each fault kind on or off, and pick each fault's probability, by the seed")
 	return cmd
 }
 

@@ -132,6 +132,9 @@ func (r *Report) finish() {
 
 // FailureText is one line naming the first failure, or "".
 func (r *Report) FailureText() string {
+	if len(r.Violations) > 0 {
+		return fmt.Sprintf("%s: %s", r.File, r.Violations[0])
+	}
 	for _, s := range r.Steps {
 		if s.Status == "fail" {
 			return fmt.Sprintf("%s: step %d (%s) failed: %s", r.File, s.Index, s.Line, s.Reason)
