@@ -118,10 +118,11 @@ func isStep(s string) bool {
 // Point is where the world asks whether a fault fires: at a step of a
 // command, on a system, in a phase.
 type Point struct {
-	Step    int    // the step's index in the scenario, from 1
-	Command string // send, put2prod, servcheck, service, package, or ""
-	System  string // "" on the principal
-	Phase   string // transfer, validate, load, put2prod, or ""
+	Step     int    // the step's index in the scenario, from 1
+	Command  string // send, put2prod, servcheck, service, package, or ""
+	System   string // "" on the principal
+	Phase    string // transfer, validate, load, put2prod, or ""
+	Finished int    // systems the step's command has finished
 }
 
 // Fired is a fault that fired: what and where, on the scenario clock.
@@ -233,17 +234,18 @@ func (a *armed) matches(pt Point) bool {
 	if a.System == "" && pt.System != "" && a.Kind != PrincipalCrash {
 		return false
 	}
+	if a.AfterSystems > 0 && pt.Finished < a.AfterSystems {
+		return false
+	}
 	d := strings.ToLower(a.During)
 	switch {
 	case d == "":
 		return true
 	case isStep(d):
 		return fmt.Sprint(pt.Step) == d
-	case slices.Contains(phases(), d):
-		return pt.Phase == d
-	default:
-		return pt.Command == d
 	}
+	// put2prod is a phase and a command: it names either.
+	return slices.Contains(phases(), d) && pt.Phase == d || slices.Contains(commands(), d) && pt.Command == d
 }
 
 // Fire asks for the faults of kind k that fire at pt, now: each fires at

@@ -147,13 +147,10 @@ func (r *runner) atNodePhase(system, phase string) {
 // atSystemsFinished fires a principal_crash whose after_systems count is
 // reached.
 func (r *runner) atSystemsFinished(finished int) {
-	for _, a := range r.faults.plan.Armed() {
-		if a.Kind == fault.PrincipalCrash && a.AfterSystems > 0 && a.AfterSystems == finished {
-			for _, s := range r.faults.plan.Fire(fault.PrincipalCrash, r.point("", ""), r.clock.Now(),
-				fmt.Sprintf("after %d systems", finished)) {
-				r.apply(context.Background(), s, "")
-			}
-		}
+	pt := r.point("", "")
+	pt.Finished = finished
+	for _, s := range r.faults.plan.Fire(fault.PrincipalCrash, pt, r.clock.Now(), fmt.Sprintf("after %d systems", finished)) {
+		r.apply(context.Background(), s, "")
 	}
 }
 

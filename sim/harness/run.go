@@ -138,13 +138,13 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
 			}
 		}
 	}
+	r.heal(true)
 	if stopped {
 		rep.Expectations = append(rep.Expectations, Expectation{Name: "end expectations", Status: "skipped",
 			Reason: "not checked: the scenario stopped at a failed step"})
 	} else {
-		rep.Expectations = append(rep.Expectations, r.endChecks(ctx)...)
+		rep.Expectations = append(rep.Expectations, r.liveness(ctx, rep)...)
 	}
-	r.heal(true)
 	r.checkInvariants(0, nil)
 	rep.Violations = r.violations
 	rep.Faults = r.faults.plan.FiredAll()
@@ -348,3 +348,51 @@ func (r *runner) normalize(s string) string {
 }
 
 var loopback = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+
+// liveness checks the end expectations; when faults fired and the end
+// state is not reached, the faults are healed and the scenario's SEND and
+// PUT2PROD steps run again, in order, up to the scenario's bound (3 by
+// default): a roll-out a fault halted and a retry finished passes, one that
+// never finishes breaks the liveness invariant. The retries are steps of
+// the report, of kind liveness.
+func (r *runner) liveness(ctx context.Context, rep *Report) []Expectation {
+	exps := r.endChecks(ctx)
+	if len(r.faults.plan.FiredAll()) == 0 || !failing(exps) {
+		return exps
+	}
+	within := 3
+	if r.sc.Liveness != nil {
+		within = r.sc.Liveness.Within
+	}
+	var again []Step
+	for _, st := range r.sc.Steps {
+		if st.Servmgr != nil && st.Repeat == nil {
+			if c := commandOf(*st.Servmgr); c == "send" || c == "put2prod" {
+				retry := st
+				retry.Expect, retry.CrashAfter, retry.NothingChanged, retry.UnchangedSystems = &StepExpect{RC: RCs{0, 4, 8}}, 0, false, nil
+				again = append(again, retry)
+			}
+		}
+	}
+	for try := 1; try <= within && len(again) > 0 && failing(exps); try++ {
+		for _, st := range again {
+			r.mu.Lock()
+			r.cur = len(rep.Steps) + 1
+			r.mu.Unlock()
+			for _, sr := range r.servmgrStep(ctx, st) {
+				sr.Index, sr.Kind = len(rep.Steps)+1, "liveness"
+				rep.Steps = append(rep.Steps, sr)
+				r.checkInvariants(sr.Index, sr.outcome)
+			}
+		}
+		exps = r.endChecks(ctx)
+	}
+	if failing(exps) {
+		r.violate(InvLiveness, 0, "", "once the faults were healed, %d runs of the scenario's SEND and PUT2PROD steps did not reach its end state", within)
+	}
+	return exps
+}
+
+func failing(exps []Expectation) bool {
+	return slices.ContainsFunc(exps, func(e Expectation) bool { return e.Status != "pass" })
+}

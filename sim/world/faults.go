@@ -181,8 +181,15 @@ func (s stagingFs) Create(name string) (afero.File, error) {
 	return s.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 }
 
-// FreeBlocks is the staging disk's free space, as CSMSERVE reports it.
+// FreeBlocks is the staging disk's free space, as CSMSERVE reports it:
+// none while a fault fills it.
 func (s stagingFs) FreeBlocks() int64 {
+	s.f.mu.Lock()
+	full := s.f.full[DiskStaging]
+	s.f.mu.Unlock()
+	if full {
+		return 0
+	}
 	if fb, ok := s.Fs.(interface{ FreeBlocks() int64 }); ok {
 		return fb.FreeBlocks()
 	}
