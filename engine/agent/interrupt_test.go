@@ -45,3 +45,19 @@ var _ = Describe("a LOAD that does not finish", func() {
 		Expect(m.tag("CMS", agent.TagProd)).To(Equal("L2"))
 	})
 })
+
+var _ = Describe("a TEST load of a level the system has STABLE", func() {
+	It("changes nothing and says so: a resumed roll-out sending TEST again does not demote a stable level", func() {
+		m := newManaged()
+		m.stage("L1")
+		mustOK(agent.Load(m.env, "L1", true, ""))
+		m.stage("L1")
+		snap := m.snapshot()
+		res, err := agent.Load(m.env, "L1", false, "")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.RC).To(Equal(0))
+		Expect(res.Lines).To(ConsistOf(HaveField("Text", "Service level L1 is loaded STABLE on system VM01 already; a TEST load would not make it TEST again")))
+		Expect(m.tag("CMS", agent.TagState)).To(Equal(agent.StateStable))
+		Expect(m.snapshot()).To(Equal(snap))
+	})
+})

@@ -84,6 +84,14 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 		return res, Refuse(msg.CSM3113E, stage.String(), pkg.Level, pkg.Release, level, env.Release)
 	}
 	comps := s.components()
+	if !stable && s.tag(SystemKey, TagLoading) == "" && len(comps) > 0 && !slices.ContainsFunc(comps, func(c string) bool {
+		return !strings.EqualFold(s.tag(c, TagLevel), level) || s.tag(c, TagState) != StateStable
+	}) {
+		// Once STABLE, a level stays STABLE (it is locked on the principal):
+		// a TEST send of it again, a resumed roll-out's say, changes nothing.
+		res.Addf(msg.CSM3125I, level, env.Sys.Name())
+		return res, nil
+	}
 	if condBase != "" {
 		for _, c := range comps {
 			if at := s.tag(c, TagLevel); !strings.EqualFold(at, condBase) {

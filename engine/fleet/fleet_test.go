@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -178,6 +179,31 @@ var _ = Describe("SEND, PUT2PROD and SYSTEM ADD failures over the wire", Ordered
 		res := run("system put2prod 720 vm01")
 		Expect(res.RC).To(Equal(8))
 		Expect(text(res)).To(ContainSubstring("CSM3063E VM01"))
+	})
+
+	It("does not count a system done whose result SYSSTAT cannot record: the same SEND again does it", func() {
+		orig := penv.Sys
+		full := errors.New("disk full")
+		penv.Sys = cms.Guard(orig, func(_ cms.Write, target string) error {
+			if target == level.AdminTop().String() {
+				return full
+			}
+			return nil
+		})
+		res := run("srvlvl send 720 L2 vm01 (stable budget 1")
+		penv.Sys = orig
+		Expect(res.RC).To(Equal(12), text(res))
+		Expect(text(res)).To(ContainSubstring("VM01 FAILED, wave 1, run 1: CSM0000S Internal error: writing table $CSM SYSSTAT in VMPSFS:MAINTCSM.: disk full"))
+		Expect(text(res)).To(ContainSubstring("0 of 1 systems"))
+		sys, err := (&fleet.Env{Env: penv}).ReadTable("720", "SYSSTAT")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(tagOf(sys, "VM01", "STATE")).To(Equal("TEST"), "SYSSTAT still says what it recorded last")
+
+		res = run("srvlvl send 720 L2 vm01 (stable budget 1")
+		Expect(res.RC).To(Equal(0), text(res))
+		sys, err = (&fleet.Env{Env: penv}).ReadTable("720", "SYSSTAT")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(tagOf(sys, "VM01", "STATE")).To(Equal("STABLE"))
 	})
 
 	It("names host and port of a node that is not listening, and serves the others", func() {

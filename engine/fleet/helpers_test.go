@@ -98,3 +98,12 @@ func production(n *node) map[string]string {
 	}
 	return out
 }
+
+// tagOf is the value of tag in t's entry key, "" when either is missing.
+func tagOf(t *table.Table, key, tag string) string {
+	GinkgoHelper()
+	e, ok := t.Get(key)
+	Expect(ok).To(BeTrue(), "no entry %s", key)
+	v, _ := e.Get(tag)
+	return v
+}

@@ -105,7 +105,16 @@ func (o *op) rollout(ctx context.Context, e *Env, w *Wire, roll *Rollout) (Outco
 				so.Cause = nil
 			}
 			if so.OK || ctx.Err() == nil { // an interrupted system is not failed: nothing to record
-				e.record(&msg.Result{}, []SystemOutcome{so}) // SYSSTAT now, not at the end: a stop loses nothing done
+				// SYSSTAT now, not at the end: a stop loses nothing done. A
+				// system whose result cannot be recorded is not done: the
+				// principal would not know what it did (the same command
+				// again does it again).
+				var rec msg.Result
+				e.record(&rec, []SystemOutcome{so})
+				if rec.Failed() && so.OK {
+					so.OK = false
+					so.Lines = append(so.Lines, rec.Lines[len(so.Lines):]...)
+				}
 			}
 			mu.Lock()
 			outs[s] = so

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/engine/level"
@@ -85,8 +86,12 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 			return out
 		}
 		out.OK = true
-		out.Lines = append(out.Lines, msg.Messagef(msg.CSM3056I, s, lvl, mode))
-		out.update = map[string]string{tagLevel: lvl, tagState: mode, tagStatus: "LOADED"}
+		state := mode
+		if slices.ContainsFunc(job.Lines, func(l msg.Line) bool { return l.ID == "CSM3125I" }) {
+			state = "STABLE" // the system had the level STABLE already and keeps it so
+		}
+		out.Lines = append(out.Lines, msg.Messagef(msg.CSM3056I, s, lvl, state))
+		out.update = map[string]string{tagLevel: lvl, tagState: state, tagStatus: "LOADED"}
 		return out
 	}
 	if r.Stable {

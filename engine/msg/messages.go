@@ -184,6 +184,7 @@ const (
 	CSM3122I = "CSM3122I Service level %s loaded on system %s, state %s"
 	CSM3123W = "CSM3123W Package %s carries no SERVLINK (nothing changed since %s); only VM SYSSUF was updated"
 	CSM3124E = "CSM3124E The test build of system %s is incomplete: a LOAD of service level %s did not finish; send level %s to the system again (SERVMGR SRVLVL SEND) before %s"
+	CSM3125I = "CSM3125I Service level %s is loaded STABLE on system %s already; a TEST load would not make it TEST again"
 	CSM3130E = "CSM3130E PUT2PROD before a stable load: service level %s is not loaded STABLE on system %s (component %s is at level %s, state %s)"
 	CSM3131I = "CSM3131I Production side %s staged from the test build: %d components, %d files"
 	CSM3132I = "CSM3132I Nucleus copied from the recomp cylinders of %s to those of %s: %d cylinders"
@@ -219,7 +220,7 @@ var catalogFormats = []string{
 	CSM3074E, CSM3075I, CSM3076E, CSM3077I, CSM3078E,
 	CSM3100E, CSM3101I, CSM3103I, CSM3104E, CSM3110E, CSM3111E, CSM3112E, CSM3113E,
 	CSM3114E, CSM3115E, CSM3116E, CSM3117E, CSM3118E, CSM3120I, CSM3121I, CSM3122I,
-	CSM3123W, CSM3124E, CSM3130E, CSM3131I, CSM3132I, CSM3133I, CSM3140I, CSM3150E, CSM3151E,
+	CSM3123W, CSM3124E, CSM3125I, CSM3130E, CSM3131I, CSM3132I, CSM3133I, CSM3140I, CSM3150E, CSM3151E,
 	CSM3152E, CSM3153I, CSM3154W, CSM3160I, CSM3161I, CSM3162E, CSM3163E,
 }
 

@@ -144,6 +144,7 @@ type Plan struct {
 	armed  []*armed
 	fired  []Fired
 	active []*active // faults in force now (lasting ones)
+	healed bool      // the steps ended: nothing fires any more
 }
 
 type armed struct {
@@ -253,6 +254,9 @@ func (a *armed) matches(pt Point) bool {
 func (p *Plan) Fire(k Kind, pt Point, now time.Time, what string) []Spec {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.healed {
+		return nil
+	}
 	var out []Spec
 	for _, a := range p.armed {
 		if a.Kind != k || !a.matches(pt) {
@@ -270,12 +274,14 @@ func (p *Plan) Fire(k Kind, pt Point, now time.Time, what string) []Spec {
 	return out
 }
 
-// Heal ends the lasting faults whose time is up at now (all of them, with
-// all true: the end of the steps), and returns them so the world can undo
-// what they did.
+// Heal ends the lasting faults whose time is up at now, and returns them
+// so the world can undo what they did. With all true (the end of the
+// steps) it ends every one and no fault fires after it: what runs next,
+// the liveness retries, runs in a healed world.
 func (p *Plan) Heal(now time.Time, all bool) []Healed {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.healed = p.healed || all
 	var out []Healed
 	kept := p.active[:0]
 	for _, ac := range p.active {

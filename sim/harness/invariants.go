@@ -264,8 +264,11 @@ func (r *runner) checkOutcome(step int, out *stepOutcome) {
 	if out.result.RC >= 8 && !slices.ContainsFunc(out.result.Lines, func(l msg.Line) bool { return l.Sev == msg.Error || l.Sev == msg.Severe }) {
 		r.violate(InvFailureNamed, step, "", "the command ended RC=%d with no error message", out.result.RC)
 	}
-	if out.fleet == nil {
-		return
+	r.faults.mu.Lock()
+	killed := r.faults.killed
+	r.faults.mu.Unlock()
+	if out.fleet == nil || killed {
+		return // a killed SERVMGR reports nothing: the next command is its restart
 	}
 	sys, err := (&fleet.Env{Env: r.penv}).ReadTable(r.sc.Release, "SYSSTAT")
 	if err != nil {
