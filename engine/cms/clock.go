@@ -44,3 +44,12 @@ func (c *StepClock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.next = c.next.Add(d)
 }
+
+// Peek answers what the next Now will, without moving the clock: an
+// observer (the fault plan) reads the time without changing the times
+// the engine sees.
+func (c *StepClock) Peek() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.next
+}

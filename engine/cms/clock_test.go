@@ -26,6 +26,14 @@ var _ = Describe("clocks", func() {
 		Expect(c.Now()).To(Equal(t0.Add(4 * time.Second)))
 	})
 
+	It("StepClock's Peek shows the next time without taking it", func() {
+		c := cms.NewStepClock(t0, time.Second)
+		Expect(c.Peek()).To(Equal(t0))
+		Expect(c.Peek()).To(Equal(t0))
+		Expect(c.Now()).To(Equal(t0))
+		Expect(c.Peek()).To(Equal(t0.Add(time.Second)))
+	})
+
 	It("StepClock hands out distinct times to concurrent callers", func() {
 		c := cms.NewStepClock(t0, time.Second)
 		var mu sync.Mutex

@@ -302,6 +302,29 @@ type Healed struct {
 	Spec   Spec
 }
 
+// Mark is where the record of fired faults stands now, for Since.
+func (p *Plan) Mark() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.fired)
+}
+
+// Hit says which systems ("" for the principal) a fault fired on since
+// mark, or is in force on now: what happened there is the fault's doing,
+// not the command's.
+func (p *Plan) Hit(mark int) map[string]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	hit := map[string]bool{}
+	for _, f := range p.fired[mark:] {
+		hit[f.System] = true
+	}
+	for _, ac := range p.active {
+		hit[ac.sys] = true
+	}
+	return hit
+}
+
 // FiredAll is every fault that fired, by step, system, kind and point:
 // concurrent systems fire in no fixed order.
 func (p *Plan) FiredAll() []Fired {

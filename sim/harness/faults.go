@@ -109,12 +109,12 @@ func (r *runner) atStep(ctx context.Context) {
 	r.heal(false)
 	for _, k := range []fault.Kind{fault.Refuse, fault.Crash, fault.DiskFull, fault.IOError, fault.Stall, fault.Skew} {
 		for _, name := range r.names {
-			for _, s := range r.faults.plan.Fire(k, r.point(name, ""), r.clock.Now(), "step start") {
+			for _, s := range r.faults.plan.Fire(k, r.point(name, ""), r.clock.Peek(), "step start") {
 				r.apply(ctx, s, name)
 			}
 		}
 	}
-	for _, s := range r.faults.plan.Fire(fault.DiskFull, r.point("", ""), r.clock.Now(), "step start") {
+	for _, s := range r.faults.plan.Fire(fault.DiskFull, r.point("", ""), r.clock.Peek(), "step start") {
 		r.apply(ctx, s, "")
 	}
 }
@@ -128,7 +128,7 @@ func (r *runner) atPrincipalPhase(ctx context.Context, system, phase string) {
 		if k == fault.PrincipalCrash {
 			sys = ""
 		}
-		for _, s := range r.faults.plan.Fire(k, r.point(sys, phase), r.clock.Now(), "phase "+phase) {
+		for _, s := range r.faults.plan.Fire(k, r.point(sys, phase), r.clock.Peek(), "phase "+phase) {
 			r.apply(ctx, s, system)
 		}
 	}
@@ -138,7 +138,7 @@ func (r *runner) atPrincipalPhase(ctx context.Context, system, phase string) {
 // a crash there leaves the job's writes undone from that point.
 func (r *runner) atNodePhase(system, phase string) {
 	for _, k := range []fault.Kind{fault.Crash, fault.DiskFull, fault.IOError, fault.Stall, fault.Skew} {
-		for _, s := range r.faults.plan.Fire(k, r.point(system, phase), r.clock.Now(), "phase "+phase) {
+		for _, s := range r.faults.plan.Fire(k, r.point(system, phase), r.clock.Peek(), "phase "+phase) {
 			r.apply(context.Background(), s, system)
 		}
 	}
@@ -149,7 +149,7 @@ func (r *runner) atNodePhase(system, phase string) {
 func (r *runner) atSystemsFinished(finished int) {
 	pt := r.point("", "")
 	pt.Finished = finished
-	for _, s := range r.faults.plan.Fire(fault.PrincipalCrash, pt, r.clock.Now(), fmt.Sprintf("after %d systems", finished)) {
+	for _, s := range r.faults.plan.Fire(fault.PrincipalCrash, pt, r.clock.Peek(), fmt.Sprintf("after %d systems", finished)) {
 		r.apply(context.Background(), s, "")
 	}
 }
@@ -158,7 +158,7 @@ func (r *runner) atSystemsFinished(finished int) {
 // node's upload.
 func (r *runner) cutUpload(system string) func(string) (int64, bool) {
 	return func(file string) (int64, bool) {
-		for _, s := range r.faults.plan.Fire(fault.Drop, r.point(system, "transfer"), r.clock.Now(), "upload "+file) {
+		for _, s := range r.faults.plan.Fire(fault.Drop, r.point(system, "transfer"), r.clock.Peek(), "upload "+file) {
 			return s.AfterBytes, true
 		}
 		return 0, false
@@ -167,7 +167,7 @@ func (r *runner) cutUpload(system string) func(string) (int64, bool) {
 
 func (r *runner) corruptUpload(system string) func(string) (int64, bool) {
 	return func(file string) (int64, bool) {
-		for _, s := range r.faults.plan.Fire(fault.Corrupt, r.point(system, "transfer"), r.clock.Now(), "upload "+file) {
+		for _, s := range r.faults.plan.Fire(fault.Corrupt, r.point(system, "transfer"), r.clock.Peek(), "upload "+file) {
 			return s.AfterBytes, true
 		}
 		return 0, false
@@ -221,7 +221,7 @@ func (r *runner) apply(ctx context.Context, s fault.Spec, system string) {
 // them with all), undoing what each did.
 func (r *runner) heal(all bool) {
 	f := r.faults
-	for _, h := range f.plan.Heal(r.clock.Now(), all) {
+	for _, h := range f.plan.Heal(r.clock.Peek(), all) {
 		var n *node
 		if h.System != "" {
 			n = r.nodes[h.System]

@@ -73,12 +73,39 @@ func (r *runner) checkInvariants(step int, out *stepOutcome) {
 		levels[lvl] = p
 		return p, err
 	}
+	before, tablesBefore := r.seen, r.tablesSeen
+	r.seen = map[string]string{}
 	for _, name := range r.names {
 		r.checkNode(step, name, partsOf)
 	}
-	r.checkPrincipalTables(step)
+	r.tablesSeen = r.checkPrincipalTables(step)
 	if out != nil {
 		r.checkOutcome(step, out)
+		r.checkRefused(step, out, before, tablesBefore)
+	}
+}
+
+// checkRefused holds a refused command to refused-nothing: a command that
+// ended RC=8 for a single system changed nothing there (its staging disk
+// aside: the upload is how it got there), and one refused before reaching
+// any system changed none of the principal's tables. What a fault hit is
+// left out: there the fault, not the refusal, made the change.
+func (r *runner) checkRefused(step int, out *stepOutcome, before map[string]string, tablesBefore string) {
+	if out.result.RC != 8 || before == nil {
+		return
+	}
+	if out.fleet == nil || len(out.fleet.Systems) == 0 {
+		if !out.faulted[""] && tablesBefore != "" && r.tablesSeen != tablesBefore {
+			r.violate(InvRefusedNothing, step, "", "the command was refused (RC=8) and the principal's tables changed")
+		}
+		return
+	}
+	if len(out.fleet.Targets) != 1 {
+		return
+	}
+	s := out.fleet.Targets[0]
+	if was, ok := before[s]; ok && !out.faulted[s] && !out.faulted[""] && r.seen[s] != was {
+		r.violate(InvRefusedNothing, step, s, "the command was refused (RC=8) for the system and its test build, production or VM SYSSUF changed")
 	}
 }
 
@@ -143,6 +170,14 @@ func (r *runner) checkNode(step int, name string, partsOf func(string) (map[stri
 		r.violate(InvTablesParse, step, name, "the system's state cannot be read: %v", err)
 		return
 	}
+	var prod map[string]string
+	if st.side != "" {
+		if prod, err = r.production(name, st); err != nil {
+			r.violate(InvTablesParse, step, name, "production cannot be read: %v", err)
+			return
+		}
+	}
+	r.seen[name] = st.fingerprint(prod)
 	if st.loading == "" && st.level != "" && st.level != agent.None {
 		want, err := partsOf(st.level)
 		if err != nil {
@@ -157,11 +192,7 @@ func (r *runner) checkNode(step int, name string, partsOf func(string) (map[stri
 			r.violate(InvProductionWhole, step, name, "level %s in production is not on the principal: %v", st.prod, err)
 			return
 		}
-		got, err := r.production(name, st)
-		if err != nil {
-			r.violate(InvTablesParse, step, name, "production cannot be read: %v", err)
-			return
-		}
+		got := prod
 		build := map[string]string{}
 		for k, v := range want {
 			if f := strings.Fields(k); len(f) == 4 && f[1] == servlink.AreaBuild {
@@ -232,18 +263,41 @@ func partsDiff(got, want map[string]string, local map[string]bool) string {
 	return strings.Join(d, ", ")
 }
 
-// checkPrincipalTables holds the principal's tables to reading whole.
-func (r *runner) checkPrincipalTables(step int) {
+// checkPrincipalTables holds the principal's tables to reading whole, and
+// returns their entries, for refused-nothing.
+func (r *runner) checkPrincipalTables(step int) string {
 	fe := &fleet.Env{Env: r.penv}
+	var b strings.Builder
 	for _, name := range fleet.Tables() {
 		st, kind, err := fe.TableStore(r.sc.Release, name)
 		if err != nil {
 			continue // the release is not initialized yet
 		}
-		if _, err := kind.Read(st); err != nil && !errors.Is(err, table.ErrNotFound) {
+		t, err := kind.Read(st)
+		if err != nil && !errors.Is(err, table.ErrNotFound) {
 			r.violate(InvTablesParse, step, "", "%s: %v", kind.File.Name(), err)
 		}
+		if t != nil {
+			for _, en := range t.List() {
+				fmt.Fprintln(&b, name, en)
+			}
+		}
 	}
+	return b.String()
+}
+
+// fingerprint is everything refused-nothing compares of a system: VM
+// SYSSUF's rows and marks, its test build and its production.
+func (st *nodeState) fingerprint(prod map[string]string) string {
+	var b strings.Builder
+	fmt.Fprintln(&b, st.level, st.state, st.prod, st.side, st.loading, slices.Sorted(maps.Keys(st.local)))
+	for _, m := range []map[string]string{st.test, prod} {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			fmt.Fprintln(&b, k, m[k])
+		}
+		b.WriteString("--\n")
+	}
+	return b.String()
 }
 
 // stepOutcome is what the invariants need of a command's outcome.

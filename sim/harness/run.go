@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -71,8 +72,10 @@ type runner struct {
 	t0    time.Time // the timeline's zero
 	spans []Span    // the timeline, from the steps' outcomes
 
-	violations []Violation // the invariants broken, under mu
-	faults     *faults     // the run's fault plan and what it does
+	violations []Violation       // the invariants broken, under mu
+	seen       map[string]string // each system's state after the last step (refused-nothing)
+	tablesSeen string            // the principal's tables after the last step
+	faults     *faults           // the run's fault plan and what it does
 
 	// What the phases observed while a step runs tell, under mu: the step
 	// they belong to and the principal's crash countdown.
@@ -98,6 +101,26 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
 	if opts.Seed != nil {
 		r.seed = *opts.Seed
 	}
+	var (
+		rep *Report
+		err error
+	)
+	id := fmt.Sprintf("%p", r)
+	pprof.Do(ctx, pprof.Labels(runLabel, id), func(ctx context.Context) { rep, err = r.run(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	if n, first := leaked(id, leakGrace); n > 0 {
+		r.violate(InvNoLeak, 0, "", "%d goroutines of the run are still running once its world stopped; the first: %s", n, first)
+		rep.Violations = r.violations
+	}
+	rep.finish()
+	return rep, nil
+}
+
+// run runs the steps and the end checks, and stops the world.
+func (r *runner) run(ctx context.Context) (*Report, error) {
+	sc := r.sc
 	defer r.stop()
 	if err := r.build(ctx); err != nil {
 		return nil, fmt.Errorf("%s: building the world: %w", sc.File, err)
@@ -150,7 +173,6 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
 	rep.Faults = r.faults.plan.FiredAll()
 	rep.Systems = r.finalSystems()
 	rep.Timeline = r.spans
-	rep.finish()
 	return rep, nil
 }
 

@@ -40,6 +40,7 @@ func (r *runner) servmgrStep(ctx context.Context, st Step) []StepReport {
 		if st.Offline {
 			wire = nil
 		}
+		mark := r.faults.plan.Mark()
 		out := servmgr.Run(stepCtx, r.penv, wire, []string{line})
 		cancel()
 		shown := *st.Servmgr
@@ -56,7 +57,7 @@ func (r *runner) servmgrStep(ctx context.Context, st Step) []StepReport {
 			r.record(cur, out.Fleet)
 			r.checkRollout(&sr, st, out.Fleet)
 		}
-		sr.outcome = &stepOutcome{result: out.Result, fleet: out.Fleet}
+		sr.outcome = &stepOutcome{result: out.Result, fleet: out.Fleet, faulted: r.faults.plan.Hit(mark)}
 		reports = append(reports, sr)
 	}
 	return reports
