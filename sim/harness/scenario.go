@@ -21,26 +21,26 @@ import (
 // Scenario is one YAML file.
 type Scenario struct {
 	Name        string    `yaml:"name" required:"true"`
-	Description string    `yaml:"description"`
-	Seed        uint64    `yaml:"seed"`
-	Release     string    `yaml:"release"`
-	World       World     `yaml:"world"`
-	Fixtures    Fixtures  `yaml:"fixtures"`
+	Description string    `yaml:"description,omitempty"`
+	Seed        uint64    `yaml:"seed,omitempty"`
+	Release     string    `yaml:"release,omitempty"`
+	World       World     `yaml:"world,omitempty"`
+	Fixtures    Fixtures  `yaml:"fixtures,omitempty"`
 	Steps       []Step    `yaml:"steps" required:"true"`
-	Expect      *EndCheck `yaml:"expect"`
+	Expect      *EndCheck `yaml:"expect,omitempty"`
 	// Faults are injected into the run, each armed or not by the seed
 	// (docs/faults.md).
-	Faults []FaultSpec `yaml:"faults"`
+	Faults []FaultSpec `yaml:"faults,omitempty"`
 	// Swarm switches each fault kind on or off, and picks each fault's
 	// probability, by the seed.
-	Swarm bool `yaml:"swarm"`
+	Swarm bool `yaml:"swarm,omitempty"`
 	// Liveness bounds how many times the scenario's SEND and PUT2PROD
 	// steps may run again, once the faults are healed, to reach the end
 	// expectations.
-	Liveness *Liveness `yaml:"liveness"`
+	Liveness *Liveness `yaml:"liveness,omitempty"`
 	// Rollout is the default roll-out policy of every SEND and PUT2PROD
 	// step over a nickname or ALL that has no rollout: of its own.
-	Rollout *RolloutSpec `yaml:"rollout"`
+	Rollout *RolloutSpec `yaml:"rollout,omitempty"`
 
 	// File is the path the scenario was loaded from.
 	File string `yaml:"-"`
@@ -48,68 +48,68 @@ type Scenario struct {
 
 // World is the principal and the managed systems.
 type World struct {
-	Principal Principal `yaml:"principal"`
-	Systems   []System  `yaml:"systems"`
-	Count     int       `yaml:"count"`
-	Prefix    string    `yaml:"prefix"`
+	Principal Principal `yaml:"principal,omitempty"`
+	Systems   []System  `yaml:"systems,omitempty"`
+	Count     int       `yaml:"count,omitempty"`
+	Prefix    string    `yaml:"prefix,omitempty"`
 	// Names are the nicknames of MAINTCSM NAMES: nickname -> systems or
 	// other nicknames.
-	Names map[string][]string `yaml:"names"`
+	Names map[string][]string `yaml:"names,omitempty"`
 	// Latency and Bandwidth shape every system's link unless the system
 	// says otherwise ("40ms", "10MB/s").
-	Latency   string `yaml:"latency"`
-	Bandwidth string `yaml:"bandwidth"`
+	Latency   string `yaml:"latency,omitempty"`
+	Bandwidth string `yaml:"bandwidth,omitempty"`
 }
 
 // Principal configures the principal system.
 type Principal struct {
-	VMPSFSBlocks int64  `yaml:"vmpsfs_blocks"`
-	SSI          string `yaml:"ssi"`
+	VMPSFSBlocks int64  `yaml:"vmpsfs_blocks,omitempty"`
+	SSI          string `yaml:"ssi,omitempty"`
 }
 
 // System is one managed system, created empty at world build (VM SYSSUF
 // without components); an install step puts it at a level.
 type System struct {
 	Name    string `yaml:"name" required:"true"`
-	SSI     string `yaml:"ssi"`
-	Release string `yaml:"release"`
+	SSI     string `yaml:"ssi,omitempty"`
+	Release string `yaml:"release,omitempty"`
 	// Latency ("40ms") and Bandwidth ("2MB/s", "100kbit/s") shape the
 	// system's CSMSERVE connections, as for a distant system.
-	Latency   string `yaml:"latency"`
-	Bandwidth string `yaml:"bandwidth"`
+	Latency   string `yaml:"latency,omitempty"`
+	Bandwidth string `yaml:"bandwidth,omitempty"`
 	// Password is the CSMWORK password the node accepts; default the one
 	// the principal uses. A different one makes the system refuse the
 	// principal's logins.
-	Password string `yaml:"password"`
+	Password string `yaml:"password,omitempty"`
 	// VMPSFSBlocks is the size of the system's VMPSFS file pool in 4K
 	// blocks; 0 takes the world's default.
-	VMPSFSBlocks int64 `yaml:"vmpsfs_blocks"`
+	VMPSFSBlocks int64 `yaml:"vmpsfs_blocks,omitempty"`
 }
 
 // RolloutSpec is a staged roll-out policy (docs/rollout.md), turned into
 // the SERVMGR options CANARY, WAVES, BUDGET, DEADLINE and RESTART.
 type RolloutSpec struct {
-	Canary   string   `yaml:"canary"`   // a system or nickname
-	Waves    []string `yaml:"waves"`    // sizes: 5 or 25%; the last repeats
-	Budget   string   `yaml:"budget"`   // failures that halt the roll-out: 2 or 10%
-	Deadline string   `yaml:"deadline"` // per wave: 90s, 10m
-	Restart  bool     `yaml:"restart"`
+	Canary   string   `yaml:"canary,omitempty"`   // a system or nickname
+	Waves    []string `yaml:"waves,omitempty"`    // sizes: 5 or 25%; the last repeats
+	Budget   string   `yaml:"budget,omitempty"`   // failures that halt the roll-out: 2 or 10%
+	Deadline string   `yaml:"deadline,omitempty"` // per wave: 90s, 10m
+	Restart  bool     `yaml:"restart,omitempty"`
 	// Off, on a step, runs it without the scenario's default policy.
-	Off bool `yaml:"off"`
+	Off bool `yaml:"off,omitempty"`
 }
 
 // FaultSpec is one faults: entry (fault.Spec as written).
 type FaultSpec struct {
 	Kind         string  `yaml:"kind" required:"true"`
-	System       string  `yaml:"system"`
-	During       string  `yaml:"during"`
-	Probability  float64 `yaml:"probability"`
-	AfterBytes   int64   `yaml:"after_bytes"`
-	AfterSystems int     `yaml:"after_systems"`
-	For          string  `yaml:"for"`
-	Times        int     `yaml:"times"`
-	Disk         string  `yaml:"disk"`
-	By           string  `yaml:"by"`
+	System       string  `yaml:"system,omitempty"`
+	During       string  `yaml:"during,omitempty"`
+	Probability  float64 `yaml:"probability,omitempty"`
+	AfterBytes   int64   `yaml:"after_bytes,omitempty"`
+	AfterSystems int     `yaml:"after_systems,omitempty"`
+	For          string  `yaml:"for,omitempty"`
+	Times        int     `yaml:"times,omitempty"`
+	Disk         string  `yaml:"disk,omitempty"`
+	By           string  `yaml:"by,omitempty"`
 
 	line, col int
 }
@@ -117,48 +117,48 @@ type FaultSpec struct {
 // Liveness is the bound of the liveness check: the end state must be
 // reached within Within runs of the same commands again. Default 3.
 type Liveness struct {
-	Within int `yaml:"within"`
+	Within int `yaml:"within,omitempty"`
 }
 
 // Fixtures select the committed fixtures placed on the principal.
 type Fixtures struct {
 	// Sample places the sample envelopes RSU0801 and RSU0802 SERVLINK on
 	// MAINTCSM's A-disk. Default true.
-	Sample *bool `yaml:"sample"`
+	Sample *bool `yaml:"sample,omitempty"`
 	// Envelopes are generated onto MAINTCSM's A-disk too, against the
 	// sample BASE, each with its own part count and size.
-	Envelopes []EnvelopeFixture `yaml:"envelopes"`
+	Envelopes []EnvelopeFixture `yaml:"envelopes,omitempty"`
 }
 
 // EnvelopeFixture is a generated RSU or COR envelope (fixtures.RSU, COR).
 type EnvelopeFixture struct {
 	Name      string `yaml:"name" required:"true"` // RSU0901; the file is RSU0901 SERVLINK
 	Kind      string `yaml:"kind" required:"true"` // RSU or COR
-	Component string `yaml:"component"`            // COR only: the component it services
-	Parts     int    `yaml:"parts"`                // parts replaced; default 3
-	PartBytes int64  `yaml:"part_bytes"`           // mean part size (50%..150%); default the BASE's (256)
-	Seed      uint64 `yaml:"seed"`                 // default the scenario's
+	Component string `yaml:"component,omitempty"`  // COR only: the component it services
+	Parts     int    `yaml:"parts,omitempty"`      // parts replaced; default 3
+	PartBytes int64  `yaml:"part_bytes,omitempty"` // mean part size (50%..150%); default the BASE's (256)
+	Seed      uint64 `yaml:"seed,omitempty"`       // default the scenario's
 }
 
 // Step is one action with its expectation. Exactly one of Servmgr,
 // Managed, LocalService, Install, Node and Wait is set.
 type Step struct {
-	Name         string        `yaml:"name"`
-	Servmgr      *string       `yaml:"servmgr"`
-	Offline      bool          `yaml:"offline"`
-	Repeat       *Repeat       `yaml:"repeat"`
-	Rollout      *RolloutSpec  `yaml:"rollout"`
-	CrashAfter   int           `yaml:"crash_after"`
-	Managed      *ManagedStep  `yaml:"managed"`
-	LocalService *LocalService `yaml:"local_service"`
-	Install      *Install      `yaml:"install"`
-	Node         *NodeStep     `yaml:"node"`
-	Wait         string        `yaml:"wait"`
+	Name         string        `yaml:"name,omitempty"`
+	Servmgr      *string       `yaml:"servmgr,omitempty"`
+	Offline      bool          `yaml:"offline,omitempty"`
+	Repeat       *Repeat       `yaml:"repeat,omitempty"`
+	Rollout      *RolloutSpec  `yaml:"rollout,omitempty"`
+	CrashAfter   int           `yaml:"crash_after,omitempty"`
+	Managed      *ManagedStep  `yaml:"managed,omitempty"`
+	LocalService *LocalService `yaml:"local_service,omitempty"`
+	Install      *Install      `yaml:"install,omitempty"`
+	Node         *NodeStep     `yaml:"node,omitempty"`
+	Wait         string        `yaml:"wait,omitempty"`
 
-	Expect           *StepExpect `yaml:"expect"`
-	OnFailure        string      `yaml:"on_failure"`
-	NothingChanged   bool        `yaml:"nothing_changed"`
-	UnchangedSystems []string    `yaml:"unchanged_systems"`
+	Expect           *StepExpect `yaml:"expect,omitempty"`
+	OnFailure        string      `yaml:"on_failure,omitempty"`
+	NothingChanged   bool        `yaml:"nothing_changed,omitempty"`
+	UnchangedSystems []string    `yaml:"unchanged_systems,omitempty"`
 
 	line, col int
 }
@@ -187,16 +187,16 @@ type ManagedStep struct {
 type LocalService struct {
 	System    string `yaml:"system" required:"true"`
 	Component string `yaml:"component" required:"true"`
-	Envelope  string `yaml:"envelope"`
-	COR       *COR   `yaml:"cor"`
+	Envelope  string `yaml:"envelope,omitempty"`
+	COR       *COR   `yaml:"cor,omitempty"`
 }
 
 // COR generates a corrective envelope on the system's MAINTvrm A-disk.
 type COR struct {
 	Name      string `yaml:"name" required:"true"`
-	Component string `yaml:"component"`
-	Parts     int    `yaml:"parts"`
-	Seed      uint64 `yaml:"seed"`
+	Component string `yaml:"component,omitempty"`
+	Parts     int    `yaml:"parts,omitempty"`
+	Seed      uint64 `yaml:"seed,omitempty"`
 }
 
 // Install puts a system (or ALL) at a level the principal knows.
@@ -207,10 +207,10 @@ type Install struct {
 
 // StepExpect is what a step must give.
 type StepExpect struct {
-	RC          RCs           `yaml:"rc"`
-	Messages    []string      `yaml:"messages"`
-	NotMessages []string      `yaml:"not_messages"`
-	Rollout     *RolloutCheck `yaml:"rollout"`
+	RC          RCs           `yaml:"rc,omitempty"`
+	Messages    []string      `yaml:"messages,omitempty"`
+	NotMessages []string      `yaml:"not_messages,omitempty"`
+	Rollout     *RolloutCheck `yaml:"rollout,omitempty"`
 }
 
 // RCs are the return codes a step may end with: one (rc: 0) or any of a
@@ -261,21 +261,21 @@ func (r RCs) expected() string {
 // RolloutCheck is the outcome a roll-out step must have. Empty fields are
 // not checked.
 type RolloutCheck struct {
-	Halted    *bool    `yaml:"halted"`
-	Done      *int     `yaml:"done"`      // systems done, counting earlier runs
-	Failed    []string `yaml:"failed"`    // exactly these systems failed
-	Untouched *int     `yaml:"untouched"` // systems never reached
-	Skipped   *int     `yaml:"skipped"`   // done in an earlier run, not redone
-	Reason    string   `yaml:"reason"`    // a substring of the halt reason
+	Halted    *bool    `yaml:"halted,omitempty"`
+	Done      *int     `yaml:"done,omitempty"`      // systems done, counting earlier runs
+	Failed    []string `yaml:"failed,omitempty"`    // exactly these systems failed
+	Untouched *int     `yaml:"untouched,omitempty"` // systems never reached
+	Skipped   *int     `yaml:"skipped,omitempty"`   // done in an earlier run, not redone
+	Reason    string   `yaml:"reason,omitempty"`    // a substring of the halt reason
 }
 
 // EndCheck is checked after the last step.
 type EndCheck struct {
-	Systems   []SystemCheck `yaml:"systems"`
-	Levels    []LevelCheck  `yaml:"levels"`
-	Servcheck *Servcheck    `yaml:"servcheck"`
-	Tables    []TableCheck  `yaml:"tables"`
-	Files     []FileCheck   `yaml:"files"`
+	Systems   []SystemCheck `yaml:"systems,omitempty"`
+	Levels    []LevelCheck  `yaml:"levels,omitempty"`
+	Servcheck *Servcheck    `yaml:"servcheck,omitempty"`
+	Tables    []TableCheck  `yaml:"tables,omitempty"`
+	Files     []FileCheck   `yaml:"files,omitempty"`
 }
 
 // TableCheck is a row of one of the principal's tables: SYSSTAT, SVCSTAT
@@ -283,8 +283,8 @@ type EndCheck struct {
 type TableCheck struct {
 	Table  string            `yaml:"table" required:"true"`
 	Key    string            `yaml:"key" required:"true"`
-	Tags   map[string]string `yaml:"tags"`   // each tag must have this value
-	Absent bool              `yaml:"absent"` // the row must not exist
+	Tags   map[string]string `yaml:"tags,omitempty"`   // each tag must have this value
+	Absent bool              `yaml:"absent,omitempty"` // the row must not exist
 }
 
 // FileCheck is a file's SHA-256 on the principal or a managed system, or
@@ -293,31 +293,31 @@ type FileCheck struct {
 	System string `yaml:"system" required:"true"` // PRINCIPAL or a system name
 	Area   string `yaml:"area" required:"true"`   // "MAINTCSM 0191" (minidisk) or "VMPSFS:CSM720." (SFS directory)
 	File   string `yaml:"file" required:"true"`   // "CSM SYSSTAT"
-	SHA256 string `yaml:"sha256"`
-	SameAs string `yaml:"same_as"` // PRINCIPAL or a system: the same area and file there
+	SHA256 string `yaml:"sha256,omitempty"`
+	SameAs string `yaml:"same_as,omitempty"` // PRINCIPAL or a system: the same area and file there
 }
 
 // SystemCheck is a managed system's final state (CMS component row of VM
 // SYSSUF). Empty fields are not checked. Name ALL checks every system.
 type SystemCheck struct {
 	Name    string `yaml:"name" required:"true"`
-	Level   string `yaml:"level"`
-	State   string `yaml:"state"`
-	Prod    string `yaml:"prod"`
-	Managed *bool  `yaml:"managed"`
+	Level   string `yaml:"level,omitempty"`
+	State   string `yaml:"state,omitempty"`
+	Prod    string `yaml:"prod,omitempty"`
+	Managed *bool  `yaml:"managed,omitempty"`
 }
 
 // LevelCheck is a row of the Service Level Table.
 type LevelCheck struct {
 	Name  string `yaml:"name" required:"true"`
-	State string `yaml:"state"`
-	Lock  string `yaml:"lock"`
+	State string `yaml:"state,omitempty"`
+	Lock  string `yaml:"lock,omitempty"`
 }
 
 // Servcheck runs SYSTEM SERVCHECK <release> ALL at the end.
 type Servcheck struct {
-	Clean bool     `yaml:"clean"`
-	Drift []string `yaml:"drift"`
+	Clean bool     `yaml:"clean,omitempty"`
+	Drift []string `yaml:"drift,omitempty"`
 }
 
 // systemSpecs lists the managed systems, listed or by count and prefix.
