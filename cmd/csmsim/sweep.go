@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/afero"
@@ -31,7 +32,7 @@ func newSweepCmd(fs afero.Fs) *cobra.Command {
 	var (
 		seeds, shard, report, out string
 		jobs, check               int
-		swarm                     bool
+		swarm, failFast           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep FILE... --seeds A..B [--jobs N] [--swarm] [--report summary|json|junit] [--out F] [--shard i/n] [--check-determinism K]",
@@ -48,7 +49,7 @@ Sharding splits the seeds: shard i of n runs the seeds whose index in the range
 Merge the shards' JSON reports with csmsim sweep merge.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			sw := sweep{fs: fs, swarm: swarm, check: check}
+			sw := sweep{fs: fs, swarm: swarm, check: check, failFast: failFast}
 			var err error
 			if sw.first, sw.last, err = parseSeeds(seeds); err != nil {
 				return err
@@ -75,6 +76,9 @@ Merge the shards' JSON reports with csmsim sweep merge.`,
 			var sum bytes.Buffer
 			rep.writeSummary(&sum, fmt.Sprintf(", %.1f seeds/s", float64(runs)/time.Since(start).Seconds()))
 			checked := runs - len(rep.Runs)
+			if sw.notRun > 0 {
+				fmt.Fprintf(&sum, "stopped at the first failure (--fail-fast): %d seeds not run\n", sw.notRun)
+			}
 			for _, d := range sw.nondet {
 				fmt.Fprintf(&sum, "NOT DETERMINISTIC %s\n", d)
 			}
@@ -94,6 +98,7 @@ Merge the shards' JSON reports with csmsim sweep merge.`,
 	cmd.Flags().StringVar(&out, "out", "", "write the report to this file instead of stdout")
 	cmd.Flags().StringVar(&shard, "shard", "", "run shard i of n (1-based): the seeds whose index is i-1 modulo n")
 	cmd.Flags().IntVar(&check, "check-determinism", 0, "run the first K seeds of each file twice and compare their JSON reports")
+	cmd.Flags().BoolVar(&failFast, "fail-fast", false, "start no more seeds once one has failed (the report lists the seeds run)")
 	_ = cmd.MarkFlagRequired("seeds")
 	cmd.AddCommand(newSweepMergeCmd(fs))
 	return cmd
@@ -188,7 +193,9 @@ type sweep struct {
 	shard       shard
 	swarm       bool
 	check       int
+	failFast    bool
 	nondet      []string // seeds whose two runs differ, each with the first difference
+	notRun      int      // seeds --fail-fast did not start
 }
 
 // task is one run of a file with a seed. twice: the determinism check
@@ -200,10 +207,11 @@ type task struct {
 }
 
 // result is what a task gave: the sweep's run, and its JSON report for
-// the determinism check.
+// the determinism check; skipped: --fail-fast did not start it.
 type result struct {
-	run  sweepRun
-	json []byte
+	run     sweepRun
+	json    []byte
+	skipped bool
 }
 
 // run runs the sweep: every selected seed of every file, jobs at a time,
@@ -239,10 +247,18 @@ func (sw *sweep) run(ctx context.Context, files []string, jobs int) (*sweepRepor
 	results := make([]result, len(tasks))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
+	var failed atomic.Bool
 	for ti, t := range tasks {
 		g.Go(func() error {
+			if sw.failFast && failed.Load() {
+				results[ti].skipped = true
+				return nil
+			}
 			r, err := sw.runOne(gctx, files[t.file], srcs[t.file], t.seed, t.twice || t.again)
 			results[ti] = r
+			if !r.run.Pass {
+				failed.Store(true)
+			}
 			return err
 		})
 	}
@@ -250,18 +266,29 @@ func (sw *sweep) run(ctx context.Context, files []string, jobs int) (*sweepRepor
 		return nil, 0, err
 	}
 	rep := &sweepReport{Format: sweepFormat, Files: files, Seeds: fmt.Sprintf("%d..%d", sw.first, sw.last), Shard: sw.shard.String(), Swarm: sw.swarm}
+	runs := 0
 	for ti, t := range tasks {
+		if results[ti].skipped {
+			if !t.again {
+				sw.notRun++
+			}
+			continue
+		}
+		runs++
 		if !t.again {
 			rep.Runs = append(rep.Runs, results[ti].run)
 			continue
 		}
 		first := results[ti-1] // the first run of the same seed comes just before
+		if first.skipped {
+			continue
+		}
 		if d := firstDifference(first.json, results[ti].json); d != "" {
 			sw.nondet = append(sw.nondet, fmt.Sprintf("%s seed %d: its two JSON reports differ at %s", files[t.file], t.seed, d))
 		}
 	}
 	rep.finish()
-	return rep, len(tasks), nil
+	return rep, runs, nil
 }
 
 // runOne runs one seed of a file, parsed afresh from its bytes so that no

@@ -65,7 +65,12 @@ type sweepReport struct {
 // cleared of the shard variables, so that a CI matrix running this suite
 // does not shard the sweeps under test.
 func csmEnv(dir string, env []string, args ...string) result {
-	cmd := exec.Command(csmsim, args...)
+	return runBinary(csmsim, dir, env, args...)
+}
+
+// runBinary is csmEnv with another build of csmsim.
+func runBinary(bin, dir string, env []string, args ...string) result {
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")

@@ -147,8 +147,10 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 
 	// Everything is checked: mark the test build incomplete, then write.
 	env.progress(proto.PhaseLoad)
-	if err := s.update(func(string, *table.Entry) {}, func(x *table.Entry) { x.Set(TagLoading, level) }); err != nil {
-		return res, err
+	if !plantSkipLoadingMark {
+		if err := s.update(func(string, *table.Entry) {}, func(x *table.Entry) { x.Set(TagLoading, level) }); err != nil {
+			return res, err
+		}
 	}
 	for i, m := range plan.links {
 		var written []servlink.Part

@@ -54,6 +54,7 @@ type Spec struct {
 	Probability  float64       // that the fault is armed in a run; 0 means 1
 	AfterBytes   int64         // drop, corrupt: bytes of the upload before it fires
 	AfterSystems int           // principal_crash: systems finished before it fires
+	AfterWrites  int           // io_error: the node's writes that succeed before the one that fails
 	For          time.Duration // how long it lasts on the scenario clock; 0 until healed
 	Times        int           // how many times at most; 0 means 1
 	Disk         string        // disk_full: staging, test, prod, VMPSFS or MAINTCSM 0191
@@ -69,8 +70,8 @@ func (s Spec) Check() string {
 	if s.Probability < 0 || s.Probability > 1 {
 		return fmt.Sprintf("probability %v is not between 0 and 1", s.Probability)
 	}
-	if s.Times < 0 || s.For < 0 || s.AfterBytes < 0 || s.AfterSystems < 0 {
-		return "times, for, after_bytes and after_systems must not be negative"
+	if s.Times < 0 || s.For < 0 || s.AfterBytes < 0 || s.AfterSystems < 0 || s.AfterWrites < 0 {
+		return "times, for, after_bytes, after_systems and after_writes must not be negative"
 	}
 	if d := strings.ToLower(s.During); d != "" && !isStep(d) && !slices.Contains(phases(), d) && !slices.Contains(commands(), d) {
 		return fmt.Sprintf("during %q is neither a step number, nor a phase (%s), nor a command (%s)", s.During,
@@ -160,8 +161,13 @@ type active struct {
 	until time.Time // zero: until healed
 }
 
+// swarmMaxAfterWrites bounds the writes a swarm lets through before an
+// io_error that does not say after_writes: enough to land inside a LOAD's
+// parts as well as before them.
+const swarmMaxAfterWrites = 12
+
 // Swarm switches each fault kind on or off and picks each entry's
-// probability from the seed, as FoundationDB's BUGGIFY and TigerBeetle's
+// probability (and an io_error's after_writes) from the seed, as FoundationDB's BUGGIFY and TigerBeetle's
 // swarm testing do: different seeds exercise different mixes.
 type Swarm bool
 
@@ -174,6 +180,7 @@ type Swarm bool
 // same seed.
 func NewPlan(specs []Spec, seed uint64, swarm Swarm, targets func(system string) ([]string, error)) (*Plan, error) {
 	rng := rand.New(rand.NewPCG(seed, fnvOf("faults")))
+	writes := rand.New(rand.NewPCG(seed, fnvOf("after_writes")))
 	on := map[Kind]bool{}
 	for _, k := range Kinds() {
 		on[k] = !bool(swarm) || rng.IntN(2) == 1
@@ -192,6 +199,10 @@ func NewPlan(specs []Spec, seed uint64, swarm Swarm, targets func(system string)
 			continue
 		}
 		a := &armed{Spec: s, index: i, left: max(s.Times, 1), targets: func(string) bool { return true }}
+		if swarm && s.Kind == IOError && s.AfterWrites == 0 {
+			// Its own stream, so that the draws above do not move.
+			a.AfterWrites = writes.IntN(swarmMaxAfterWrites + 1)
+		}
 		if s.System != "" {
 			systems, err := targets(s.System)
 			if err != nil {
@@ -213,7 +224,20 @@ func fnvOf(s string) uint64 {
 	return h.Sum64()
 }
 
-// Armed lists the entries the seed armed, as their Specs.
+// ArmedEntries lists the indexes in specs of the entries the seed armed,
+// in the order of Armed.
+func (p *Plan) ArmedEntries() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]int, len(p.armed))
+	for i, a := range p.armed {
+		out[i] = a.index
+	}
+	return out
+}
+
+// Armed lists the entries the seed armed, as their Specs, with what the
+// seed drew for them.
 func (p *Plan) Armed() []Spec {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -41,6 +41,7 @@ var _ = Describe("a fault entry", func() {
 		Entry("an unknown kind", fault.Spec{Kind: "melt", System: "ALL"}, `kind "melt" is not one of drop, refuse`),
 		Entry("a probability over 1", fault.Spec{Kind: fault.Crash, System: "ALL", Probability: 1.5}, "probability 1.5 is not between 0 and 1"),
 		Entry("a negative duration", fault.Spec{Kind: fault.Crash, System: "ALL", For: -time.Minute}, "must not be negative"),
+		Entry("negative writes", fault.Spec{Kind: fault.IOError, System: "ALL", AfterWrites: -1}, "after_writes must not be negative"),
 		Entry("an unknown point", fault.Spec{Kind: fault.Crash, System: "ALL", During: "lunch"}, `during "lunch" is neither a step number`),
 		Entry("a node fault without a system", fault.Spec{Kind: fault.Crash}, "a crash fault names a system"),
 		Entry("a principal crash naming a system", fault.Spec{Kind: fault.PrincipalCrash, System: "VM01"}, "a principal_crash of the principal names no system"),
@@ -128,6 +129,31 @@ var _ = Describe("a plan", func() {
 		Expect(len(mixes)).To(BeNumerically(">=", 8))
 		plain, _ := fault.NewPlan(specs, 1, false, all)
 		Expect(plain.Armed()).To(HaveLen(4), "without swarm every entry of probability 1 is armed")
+	})
+
+	It("in swarm mode lands an io_error at a write drawn by the seed, unless the entry says which, and lists where it armed it", func() {
+		specs := []fault.Spec{{Kind: fault.Crash, System: "ALL"}, {Kind: fault.IOError, System: "ALL"}, {Kind: fault.IOError, System: "VM01", AfterWrites: 7}}
+		drawn := map[int]bool{}
+		for seed := uint64(1); seed <= 60; seed++ {
+			p, err := fault.NewPlan(specs, seed, true, all)
+			Expect(err).NotTo(HaveOccurred())
+			again, _ := fault.NewPlan(specs, seed, true, all)
+			Expect(again.Armed()).To(Equal(p.Armed()), "the same seed draws the same")
+			for j, i := range p.ArmedEntries() {
+				a := p.Armed()[j]
+				Expect(a.Kind).To(Equal(specs[i].Kind))
+				switch i {
+				case 1:
+					Expect(a.AfterWrites).To(BeNumerically("<=", 12))
+					drawn[a.AfterWrites] = true
+				case 2:
+					Expect(a.AfterWrites).To(Equal(7), "an entry's own after_writes stands")
+				}
+			}
+		}
+		Expect(len(drawn)).To(BeNumerically(">=", 4), "seeds land it at different writes")
+		plain, _ := fault.NewPlan(specs, 1, false, all)
+		Expect(plain.Armed()[1].AfterWrites).To(BeZero(), "without swarm: the next write")
 	})
 
 	It("fires a principal crash only once enough systems finished", func() {

@@ -197,7 +197,7 @@ func (r *runner) apply(ctx context.Context, s fault.Spec, system string) {
 		f.full[s.Disk] = true
 		f.mu.Unlock()
 	case fault.IOError:
-		n.Faults.FailNextWrite()
+		n.Faults.FailWriteAfter(s.AfterWrites)
 	case fault.Stall:
 		n.Faults.Stall(true)
 		f.mu.Lock()

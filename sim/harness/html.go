@@ -466,6 +466,7 @@ func statusClass(s string) string {
 var htmlTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"statusClass": statusClass,
 	"join":        strings.Join,
+	"clock":       func(t time.Time) string { return t.UTC().Format(time.DateTime) },
 	"yesno": func(b bool) string {
 		if b {
 			return "yes"

@@ -18,6 +18,7 @@ import (
 	. "github.com/onsi/gomega"
 	"golang.org/x/net/html"
 
+	"github.com/csmsim/csmsim/sim/fault"
 	"github.com/csmsim/csmsim/sim/harness"
 )
 
@@ -334,6 +335,41 @@ var _ = Describe("HTML report", func() {
 		}
 		Expect(waves).To(Equal([]string{"canary", "1", "1"}))
 		Expect(statuses).To(Equal([]string{"st-ok=done", "st-fail=failed", "st-skip=untouched"}))
+	})
+
+	It("lists the invariants violated and every fault that fired, with what it hit and when it healed", func() {
+		rep := htmlSampleReport()
+		at := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
+		rep.Faults = []fault.Fired{
+			{Kind: fault.Crash, System: "VM02", Step: 2, Point: "phase load", At: at, Until: at.Add(10 * time.Minute)},
+			{Kind: fault.PrincipalCrash, Step: 2, Point: "after 1 systems", At: at.Add(time.Second)},
+		}
+		rep.Violations = []harness.Violation{{Invariant: harness.InvTestBuildWhole, Step: 2, System: "VM02", Seed: 42, Detail: "CMS BUILD DMSINS TEXT differs"}}
+		var b bytes.Buffer
+		Expect(rep.WriteHTML(&b)).To(Succeed())
+		d, err := html.Parse(&b)
+		Expect(err).NotTo(HaveOccurred())
+		rows := func(class string) []string {
+			var out []string
+			for _, t := range findAll(d, "table") {
+				if attr(t, "class") == class {
+					for _, tr := range findAll(t, "tr")[1:] {
+						var cells []string
+						for _, td := range findAll(tr, "td") {
+							cells = append(cells, textOf(td))
+						}
+						out = append(out, strings.Join(cells, " | "))
+					}
+				}
+			}
+			return out
+		}
+		Expect(rows("violations")).To(Equal([]string{"test-build-whole | after step 2 on VM02 | 42 | CMS BUILD DMSINS TEXT differs"}))
+		Expect(rows("faults")).To(Equal([]string{
+			"2 | crash | VM02 | phase load | 2026-11-23 14:05:00 | 2026-11-23 14:15:00",
+			"2 | principal_crash | principal | after 1 systems | 2026-11-23 14:05:01 | at the end of the steps",
+		}))
+		Expect(textOf(doc)).NotTo(ContainSubstring("Faults"), "a run without faults has no such section")
 	})
 
 	It("escapes special characters from the report", func() {

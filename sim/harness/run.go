@@ -226,7 +226,7 @@ func (r *runner) build(ctx context.Context) error {
 	}
 	r.t0 = now()
 	r.wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 20 * time.Second}), Password: password,
-		Workers: 16, Pause: r.pause, Now: now, Observe: r.observe}
+		Workers: 1, Pause: r.pause, Now: now, Observe: r.observe}
 	var ports []string
 	for i, spec := range sc.systemSpecs() {
 		fsys, err := fsFor(spec.Name)

@@ -106,6 +106,7 @@ type FaultSpec struct {
 	Probability  float64 `yaml:"probability,omitempty"`
 	AfterBytes   int64   `yaml:"after_bytes,omitempty"`
 	AfterSystems int     `yaml:"after_systems,omitempty"`
+	AfterWrites  int     `yaml:"after_writes,omitempty"`
 	For          string  `yaml:"for,omitempty"`
 	Times        int     `yaml:"times,omitempty"`
 	Disk         string  `yaml:"disk,omitempty"`

@@ -228,21 +228,16 @@ func (s *shrinker) fixFaults(cur *Scenario, rep *Report) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	armed := []int{}
-	for i, as := 0, plan.Armed(); i < len(specs) && len(as) > 0; i++ {
-		if as[0] == specs[i] {
-			armed, as = append(armed, i), as[1:]
-		}
-	}
+	armedSpecs := plan.Armed()
 	hits := map[string]int{} // "kind system" -> times a fault of the kind hit the system
 	for _, f := range rep.Faults {
 		hits[string(f.Kind)+" "+f.System]++
 	}
 	var pinned, plain []FaultSpec
 	var pins []string
-	for _, i := range armed {
+	for j, i := range plan.ArmedEntries() {
 		f := cur.Faults[i]
-		f.Probability = 0
+		f.Probability, f.AfterWrites = 0, armedSpecs[j].AfterWrites
 		plain = append(plain, f)
 		group, _ := targets(specs[i].System)
 		if specs[i].System == "" || len(group) < 2 {
@@ -288,7 +283,7 @@ func (s *shrinker) fixFaults(cur *Scenario, rep *Report) (*Scenario, error) {
 			s.cut("removed swarm: the fault kinds and probabilities seed %d drew are written out", s.seed)
 		}
 		for i, f := range cur.Faults {
-			if !slices.Contains(armed, i) {
+			if !slices.Contains(plan.ArmedEntries(), i) {
 				s.cut("removed fault %s: seed %d does not arm it", f.describe(), s.seed)
 			} else if f.Probability != 0 {
 				s.cut("fixed fault %s: probability %v removed (seed %d arms it)", f.describe(), f.Probability, s.seed)
@@ -442,12 +437,6 @@ func (sc *Scenario) withSteps(keep []int) (c *Scenario, gone []FaultSpec, err er
 	if c, err = sc.clone(); err != nil {
 		return nil, nil, err
 	}
-	span := func(st Step) int {
-		if st.Repeat != nil && st.Repeat.To >= st.Repeat.From {
-			return st.Repeat.To - st.Repeat.From + 1
-		}
-		return 1
-	}
 	renumber := map[int]int{} // old report index -> new
 	old := 1
 	next := 1
@@ -465,9 +454,24 @@ func (sc *Scenario) withSteps(keep []int) (c *Scenario, gone []FaultSpec, err er
 	for _, i := range keep {
 		c.Steps = append(c.Steps, sc.Steps[i])
 	}
-	c.Faults = nil
-	for _, f := range sc.Faults {
-		if d, err := strconv.Atoi(f.During); err == nil && d > 0 && d < old {
+	c.Faults, gone = moveFaults(sc.Faults, renumber, old)
+	return c, gone, nil
+}
+
+// span is how many steps a step runs, its repetitions counted.
+func span(st Step) int {
+	if st.Repeat != nil && st.Repeat.To >= st.Repeat.From {
+		return st.Repeat.To - st.Repeat.From + 1
+	}
+	return 1
+}
+
+// moveFaults renumbers the faults that name a step (during: N) by
+// renumber, old step number to new, and returns those whose step is gone
+// apart; end is one past the old last step.
+func moveFaults(faults []FaultSpec, renumber map[int]int, end int) (kept, gone []FaultSpec) {
+	for _, f := range faults {
+		if d, err := strconv.Atoi(f.During); err == nil && d > 0 && d < end {
 			n, ok := renumber[d]
 			if !ok {
 				gone = append(gone, f)
@@ -475,9 +479,9 @@ func (sc *Scenario) withSteps(keep []int) (c *Scenario, gone []FaultSpec, err er
 			}
 			f.During = strconv.Itoa(n)
 		}
-		c.Faults = append(c.Faults, f)
+		kept = append(kept, f)
 	}
-	return c, gone, nil
+	return kept, gone
 }
 
 // ddmin is Zeller's delta debugging: the smallest subset of 0..n-1 (in
@@ -613,7 +617,48 @@ func (sc *Scenario) withoutSystems(gone func(i int, name string) bool) (*Scenari
 	for i := range c.Steps {
 		c.Steps[i].UnchangedSystems = slices.DeleteFunc(c.Steps[i].UnchangedSystems, has)
 	}
+	c.trimRepeats(has)
 	return c, nil
+}
+
+// trimRepeats takes off either end of a repeated step's range the
+// repetitions whose line names a system gone says (${HOST:VM${NN}}), and
+// moves the faults that name later steps with them. A step all of whose
+// repetitions name one stays as it is: the candidate then does not
+// validate, and is not kept.
+func (sc *Scenario) trimRepeats(gone func(string) bool) {
+	names := func(line string, n int) bool {
+		for _, m := range placeholder.FindAllStringSubmatch(repeatLine(line, n), -1) {
+			if m[2] != "" && gone(m[2]) {
+				return true
+			}
+		}
+		return false
+	}
+	renumber := map[int]int{}
+	old, next := 1, 1
+	for i := range sc.Steps {
+		st := &sc.Steps[i]
+		n := span(*st)
+		from, to := 0, n-1 // the repetitions kept, as offsets
+		if r := st.Repeat; st.Servmgr != nil && r != nil && r.From <= r.To {
+			for to >= from && names(*st.Servmgr, r.From+to) {
+				to--
+			}
+			for from <= to && names(*st.Servmgr, r.From+from) {
+				from++
+			}
+			if from > to {
+				from, to = 0, n-1
+			}
+			r.From, r.To = r.From+from, r.From+to
+		}
+		for k := from; k <= to; k++ {
+			renumber[old+k] = next + k - from
+		}
+		old, next = old+n, next+to-from+1
+	}
+	sc.Faults, _ = moveFaults(sc.Faults, renumber, old)
 }
 
 // smallerEnvelopes gives each generated envelope the fewest parts, and

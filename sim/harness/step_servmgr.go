@@ -64,9 +64,7 @@ func (r *runner) servmgrStep(ctx context.Context, st Step) []StepReport {
 }
 
 func (r *runner) substitute(line string, n int) string {
-	// ${N} and ${NN} first, so they may name a system: ${HOST:VM${NN}}.
-	line = strings.NewReplacer("${NN}", fmt.Sprintf("%02d", n), "${N}", strconv.Itoa(n)).Replace(line)
-	return placeholder.ReplaceAllStringFunc(line, func(m string) string {
+	return placeholder.ReplaceAllStringFunc(repeatLine(line, n), func(m string) string {
 		sm := placeholder.FindStringSubmatch(m)
 		switch {
 		case sm[3] == "N":
@@ -80,6 +78,12 @@ func (r *runner) substitute(line string, n int) string {
 		}
 		return nd.port
 	})
+}
+
+// repeatLine is a repeated step's line for repetition n: ${N} and ${NN}
+// first, so that they may name a system: ${HOST:VM${NN}}.
+func repeatLine(line string, n int) string {
+	return strings.NewReplacer("${NN}", fmt.Sprintf("%02d", n), "${N}", strconv.Itoa(n)).Replace(line)
 }
 
 // rolloutOptions are the step's roll-out policy (or the scenario's

@@ -207,11 +207,24 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 		}
 
 		if st.Servmgr != nil {
-			for _, m := range placeholder.FindAllStringSubmatch(*st.Servmgr, -1) {
-				if m[2] != "" {
-					need(m[2], "servmgr")
-				} else if st.Repeat == nil {
-					at(valueOf(sn, "servmgr"), "add repeat: {from: 1, to: N}", "${%s} needs repeat:", m[3])
+			// Each repetition's line, so that ${HOST:VM${NN}} is checked
+			// for every system it will name.
+			lines := []string{*st.Servmgr}
+			if r := st.Repeat; r != nil && r.From >= 0 && r.From <= r.To && total <= MaxSteps {
+				lines = lines[:0]
+				for n := r.From; n <= r.To; n++ {
+					lines = append(lines, repeatLine(*st.Servmgr, n))
+				}
+			}
+			named := map[string]bool{}
+			for _, line := range lines {
+				for _, m := range placeholder.FindAllStringSubmatch(line, -1) {
+					if m[2] != "" && !named[strings.ToUpper(m[2])] {
+						named[strings.ToUpper(m[2])] = true
+						need(m[2], "servmgr")
+					} else if m[2] == "" && st.Repeat == nil {
+						at(valueOf(sn, "servmgr"), "add repeat: {from: 1, to: N}", "${%s} needs repeat:", m[3])
+					}
 				}
 			}
 		}
@@ -311,7 +324,7 @@ func keyNode(m *yaml.Node, key string) *yaml.Node {
 // spec is the entry as a fault.Spec, or what is wrong with it.
 func (f FaultSpec) spec() (fault.Spec, error) {
 	s := fault.Spec{Kind: fault.Kind(strings.ToLower(f.Kind)), System: strings.ToUpper(f.System), During: f.During,
-		Probability: f.Probability, AfterBytes: f.AfterBytes, AfterSystems: f.AfterSystems, Times: f.Times, Disk: f.Disk}
+		Probability: f.Probability, AfterBytes: f.AfterBytes, AfterSystems: f.AfterSystems, AfterWrites: f.AfterWrites, Times: f.Times, Disk: f.Disk}
 	if strings.EqualFold(s.Disk, "vmpsfs") {
 		s.Disk = "VMPSFS"
 	} else if strings.EqualFold(s.Disk, "maintcsm 0191") {

@@ -43,6 +43,7 @@ type Faults struct {
 	mu       sync.Mutex
 	full     map[string]bool // disk classes
 	failNext int             // writes to fail with ErrIO
+	failSkip int             // writes to let through before the next failure
 	stalled  chan struct{}   // closed when the stall is healed; nil: none
 	skew     time.Duration
 }
@@ -57,11 +58,14 @@ func (f *Faults) Full(disk string, full bool) {
 	f.full[disk] = full
 }
 
-// FailNextWrite makes the node's next write fail with ErrIO.
-func (f *Faults) FailNextWrite() {
+// FailWriteAfter lets n of the node's writes through and makes the one
+// after them fail with ErrIO: an I/O error in the middle of a job's
+// writes, not only at its first.
+func (f *Faults) FailWriteAfter(n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.failNext++
+	f.failSkip = n
 }
 
 // Stall makes the node's agent stop at the next phase a job enters, until
@@ -111,8 +115,11 @@ func (f *Faults) check(killed *bool, mu *sync.Mutex) func(cms.Write, string) err
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if f.failNext > 0 && op != cms.WriteErase {
-			f.failNext--
-			return fmt.Errorf("%s: %w", target, ErrIO)
+			if f.failSkip == 0 {
+				f.failNext--
+				return fmt.Errorf("%s: %w", target, ErrIO)
+			}
+			f.failSkip--
 		}
 		if op != cms.WriteErase && f.full[diskOf(target)] {
 			return &cms.Error{Object: target, Err: cms.ErrDiskFull, Detail: "the disk is full (a fault of the simulation)"}
