@@ -112,7 +112,7 @@ func newTableCmd(fs afero.Fs) *cobra.Command {
 				return err
 			}
 			t := tables[0]
-			r, err := t.store.Recover(t.kind.File, t.kind.Name, t.kind.KeyTag)
+			r, err := t.kind.Recover(t.store)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,10 @@
 package table
 
-import "github.com/csmsim/csmsim/engine/cms"
+import (
+	"io"
+
+	"github.com/csmsim/csmsim/engine/cms"
+)
 
 // Kind is one of the CSM tables: its file, table name and key tag, and
 // what must hold across the whole table before it is written.
@@ -9,6 +13,8 @@ type Kind struct {
 	Name   string
 	KeyTag string
 	check  func(*Table) error
+	// parse reads the file; nil means the tag table format (ParseAs).
+	parse parseFunc
 }
 
 // The CSM tables, kept in MAINTCSM's file space.
@@ -24,9 +30,11 @@ func SvcStat() Kind {
 }
 
 // Names holds nicknames for groups of systems and nicknames:
-// :NICK.GROUP1 :LIST.VM01 VM02 GROUP2
+// :NICK.GROUP1 :LIST.VM01 VM02 GROUP2. It is read as a CMS NAMES file
+// (ParseNames), as a system programmer keeps one, and written as a table.
 func Names() Kind {
-	return Kind{File: cms.MustParseFileID(namesFile), Name: "NAMES", KeyTag: "NICK", check: CheckNames}
+	return Kind{File: cms.MustParseFileID(namesFile), Name: "NAMES", KeyTag: "NICK", check: CheckNames,
+		parse: func(fileName string, r io.Reader) (*Table, error) { return ParseNames(fileName, r) }}
 }
 
 // namesFile is the NAMES file, by name so messages need not reach for Names.
@@ -35,8 +43,18 @@ const namesFile = "MAINTCSM NAMES"
 // TagList is the NAMES tag that lists a nickname's members, blank-separated.
 const TagList = "LIST"
 
+func (k Kind) parser() parseFunc {
+	if k.parse != nil {
+		return k.parse
+	}
+	return tableParser(k.Name, k.KeyTag)
+}
+
 // Read reads k's table from s; the header must name k's table.
-func (k Kind) Read(s *Store) (*Table, error) { return s.read(k.File, k.Name, k.KeyTag) }
+func (k Kind) Read(s *Store) (*Table, error) { return s.read(k.File, k.parser()) }
+
+// Recover is Store.Recover for k's table, read as k reads it.
+func (k Kind) Recover(s *Store) (Recovered, error) { return s.recover(k.File, k.parser()) }
 
 // Create writes k's table, empty at generation 1.
 func (k Kind) Create(s *Store, entries ...Entry) error {
@@ -46,7 +64,7 @@ func (k Kind) Create(s *Store, entries ...Entry) error {
 // Update is Store.Update for k's table; the result must also pass k's
 // whole-table check (for NAMES: no nickname cycles) or nothing is written.
 func (k Kind) Update(s *Store, cond *uint64, fn func(*Table) error) (uint64, error) {
-	return s.update(k.File, k.Name, k.KeyTag, cond, func(t *Table) error {
+	return s.update(k.File, k.parser(), cond, func(t *Table) error {
 		if err := fn(t); err != nil {
 			return err
 		}

@@ -51,3 +51,43 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseNames checks that ParseNames never panics, refuses only with a
+// *ParseError, and that what it accepts writes out as a table that it
+// reads back the same.
+func FuzzParseNames(f *testing.F) {
+	for _, s := range []string{
+		"* c\n:nick.EAST :userid.X :node.Y\n  :list.VM01\n   VM02\n:nick.WEST :list.\n",
+		":TABLE.NAMES :GEN.2 :ENTRIES.1\n:NICK.A :LIST.B\n",
+		"VM01\n", ":list.A\n", ":nick.A B :list.C\n", ":nick.A :list.B\n:nick.a :list.C\n",
+		":nick.A :list B\n", ":nick.\n", "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		tab, err := table.ParseNames("MAINTCSM NAMES", bytes.NewReader(in))
+		if err != nil {
+			var pe *table.ParseError
+			if !errors.As(err, &pe) || tab != nil {
+				t.Fatalf("ParseNames refused with %T %v and table %v", err, err, tab)
+			}
+			return
+		}
+		var out bytes.Buffer
+		if _, err := tab.WriteTo(&out); err != nil {
+			t.Fatalf("WriteTo of a parsed NAMES file: %v", err)
+		}
+		again, err := table.ParseNames("MAINTCSM NAMES", bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatalf("written NAMES does not parse: %v\n%s", err, out.Bytes())
+		}
+		if again.Gen != tab.Gen || len(again.List()) != len(tab.List()) {
+			t.Fatalf("re-read NAMES differs: %+v vs %+v", again, tab)
+		}
+		for i, e := range tab.List() {
+			if again.List()[i].String() != e.String() {
+				t.Fatalf("entry %d: %s vs %s", i, again.List()[i], e)
+			}
+		}
+	})
+}

@@ -28,6 +28,18 @@ func ResolveNames(names *Table, word string, isSystem func(string) bool) ([]stri
 	return out, nil
 }
 
+// UnknownNameError is a word that is neither a system nor a nickname:
+// the word resolved, or a member of nickname In's :list..
+type UnknownNameError struct {
+	Name string // upper case
+	In   string // the nickname that lists Name; "" for the word resolved
+	err  *Error
+}
+
+func (e *UnknownNameError) Error() string  { return e.err.Error() }
+func (e *UnknownNameError) Reason() string { return e.err.Reason() }
+func (e *UnknownNameError) Unwrap() error  { return e.err }
+
 type resolver struct {
 	names    *Table
 	isSystem func(string) bool
@@ -46,8 +58,13 @@ func (r *resolver) expand(word string, path []string) error {
 		if len(path) > 0 {
 			where = fmt.Sprintf(" (listed in nickname %s)", path[len(path)-1])
 		}
-		return &Error{Table: namesLabel(r.names), Key: word, Code: ReasonUnknownName, Err: ErrUnknownName,
-			Msg: fmt.Sprintf("%s%s is neither a system in %s nor a nickname in %s", word, where, SysStat().File.Name(), namesLabel(r.names))}
+		in := ""
+		if len(path) > 0 {
+			in = path[len(path)-1]
+		}
+		return &UnknownNameError{err: &Error{Table: namesLabel(r.names), Key: word, Code: ReasonUnknownName, Err: ErrUnknownName,
+			Msg: fmt.Sprintf("%s%s is neither a system in %s nor a nickname in %s", word, where, SysStat().File.Name(), namesLabel(r.names))},
+			Name: word, In: in}
 	}
 	if i := slices.Index(path, word); i >= 0 {
 		return cycleError(r.names, slices.Concat(path[i:], []string{word}))

@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/csmsim/csmsim/engine/cms/cmstest"
 	"github.com/csmsim/csmsim/engine/table"
 )
 
@@ -92,5 +93,52 @@ var _ = Describe("NAMES", func() {
 	It("accepts nicknames shared by several groups", func() {
 		Expect(table.CheckNames(groups())).To(Succeed())
 		Expect(table.CheckNames(names(":NICK.A :LIST.B C", ":NICK.B :LIST.D", ":NICK.C :LIST.D", ":NICK.D :LIST.VM01"))).To(Succeed())
+	})
+})
+
+var _ = Describe("ParseNames", func() {
+	parse := func(body string) (*table.Table, error) {
+		return table.ParseNames("MAINTCSM NAMES", strings.NewReader(body))
+	}
+
+	It("reads a CMS NAMES file without a header as generation 1, CRLF and a missing last line end included", func() {
+		t, err := parse("* groups\r\n:nick.east :list.vm01\r\n  vm02\r\n:nick.WEST :list.VM03")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(t.Name).To(Equal("NAMES"))
+		Expect(t.Gen).To(Equal(uint64(1)))
+		Expect(t.List()).To(Equal([]table.Entry{
+			table.NewEntry("NICK", "EAST", "LIST", "vm01 vm02"),
+			table.NewEntry("NICK", "WEST", "LIST", "VM03"),
+		}))
+	})
+
+	It("reads the file csmsim writes and tells one cut short", func() {
+		t, err := parse(":TABLE.NAMES :GEN.4 :ENTRIES.1\n:NICK.EAST :LIST.VM01\n")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(t.Gen).To(Equal(uint64(4)))
+		_, err = parse(":TABLE.NAMES :GEN.4 :ENTRIES.2\n:NICK.EAST :LIST.VM01\n")
+		Expect(err).To(MatchError(ContainSubstring("the header says 2 entries, the file ends after 1")))
+		_, err = parse(":TABLE.NAMES :GEN.4 :ENTRIES.1\n:NICK.EAST :LIST.VM0")
+		Expect(err).To(MatchError(ContainSubstring("without a line end: it was cut short")))
+		_, err = parse(":TABLE.SYSSTAT :GEN.4\n")
+		Expect(err).To(MatchError(ContainSubstring("the header names table SYSSTAT; MAINTCSM NAMES holds NAMES")))
+	})
+
+	It("writes an update as a table that reads back, from a sysprog's file", func() {
+		area := cmstest.NewMemArea("MAINTCSM 0191", 0)
+		w, err := area.Create(table.Names().File)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = w.Write([]byte(":nick.EAST :node.VM01 :list.VM01\n"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(w.Close()).To(Succeed())
+		store := table.NewStore(area, table.NewMemLocker())
+		gen, err := table.Names().Update(store, nil, func(t *table.Table) error {
+			return t.Add(table.NewEntry("NICK", "WEST", "LIST", "VM02"))
+		})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(gen).To(Equal(uint64(2)))
+		t, err := table.Names().Read(store)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(t.Len()).To(Equal(2))
 	})
 })

@@ -28,10 +28,18 @@ func Resource(areaName string, id cms.FileID) string { return areaName + " " + i
 // Read reads table file id; every entry must start with keyTag ("" to take
 // it from the first entry). A missing file is ErrNotFound.
 func (s *Store) Read(id cms.FileID, keyTag string) (*Table, error) {
-	return s.read(id, "", keyTag)
+	return s.read(id, tableParser("", keyTag))
 }
 
-func (s *Store) read(id cms.FileID, name, keyTag string) (*Table, error) {
+// parseFunc reads a table file; fileName names it in messages.
+type parseFunc func(fileName string, r io.Reader) (*Table, error)
+
+// tableParser reads the tag table format (ParseAs).
+func tableParser(name, keyTag string) parseFunc {
+	return func(fileName string, r io.Reader) (*Table, error) { return ParseAs(fileName, name, keyTag, r) }
+}
+
+func (s *Store) read(id cms.FileID, parse parseFunc) (*Table, error) {
 	r, err := s.area.Open(id)
 	if errors.Is(err, cms.ErrNotFound) {
 		return nil, &Error{Table: id.Name(), Code: ReasonNotFound, Err: fmt.Errorf("%w: %w", ErrNotFound, err),
@@ -40,7 +48,7 @@ func (s *Store) read(id cms.FileID, name, keyTag string) (*Table, error) {
 		return nil, s.ioError(id, "opening", err)
 	}
 	defer r.Close()
-	return ParseAs(id.Name(), name, keyTag, r)
+	return parse(id.Name(), r)
 }
 
 // Create writes a new table at generation 1 holding entries (none for an
@@ -76,16 +84,16 @@ func (s *Store) Create(id cms.FileID, name, keyTag string, entries ...Entry) err
 // fn works on a copy; if fn fails, or anything else does, the file is left
 // exactly as it was. fn's own error is returned unchanged.
 func (s *Store) Update(id cms.FileID, keyTag string, cond *uint64, fn func(*Table) error) (uint64, error) {
-	return s.update(id, "", keyTag, cond, fn)
+	return s.update(id, tableParser("", keyTag), cond, fn)
 }
 
-func (s *Store) update(id cms.FileID, name, keyTag string, cond *uint64, fn func(*Table) error) (uint64, error) {
+func (s *Store) update(id cms.FileID, parse parseFunc, cond *uint64, fn func(*Table) error) (uint64, error) {
 	unlock, err := s.lock(id)
 	if err != nil {
 		return 0, err
 	}
 	defer unlock()
-	t, err := s.read(id, name, keyTag)
+	t, err := s.read(id, parse)
 	if err != nil {
 		return 0, err
 	}
@@ -140,13 +148,17 @@ type Recovered struct {
 // nothing to recover. The restored table gets a generation above both
 // files', so no conditional update prepared against either succeeds.
 func (s *Store) Recover(id cms.FileID, name, keyTag string) (Recovered, error) {
+	return s.recover(id, tableParser(name, keyTag))
+}
+
+func (s *Store) recover(id cms.FileID, parse parseFunc) (Recovered, error) {
 	var r Recovered
 	unlock, err := s.lock(id)
 	if err != nil {
 		return r, err
 	}
 	defer unlock()
-	cur, err := s.read(id, name, keyTag)
+	cur, err := s.read(id, parse)
 	if err == nil {
 		return r, &Error{Table: id.Name(), Code: ReasonIntact, Err: ErrIntact,
 			Msg: fmt.Sprintf("table %s in %s is intact at generation %d; nothing to recover", id.Name(), s.area, cur.Gen)}
@@ -156,7 +168,7 @@ func (s *Store) Recover(id cms.FileID, name, keyTag string) (Recovered, error) {
 		return r, err
 	}
 	prevID := PreviousID(id)
-	prev, err := s.read(prevID, name, keyTag)
+	prev, err := s.read(prevID, parse)
 	if err != nil {
 		return r, &Error{Table: id.Name(), Code: ReasonNoPrevious, Err: fmt.Errorf("%w: %w", ErrNoPrevious, err),
 			Msg: fmt.Sprintf("table %s in %s is torn (%v) and its previous generation %s cannot be used: %v; restore both from a backup",
