@@ -63,7 +63,7 @@ var _ = Describe("processes sharing a state", func() {
 		smOK(state, "srvlvl service 720 L2 all rsu0801")
 		smOK(state, "srvlvl package 720 L2")
 		port := muteNode()
-		smOK(state, "system add 720 vm01 L1 hostname 127.0.0.1 (port "+port+" norequire")
+		smOK(state, "system add 720 vm01 L1 hostname 127.0.0.1 (port "+port+" norequire nocontact")
 		pwFile := filepath.Join(dir, "csmwork.pw")
 		Expect(os.WriteFile(pwFile, []byte(realPassword+"\n"), 0o600)).To(Succeed())
 

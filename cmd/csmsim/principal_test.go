@@ -203,8 +203,15 @@ var _ = Describe("the seed's principal-side steps through the CLI", Ordered, fun
 		expectNucleus(s, "VM010102_BLD1", bld1)
 	})
 
-	It("servmgr system add 720 vm01 ... (port 4535 norequire) records the system", func() {
-		smOK(state, "servmgr system add 720 vm01 vm010102_bld1\nnonesm hostname vm01.Washington.ibm.com\ncommtype ftp (port 4535 norequire)")
+	It("servmgr system add 720 vm01 ... without CSMWORK's password is refused, saying how to give it", func() {
+		out := smRefused(state, "servmgr system add 720 vm01 vm010102_bld1\nnonesm hostname vm01.Washington.ibm.com\ncommtype ftp (port 4535 norequire)", "CSM2817E")
+		Expect(out).To(ContainSubstring("--password-file FILE, or the environment variable CSMSIM_CSMWORK_PASSWORD"))
+		Expect(out).To(ContainSubstring("NOCONTACT"))
+	})
+
+	It("servmgr system add 720 vm01 ... (port 4535 norequire nocontact) records the system unconfirmed", func() {
+		out := smOK(state, "servmgr system add 720 vm01 vm010102_bld1\nnonesm hostname vm01.Washington.ibm.com\ncommtype ftp (port 4535 norequire nocontact)")
+		Expect(out).To(ContainSubstring("CSM2803I System VM01 recorded without contacting it (NOCONTACT)"))
 		s := principalWorld(state)
 		sys := readTable(dirArea(s, "VMPSFS:MAINTCSM."), "CSM SYSSTAT")
 		Expect(tag(sys, "VM01", "SRVLVL")).To(Equal("VM010102_BLD1"))

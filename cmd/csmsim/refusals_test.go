@@ -51,7 +51,7 @@ var _ = Describe("SERVMGR refusals", func() {
 			smOK(state, "initialize 720")
 			smOK(state, "srvlvl add 720 vm010102_BLD1 basedon BASE nonesm desc Initial RSU Install")
 			smOK(state, "srvlvl service 720 vm010102_bld1 all rsu0801")
-			smOK(state, "system add 720 vm01 vm010102_bld1 nonesm hostname vm01.example.com commtype ftp (port 4535 norequire)")
+			smOK(state, "system add 720 vm01 vm010102_bld1 nonesm hostname vm01.example.com commtype ftp (port 4535 norequire nocontact)")
 		})
 
 		DescribeTable("each refusal names its reason and changes nothing",
@@ -129,11 +129,22 @@ var _ = Describe("SERVMGR refusals", func() {
 			smRefused(state, "system put2prod 720 east", "CSM3050E")
 		})
 
+		It("reads MAINTCSM NAMES as a CMS NAMES file and names an unknown member", func() {
+			names := "* CSM nicknames\n:nick.EAST :userid.MAINT720\n   :list.VM01\n         VM02\n"
+			Expect(os.WriteFile(filepath.Join(state, "cms/mdisk/MAINTCSM.0191/MAINTCSM.NAMES"), []byte(names), 0o644)).To(Succeed())
+			out := smRefused(state, "system query 720 east", "CSM2823E")
+			Expect(out).To(ContainSubstring("CSM2823E VM02, listed in nickname EAST in MAINTCSM NAMES, is neither a system of release 720 nor a nickname"))
+			smOK(state, "system add 720 vm02 vm010102_bld1 hostname vm02.example.com (nocontact")
+			out = smOK(state, "system query 720 east")
+			Expect(out).To(MatchRegexp(`CSM2821I VM01 `))
+			Expect(out).To(MatchRegexp(`CSM2821I VM02 `))
+		})
+
 		It("refuses the 55th system", func() {
 			for i := 2; i <= 54; i++ {
-				smOK(state, fmt.Sprintf("system add 720 vm%02d vm010102_bld1 hostname vm%02d.example.com", i, i))
+				smOK(state, fmt.Sprintf("system add 720 vm%02d vm010102_bld1 hostname vm%02d.example.com (nocontact", i, i))
 			}
-			out := smRefused(state, "system add 720 vm55 vm010102_bld1 hostname vm55.example.com", "CSM2814E")
+			out := smRefused(state, "system add 720 vm55 vm010102_bld1 hostname vm55.example.com (nocontact", "CSM2814E")
 			Expect(out).To(ContainSubstring("54 systems"))
 		})
 
@@ -144,7 +155,7 @@ var _ = Describe("SERVMGR refusals", func() {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					cmd := exec.Command(csmsim, "servmgr", "--state", state, fmt.Sprintf("system add 720 p%02d vm010102_bld1 hostname h%d", i, i))
+					cmd := exec.Command(csmsim, "servmgr", "--state", state, fmt.Sprintf("system add 720 p%02d vm010102_bld1 hostname h%d (nocontact", i, i))
 					if err := cmd.Run(); err != nil {
 						codes[i] = cmd.ProcessState.ExitCode()
 					}

@@ -48,6 +48,9 @@ type SystemOutcome struct {
 	Drift []Drift
 
 	update map[string]string // the SYSSTAT tags to set
+	// confirmed: the system confirmed what was recorded with NOCONTACT
+	// (session.confirm), so SYSSTAT's mark goes.
+	confirmed bool
 }
 
 // Job is an agent job as the principal saw it end.

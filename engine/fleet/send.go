@@ -61,6 +61,11 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 			return out
 		}
 		defer ss.conn.Close()
+		if err := ss.confirm(en); err != nil {
+			out.Lines = append(out.Lines, level.Lines(err)...)
+			sent(false, err.Error())
+			return out
+		}
 		var bytesSent int64
 		for _, f := range files {
 			rd := &reopener{a: pkg, id: f.ID}
@@ -122,7 +127,15 @@ func (e *Env) record(res *msg.Result, outs []SystemOutcome) int {
 	if err == nil {
 		_, err = table.SysStat().Update(st, nil, func(t *table.Table) error {
 			for _, o := range outs {
-				if _, ok := t.Get(o.System); ok && len(o.update) > 0 {
+				if _, ok := t.Get(o.System); !ok {
+					continue
+				}
+				if o.confirmed {
+					if err := t.Modify(o.System, func(x *table.Entry) { x.Remove(tagContact) }); err != nil {
+						return err
+					}
+				}
+				if len(o.update) > 0 {
 					if err := t.Set(o.System, o.update); err != nil {
 						return err
 					}
@@ -170,6 +183,10 @@ func Put2Prod(ctx context.Context, e *Env, w *Wire, r Put2ProdRequest) (Outcome,
 			return out
 		}
 		defer ss.conn.Close()
+		if err := ss.confirm(en); err != nil {
+			out.Lines = append(out.Lines, level.Lines(err)...)
+			return out
+		}
 		job, err := ss.job(e, proto.Put2Prod{Level: lvl}, put2prodPhases(), 0)
 		if err != nil {
 			out.Lines = append(out.Lines, level.Lines(err)...)

@@ -43,7 +43,7 @@ func Servcheck(ctx context.Context, e *Env, w *Wire, r ServcheckRequest) (Outcom
 		out := SystemOutcome{System: s}
 		inv, err := query(ctx, e, w, en, &out)
 		if err != nil {
-			out.Lines = level.Lines(err)
+			out.Lines = append(out.Lines, level.Lines(err)...)
 			return out
 		}
 		out.Drift = drift(want[lvl], inv)
@@ -68,6 +68,9 @@ func query(ctx context.Context, e *Env, w *Wire, en table.Entry, out *SystemOutc
 		return nil, err
 	}
 	defer ss.conn.Close()
+	if err := ss.confirm(en); err != nil {
+		return nil, err
+	}
 	job, err := ss.job(e, proto.Query{}, nil, 0)
 	if err != nil {
 		return nil, err

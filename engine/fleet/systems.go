@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,6 +37,19 @@ const (
 	tagLevel    = "SRVLVL"
 	tagState    = "STATE"
 	tagStatus   = "STATUS"
+	// tagContact marks a system whose record the system has not yet
+	// confirmed (NOCONTACT); its first contact completes the checks.
+	tagContact = "CONTACT"
+)
+
+// Values of tagContact.
+const (
+	// contactNever: added with NOCONTACT; SYSTEM ADD's checks and MANAGE
+	// are still to be done.
+	contactNever = "NEVER"
+	// contactMoved: its address changed with NOCONTACT; that the system
+	// there is this one is still to be checked.
+	contactMoved = "MOVED"
 )
 
 // Spec is what SYSTEM ADD records about a system.
@@ -45,6 +60,7 @@ type Spec struct {
 	CommType      string
 	Port          int
 	Require       bool
+	NoContact     bool // record without contacting the system
 }
 
 func (e *Env) sysStat() (*table.Store, error) {
@@ -80,13 +96,20 @@ func (e *Env) readSystems() (*table.Store, *table.Table, error) {
 	return st, t, err
 }
 
-// Add is SYSTEM ADD at table level: at most MaxSystems systems, release
-// 7.2 or later, the level defined; host, port and options are kept. With
-// a transport, the system is asked first (checkNew).
+// lockSystems makes SYSTEM ADD and MODIFY one at a time: ADD makes
+// MAINTCSM.<system> before the entry, and both ask the system before
+// they write.
+func (e *Env) lockSystems() (func(), error) {
+	return e.Locker.Lock(level.Pool + ":" + level.Admin + ". SERVMGR")
+}
+
+// Add is SYSTEM ADD: at most MaxSystems systems, release 7.2 or later, the
+// level defined, one system per host and port. The system is asked first
+// (check), which needs a transport; with NoContact it is recorded
+// unconfirmed, and its first contact completes the checks.
 func Add(ctx context.Context, e *Env, w *Wire, vrm string, s Spec) (msg.Result, error) {
 	var res msg.Result
-	// One SYSTEM ADD at a time: it makes MAINTCSM.<system> before the entry.
-	unlock, err := e.Locker.Lock(level.Pool + ":" + level.Admin + ". SERVMGR")
+	unlock, err := e.lockSystems()
 	if err != nil {
 		return res, err
 	}
@@ -112,8 +135,15 @@ func Add(ctx context.Context, e *Env, w *Wire, vrm string, s Spec) (msg.Result, 
 	if t.Len() >= MaxSystems {
 		return res, level.Refuse(msg.CSM2814E, s.System, t.Len(), MaxSystems)
 	}
-	if w.ready() {
-		line, err := w.checkNew(ctx, en0(s, vrm), s, lv.Key())
+	if err := sameAddress(t, s.System, s.Host, s.Port); err != nil {
+		return res, err
+	}
+	switch {
+	case s.NoContact:
+	case !w.ready():
+		return res, level.Refuse(msg.CSM2817E, "ADD", s.System)
+	default:
+		line, err := w.check(ctx, en0(s, vrm), lv.Key(), "given on SYSTEM ADD", true)
 		if err != nil {
 			return res, err
 		}
@@ -134,6 +164,10 @@ func Add(ctx context.Context, e *Env, w *Wire, vrm string, s Spec) (msg.Result, 
 	state, _ := lv.Get("STATE")
 	en := table.NewEntry(table.SysStat().KeyTag, s.System, tagRelease, vrm, tagHost, s.Host, tagPort, strconv.Itoa(s.Port),
 		tagCommType, s.CommType, tagSecure, secure(s.Require), tagESM, esm(s.NoESM), tagLevel, lv.Key(), tagState, state, tagStatus, "ADDED")
+	if s.NoContact {
+		en.Set(tagStatus, "NOCONTACT")
+		en.Set(tagContact, contactNever)
+	}
 	if err := create(st); err != nil {
 		return res, err
 	}
@@ -146,6 +180,9 @@ func Add(ctx context.Context, e *Env, w *Wire, vrm string, s Spec) (msg.Result, 
 		if t.Len() >= MaxSystems {
 			return level.Refuse(msg.CSM2814E, s.System, t.Len(), MaxSystems)
 		}
+		if err := sameAddress(t, s.System, s.Host, s.Port); err != nil {
+			return err
+		}
 		return t.Add(en)
 	}); err != nil {
 		if made {
@@ -154,7 +191,21 @@ func Add(ctx context.Context, e *Env, w *Wire, vrm string, s Spec) (msg.Result, 
 		return res, err
 	}
 	res.Addf(msg.CSM2800I, s.System, vrm, lv.Key(), s.Host, s.Port)
+	if s.NoContact {
+		res.Addf(msg.CSM2803I, s.System)
+	}
 	return res, nil
+}
+
+// sameAddress refuses a host and port at which SYSSTAT records another
+// system than system: one CSMSERVE serves one system.
+func sameAddress(t *table.Table, system, host string, port int) error {
+	for _, o := range t.List() {
+		if !strings.EqualFold(o.Key(), system) && strings.EqualFold(get(o, tagHost), host) && get(o, tagPort) == strconv.Itoa(port) {
+			return level.Refuse(msg.CSM2822E, strings.ToUpper(system), host, port, o.Key(), get(o, tagRelease), strings.ToUpper(system))
+		}
+	}
+	return nil
 }
 
 // en0 is the SYSSTAT entry a new system would get, for reaching it.
@@ -163,36 +214,74 @@ func en0(s Spec, vrm string) table.Entry {
 		tagSecure, secure(s.Require))
 }
 
-// checkNew is SYSTEM ADD's conversation with the new system: it must
-// answer over FTP, not be an SSI member, run 7.2 or later and be at the
-// level given; then it is told to refuse non-CSM SERVICE (:CSM_MANAGED YES).
-func (w *Wire) checkNew(ctx context.Context, en table.Entry, s Spec, lvl string) (msg.Line, error) {
-	ss, err := w.open(ctx, en, &SystemOutcome{System: s.System})
+// check is SYSTEM ADD's conversation with a system, at the address en
+// records: see session.check.
+func (w *Wire) check(ctx context.Context, en table.Entry, lvl, as string, manage bool) (msg.Line, error) {
+	ss, err := w.open(ctx, en, &SystemOutcome{System: en.Key()})
 	if err != nil {
 		return msg.Line{}, err
 	}
 	defer ss.conn.Close()
+	return ss.check(lvl, as, manage)
+}
+
+// check asks the system what SYSTEM ADD must know: it is the system the
+// principal names it (by the name it reports), no SSI member, at 7.2 or
+// later and, unless lvl is "", at level lvl (as says where lvl comes
+// from). With manage it is then told to refuse non-CSM SERVICE
+// (:CSM_MANAGED YES). The system is changed only if every check passes.
+func (ss *session) check(lvl, as string, manage bool) (msg.Line, error) {
+	system := ss.system()
 	rep, err := ss.request(proto.Info{})
 	if err != nil {
 		return msg.Line{}, err
 	}
 	info, ok := rep.(proto.SystemInfo)
 	if !ok {
-		return msg.Line{}, level.Refuse(msg.CSM3052E, s.System, "unexpected CSMAGENT reply to INFO: "+rep.String())
+		return msg.Line{}, level.Refuse(msg.CSM3052E, system, "unexpected CSMAGENT reply to INFO: "+rep.String())
+	}
+	if !strings.EqualFold(info.System, system) {
+		return msg.Line{}, level.Refuse(msg.CSM2819E, ss.addr, info.System, system, system, info.System)
 	}
 	if info.SSI != "-" {
-		return msg.Line{}, level.Refuse(msg.CSM2815E, s.System, info.SSI)
+		return msg.Line{}, level.Refuse(msg.CSM2815E, system, info.SSI)
 	}
 	if n, err := strconv.Atoi(info.Release); err != nil || n < 720 {
-		return msg.Line{}, level.Refuse(msg.CSM2816E, s.System, info.Release)
+		return msg.Line{}, level.Refuse(msg.CSM2816E, system, info.Release)
 	}
-	if !strings.EqualFold(info.Level, lvl) {
-		return msg.Line{}, level.Refuse(msg.CSM3065E, s.System, info.Level, lvl)
+	if lvl != "" && !strings.EqualFold(info.Level, lvl) {
+		return msg.Line{}, level.Refuse(msg.CSM3065E, system, info.Level, lvl, as)
+	}
+	if !manage {
+		return msg.Messagef(msg.CSM3067I, system, info.Release, info.Level), nil
 	}
 	if _, err := ss.request(proto.Manage{}); err != nil {
 		return msg.Line{}, err
 	}
-	return msg.Messagef(msg.CSM3064I, s.System, info.Release, info.Level), nil
+	return msg.Messagef(msg.CSM3064I, system, info.Release, info.Level), nil
+}
+
+// confirm does, at the first contact with a system recorded with
+// NOCONTACT, the checks that were skipped (and MANAGE for one never
+// contacted), before the command's own work. Its line goes to the
+// system's outcome, which record then clears the mark by.
+func (ss *session) confirm(en table.Entry) error {
+	var line msg.Line
+	var err error
+	switch get(en, tagContact) {
+	case contactNever:
+		line, err = ss.check(get(en, tagLevel), "recorded by SYSTEM ADD", true)
+	case contactMoved:
+		line, err = ss.check("", "", false)
+	default:
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ss.out.Lines = append(ss.out.Lines, line)
+	ss.out.confirmed = true
+	return nil
 }
 
 // create makes an empty System Status Table if there is none (the first
@@ -251,15 +340,26 @@ func Delete(e *Env, vrm, system string) (msg.Result, error) {
 
 // Change is what SYSTEM MODIFY changes; zero values leave a field alone.
 type Change struct {
-	Host    string
-	Level   string
-	Port    int
-	Require *bool
+	Host      string
+	Level     string
+	Port      int
+	Require   *bool
+	NoContact bool // record without contacting the system (not with Level)
 }
 
-// Modify is SYSTEM MODIFY vrm system ...
-func Modify(e *Env, vrm, system string, c Change) (msg.Result, error) {
+// Modify is SYSTEM MODIFY vrm system ...: the system is asked at its (new)
+// address, as SYSTEM ADD asks it, and a new level must be the level it
+// reports. A system recorded with NOCONTACT gets SYSTEM ADD's checks and
+// MANAGE here, at its first contact. With NoContact, a new address is
+// recorded unconfirmed and checked at the next contact; a level is never
+// recorded without the system's word.
+func Modify(ctx context.Context, e *Env, w *Wire, vrm, system string, c Change) (msg.Result, error) {
 	var res msg.Result
+	unlock, err := e.lockSystems()
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	st, t, err := e.readSystems()
 	if err != nil {
 		return res, err
@@ -290,7 +390,64 @@ func Modify(e *Env, vrm, system string, c Change) (msg.Result, error) {
 	if c.Require != nil {
 		set[tagSecure] = secure(*c.Require)
 	}
-	if _, err := table.SysStat().Update(st, nil, func(t *table.Table) error { return t.Set(en.Key(), set) }); err != nil {
+	after := en.Clone() // the entry as modified: where the system is to be reached
+	for tag, v := range set {
+		after.Set(tag, v)
+	}
+	host, port := get(after, tagHost), get(after, tagPort)
+	moved := !strings.EqualFold(host, get(en, tagHost)) || port != get(en, tagPort)
+	portN, _ := strconv.Atoi(port)
+	if err := sameAddress(t, en.Key(), host, portN); err != nil {
+		return res, err
+	}
+	confirmed := false
+	switch {
+	case c.Level != "" && (c.NoContact || !w.ready()):
+		why := "no transport is configured"
+		if c.NoContact {
+			why = "NOCONTACT was given"
+		}
+		return res, level.Refuse(msg.CSM2818E, en.Key(), set[tagLevel], why)
+	case c.NoContact:
+		if moved && get(en, tagContact) != contactNever {
+			set[tagContact] = contactMoved
+		}
+	case !w.ready():
+		return res, level.Refuse(msg.CSM2817E, "MODIFY", en.Key())
+	default:
+		lvl, as, manage := "", "", false
+		if c.Level != "" {
+			lvl, as = set[tagLevel], "given on SYSTEM MODIFY"
+		}
+		if get(en, tagContact) == contactNever { // ADD's checks, skipped then
+			manage = true
+			if lvl == "" {
+				lvl, as = get(en, tagLevel), "recorded by SYSTEM ADD"
+			}
+		}
+		line, err := w.check(ctx, after, lvl, as, manage)
+		if err != nil {
+			return res, err
+		}
+		res.Add(line)
+		confirmed = true
+		if get(en, tagStatus) == "NOCONTACT" {
+			set[tagStatus] = "ADDED"
+		}
+	}
+	if _, err := table.SysStat().Update(st, nil, func(t *table.Table) error {
+		if err := sameAddress(t, en.Key(), host, portN); err != nil {
+			return err
+		}
+		return t.Modify(en.Key(), func(x *table.Entry) {
+			for _, tag := range slices.Sorted(maps.Keys(set)) {
+				x.Set(tag, set[tag])
+			}
+			if confirmed {
+				x.Remove(tagContact)
+			}
+		})
+	}); err != nil {
 		return res, err
 	}
 	var what []string
@@ -300,6 +457,9 @@ func Modify(e *Env, vrm, system string, c Change) (msg.Result, error) {
 		}
 	}
 	res.Addf(msg.CSM2802I, en.Key(), vrm, strings.Join(what, ", "))
+	if c.NoContact && moved {
+		res.Addf(msg.CSM2804I, en.Key(), host+":"+port)
+	}
 	return res, nil
 }
 
@@ -333,7 +493,11 @@ func (e *Env) resolve(vrm, target string, t *table.Table) ([]string, error) {
 		return ok && get(en, tagRelease) == vrm
 	}
 	out, err := table.ResolveNames(names, target, isSystem)
+	var unknown *table.UnknownNameError
 	switch {
+	case errors.As(err, &unknown) && unknown.In != "":
+		// The member is what is wrong, not the nickname that lists it.
+		return nil, level.Refuse(msg.CSM2823E, unknown.Name, unknown.In, vrm, unknown.In)
 	case errors.Is(err, table.ErrUnknownName):
 		return nil, level.Refuse(msg.CSM2812E, strings.ToUpper(target), vrm)
 	case errors.Is(err, table.ErrNicknameCycle):

@@ -67,10 +67,16 @@ var _ = Describe("the wire to CSMAGENT", func() {
 		Expect(err).NotTo(HaveOccurred())
 		clock := cms.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
 		fe = &fleet.Env{Env: &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}}
-		// Recorded without a transport: the scripted node is never asked.
-		for _, l := range []string{"initialize 720", "srvlvl add 720 L1 basedon BASE", "system add 720 vm01 L1 hostname h (port 1 norequire"} {
+		for _, l := range []string{"initialize 720", "srvlvl add 720 L1 basedon BASE"} {
 			Expect(servmgr.Run(ctx, fe.Env, nil, []string{l}).RC).To(Equal(0), l)
 		}
+		// SYSTEM ADD asks a scripted node, which answers as VM01 at L1.
+		added := &scripted{replies: map[string]scriptedReply{
+			"INFO":   {200, "CSMAGENT SYSTEM VM01 RELEASE 720 SSI - LEVEL L1 MANAGED NO"},
+			"MANAGE": {200, "CSMAGENT MANAGED YES"},
+		}}
+		l := "system add 720 vm01 L1 hostname h (port 1 norequire"
+		Expect(servmgr.Run(ctx, fe.Env, &fleet.Wire{Transport: added}, []string{l}).RC).To(Equal(0), l)
 	})
 	check := func(s *scripted) fleet.SystemOutcome {
 		GinkgoHelper()

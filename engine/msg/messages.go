@@ -108,6 +108,8 @@ const (
 	CSM2800I = "CSM2800I System %s added to release %s at service level %s (host %s, port %d)"
 	CSM2801I = "CSM2801I System %s deleted from release %s"
 	CSM2802I = "CSM2802I System %s of release %s modified: %s"
+	CSM2803I = "CSM2803I System %s recorded without contacting it (NOCONTACT): at its first contact (SRVLVL SEND, SYSTEM PUT2PROD, SERVCHECK or MODIFY) its name, release, SSI membership and service level are checked and CSM_MANAGED YES is set"
+	CSM2804I = "CSM2804I System %s not contacted (NOCONTACT): that it is the system at %s is checked at its next contact"
 	CSM2810E = "CSM2810E System %s is not defined in release %s"
 	CSM2811E = "CSM2811E System %s is already defined in release %s"
 	CSM2812E = "CSM2812E %s is neither a system of release %s nor a nickname in MAINTCSM NAMES"
@@ -115,8 +117,13 @@ const (
 	CSM2814E = "CSM2814E System %s refused: the principal already manages %d systems, at most %d are allowed"
 	CSM2815E = "CSM2815E System %s is a member of SSI cluster %s; managed systems must not be SSI members"
 	CSM2816E = "CSM2816E System %s runs release %s; managed systems must run z/VM 7.2 or later"
+	CSM2817E = "CSM2817E SYSTEM %s %s contacts the system, and no transport is configured: give CSMWORK's password to csmsim servmgr (--password-file FILE, or the environment variable CSMSIM_CSMWORK_PASSWORD), or add the option NOCONTACT to record it now and check the system at its first contact"
+	CSM2818E = "CSM2818E SYSTEM MODIFY %s SRVLVL %s must ask the system which level it is at, and %s: give CSMWORK's password to csmsim servmgr (--password-file FILE, or the environment variable CSMSIM_CSMWORK_PASSWORD) and enter it without NOCONTACT"
+	CSM2819E = "CSM2819E The system at %s reports that it is %s, not %s; give the host and port of %s's own CSMSERVE, or name the system %s"
 	CSM2820I = "CSM2820I Systems of release %s:"
 	CSM2821I = "CSM2821I %-8s %-16s %-24s %-5s %-6s %s"
+	CSM2822E = "CSM2822E System %s cannot be at host %s port %d: system %s of release %s is recorded there, and one CSMSERVE serves one system; give the host and port of %s's own CSMSERVE"
+	CSM2823E = "CSM2823E %s, listed in nickname %s in MAINTCSM NAMES, is neither a system of release %s nor a nickname; add the system with SERVMGR SYSTEM ADD, or take it out of the :list. of %s"
 
 	// INITIALIZE and MANAGED.
 	CSM2900I = "CSM2900I Release %s initialized: %s loaded into %s (%d files, %d blocks)"
@@ -150,8 +157,9 @@ const (
 	CSM3062E = "CSM3062E %s: CSMSERVE is busy with job %d; try again when it ends"
 	CSM3063E = "CSM3063E %s: service level %s of release %s was not loaded STABLE; enter SERVMGR SRVLVL SEND %s %s %s (STABLE first"
 	CSM3064I = "CSM3064I System %s reports release %s, service level %s, CSM_MANAGED YES set"
-	CSM3065E = "CSM3065E System %s reports service level %s, not %s as given on SYSTEM ADD"
+	CSM3065E = "CSM3065E System %s reports service level %s, not %s as %s; give the level the system is at"
 	CSM3066W = "CSM3066W %s: CSMAGENT job %d ended RC=%d, but its messages cannot be read (%s); the outcome follows the return code, the messages are in the system's $CSMCMD $MSGLOG"
+	CSM3067I = "CSM3067I System %s reports release %s, service level %s"
 
 	// Staged roll-outs (SRVLVL SEND and SYSTEM PUT2PROD with CANARY,
 	// WAVES, BUDGET or DEADLINE).
@@ -210,13 +218,13 @@ var catalogFormats = []string{
 	CSM2712E, CSM2713E, CSM2714E, CSM2715E, CSM2716E, CSM2717E, CSM2718E, CSM2719E, CSM2720E,
 	CSM2721E, CSM2722E, CSM2723E, CSM2724I, CSM2725I, CSM2730I, CSM2731E, CSM2735I,
 	CSM2736W, CSM2737I, CSM2740I, CSM2741I, CSM2744I, CSM2745I, CSM2760E,
-	CSM2800I, CSM2801I, CSM2802I, CSM2810E, CSM2811E, CSM2812E, CSM2813E, CSM2814E,
-	CSM2815E, CSM2816E, CSM2820I, CSM2821I,
+	CSM2800I, CSM2801I, CSM2802I, CSM2803I, CSM2804I, CSM2810E, CSM2811E, CSM2812E, CSM2813E, CSM2814E,
+	CSM2815E, CSM2816E, CSM2817E, CSM2818E, CSM2819E, CSM2820I, CSM2821I, CSM2822E, CSM2823E,
 	CSM2900I, CSM2901E, CSM2902E, CSM2903E, CSM2904E, CSM2905I, CSM2906I, CSM2910I,
 	CSM2911E, CSM2912E,
 	CSM3000E, CSM3001E, CSM3002E, CSM3010E, CSM3050E, CSM3051E, CSM3052E, CSM3053I,
 	CSM3054I, CSM3055E, CSM3056I, CSM3057I, CSM3058I, CSM3059W, CSM3060I, CSM3061I,
-	CSM3062E, CSM3063E, CSM3064I, CSM3065E, CSM3066W, CSM3070I, CSM3071I, CSM3072I, CSM3073E,
+	CSM3062E, CSM3063E, CSM3064I, CSM3065E, CSM3066W, CSM3067I, CSM3070I, CSM3071I, CSM3072I, CSM3073E,
 	CSM3074E, CSM3075I, CSM3076E, CSM3077I, CSM3078E,
 	CSM3100E, CSM3101I, CSM3103I, CSM3104E, CSM3110E, CSM3111E, CSM3112E, CSM3113E,
 	CSM3114E, CSM3115E, CSM3116E, CSM3117E, CSM3118E, CSM3120I, CSM3121I, CSM3122I,

@@ -50,7 +50,7 @@ type Initialize struct{ VRM string }
 type Managed struct{ On bool }
 
 // SystemAdd is SYSTEM ADD vrm system level [NONESM] HOSTNAME host
-// [COMMTYPE FTP] [(PORT n REQUIRE|NOREQUIRE].
+// [COMMTYPE FTP] [(PORT n REQUIRE|NOREQUIRE NOCONTACT].
 type SystemAdd struct {
 	VRM, System, Level string
 	NoESM              bool
@@ -58,20 +58,23 @@ type SystemAdd struct {
 	CommType           string // always "FTP" once parsed
 	Port               int    // DefaultPort unless PORT is given
 	Require            bool   // REQUIRE option; NOREQUIRE (the default) is false
+	NoContact          bool   // NOCONTACT: record without contacting the system
 }
 
 // SystemDelete is SYSTEM DELETE vrm system.
 type SystemDelete struct{ VRM, System string }
 
 // SystemModify is SYSTEM MODIFY vrm system [HOSTNAME host] [SRVLVL level]
-// [(PORT n REQUIRE|NOREQUIRE]. Zero values ("", 0, nil) mean unchanged; at
-// least one field is set once parsed.
+// [(PORT n REQUIRE|NOREQUIRE NOCONTACT]. Zero values ("", 0, nil) mean
+// unchanged; at least one of Host, Level, Port and Require is set once
+// parsed.
 type SystemModify struct {
 	VRM, System string
 	Host        string
 	Level       string
 	Port        int
 	Require     *bool
+	NoContact   bool // NOCONTACT: record without contacting the system
 }
 
 // SystemPut2Prod is SYSTEM PUT2PROD vrm system|nickname|ALL [(roll-out
@@ -222,7 +225,7 @@ func (c SystemAdd) String() string {
 	if c.Require {
 		req = "REQUIRE"
 	}
-	return words(c.Name(), c.VRM, c.System, c.Level, flag(c.NoESM, "NONESM"), host, comm, opts(port, req))
+	return words(c.Name(), c.VRM, c.System, c.Level, flag(c.NoESM, "NONESM"), host, comm, opts(port, req, flag(c.NoContact, "NOCONTACT")))
 }
 
 func (c SystemDelete) String() string { return words(c.Name(), c.VRM, c.System) }
@@ -244,7 +247,7 @@ func (c SystemModify) String() string {
 			req = "REQUIRE"
 		}
 	}
-	return words(c.Name(), c.VRM, c.System, host, level, opts(port, req))
+	return words(c.Name(), c.VRM, c.System, host, level, opts(port, req, flag(c.NoContact, "NOCONTACT")))
 }
 
 func (c SystemPut2Prod) String() string {

@@ -286,11 +286,11 @@ var _ = Describe("a SERVMGR command killed at any write", func() {
 			"srvlvl package 720 L1"),
 		Entry("SRVLVL SETLOCK", []string{"initialize 720", "srvlvl add 720 L1 basedon BASE"}, "srvlvl setlock 720 L1 on", "CSM2704W"),
 		Entry("SRVLVL DELETE", []string{"initialize 720", "srvlvl add 720 L1 basedon BASE"}, "srvlvl delete 720 L1", "CSM2710E"),
-		Entry("SYSTEM ADD (recorded without a transport)", []string{"initialize 720", "srvlvl add 720 L1 basedon BASE"},
-			"system add 720 vm01 L1 hostname h (port 4535 norequire", "CSM2811E"),
-		Entry("SYSTEM MODIFY", []string{"initialize 720", "srvlvl add 720 L1 basedon BASE", "system add 720 vm01 L1 hostname h"},
-			"system modify 720 vm01 hostname h2"),
-		Entry("SYSTEM DELETE", []string{"initialize 720", "srvlvl add 720 L1 basedon BASE", "system add 720 vm01 L1 hostname h"},
+		Entry("SYSTEM ADD (recorded without contact)", []string{"initialize 720", "srvlvl add 720 L1 basedon BASE"},
+			"system add 720 vm01 L1 hostname h (port 4535 norequire nocontact", "CSM2811E"),
+		Entry("SYSTEM MODIFY", []string{"initialize 720", "srvlvl add 720 L1 basedon BASE", "system add 720 vm01 L1 hostname h (nocontact"},
+			"system modify 720 vm01 hostname h2 (nocontact"),
+		Entry("SYSTEM DELETE", []string{"initialize 720", "srvlvl add 720 L1 basedon BASE", "system add 720 vm01 L1 hostname h (nocontact"},
 			"system delete 720 vm01", "CSM2810E"),
 	)
 })

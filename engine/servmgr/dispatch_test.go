@@ -70,7 +70,7 @@ var _ = Describe("Run, the SERVMGR dispatcher", func() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				rcs[i] = run(env, fmt.Sprintf("system add 720 s%02d L1 hostname h%d", i, i))
+				rcs[i] = run(env, fmt.Sprintf("system add 720 s%02d L1 hostname h%d (nocontact", i, i))
 			}()
 		}
 		wg.Wait()
@@ -120,7 +120,7 @@ var _ = Describe("determinism", func() {
 			"initialize 720",
 			"srvlvl add 720 vm010102_BLD1 basedon BASE nonesm desc Initial RSU Install",
 			"srvlvl service 720 vm010102_bld1 all rsu0801",
-			"system add 720 vm01 vm010102_bld1 nonesm hostname vm01 commtype ftp (port 4535 norequire)",
+			"system add 720 vm01 vm010102_bld1 nonesm hostname vm01 commtype ftp (port 4535 norequire nocontact)",
 			"srvlvl add 720 vm010802_BLD2 basedon vm010102_BLD1 nonesm desc August RSU Install",
 			"srvlvl service 720 vm010802_BLD2 all rsu0802",
 			"srvlvl package 720 vm010802_BLD2",

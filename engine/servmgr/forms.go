@@ -8,9 +8,9 @@ type form struct{ name, form string }
 var forms = []form{
 	{"INITIALIZE", "INITIALIZE vrm"},
 	{"MANAGED", "MANAGED OFF|ON"},
-	{"SYSTEM ADD", "SYSTEM ADD vrm system level [NONESM] HOSTNAME host [COMMTYPE FTP] [(PORT n REQUIRE|NOREQUIRE]"},
+	{"SYSTEM ADD", "SYSTEM ADD vrm system level [NONESM] HOSTNAME host [COMMTYPE FTP] [(PORT n REQUIRE|NOREQUIRE NOCONTACT]"},
 	{"SYSTEM DELETE", "SYSTEM DELETE vrm system"},
-	{"SYSTEM MODIFY", "SYSTEM MODIFY vrm system [HOSTNAME host] [SRVLVL level] [(PORT n REQUIRE|NOREQUIRE]"},
+	{"SYSTEM MODIFY", "SYSTEM MODIFY vrm system [HOSTNAME host] [SRVLVL level] [(PORT n REQUIRE|NOREQUIRE NOCONTACT]"},
 	{"SYSTEM PUT2PROD", "SYSTEM PUT2PROD vrm system|nickname|ALL [(" + rolloutForm + "]"},
 	{"SYSTEM QUERY", "SYSTEM QUERY vrm [system|nickname|ALL]"},
 	{"SYSTEM SERVCHECK", "SYSTEM SERVCHECK vrm system|nickname|ALL"},

@@ -91,6 +91,8 @@ var _ = Describe("Parse", func() {
 			sm.SystemAdd{VRM: "720", System: "VM02", Level: "BASE", Host: "VM02", CommType: "FTP", Port: sm.DefaultPort}),
 		Entry("system add: IPv6 host, option order free", "system add 720 vm02 l1 hostname ::1 (require port 1)",
 			sm.SystemAdd{VRM: "720", System: "VM02", Level: "L1", Host: "::1", CommType: "FTP", Port: 1, Require: true}),
+		Entry("system add: NOCONTACT", "system add 720 vm02 l1 hostname h (nocontact port 4536",
+			sm.SystemAdd{VRM: "720", System: "VM02", Level: "L1", Host: "H", CommType: "FTP", Port: 4536, NoContact: true}),
 		Entry("system delete", "system delete 720 vm01", sm.SystemDelete{VRM: "720", System: "VM01"}),
 		Entry("system modify host", "system modify 720 vm01 hostname vm01.example.com",
 			sm.SystemModify{VRM: "720", System: "VM01", Host: "VM01.EXAMPLE.COM"}),
@@ -100,6 +102,8 @@ var _ = Describe("Parse", func() {
 			sm.SystemModify{VRM: "720", System: "VM01", Port: 4600, Require: boolp(false)}),
 		Entry("system modify everything", "system modify 720 vm01 hostname h srvlvl l2 (require",
 			sm.SystemModify{VRM: "720", System: "VM01", Host: "H", Level: "L2", Require: boolp(true)}),
+		Entry("system modify with NOCONTACT", "system modify 720 vm01 hostname h (nocontact",
+			sm.SystemModify{VRM: "720", System: "VM01", Host: "H", NoContact: true}),
 		Entry("system put2prod nickname", "system put2prod 720 east", sm.SystemPut2Prod{VRM: "720", Target: "EAST"}),
 		Entry("system put2prod all", "system put2prod 720 all", sm.SystemPut2Prod{VRM: "720", Target: "ALL"}),
 		Entry("system query defaults to ALL", "system query 720", sm.SystemQuery{VRM: "720", Target: "ALL"}),
@@ -278,9 +282,9 @@ var _ = Describe("syntax errors", func() {
 		Entry("port 0", "system add 720 vm01 l1 hostname h (port 0",
 			want{sm.KindBadPort, "SYSTEM ADD", "0", 10, 41, "n", "1 to 65535"}),
 		Entry("unknown option", "system add 720 vm01 l1 hostname h (port 4535 secure",
-			want{sm.KindUnknownOption, "SYSTEM ADD", "secure", 11, 46, "PORT, REQUIRE or NOREQUIRE", "unknown option"}),
+			want{sm.KindUnknownOption, "SYSTEM ADD", "secure", 11, 46, "PORT, REQUIRE, NOREQUIRE or NOCONTACT", "unknown option"}),
 		Entry("duplicated option", "system add 720 vm01 l1 hostname h (port 1 port 2",
-			want{sm.KindDuplicateOption, "SYSTEM ADD", "port", 11, 43, "PORT, REQUIRE or NOREQUIRE", "given twice"}),
+			want{sm.KindDuplicateOption, "SYSTEM ADD", "port", 11, 43, "PORT, REQUIRE, NOREQUIRE or NOCONTACT", "given twice"}),
 		Entry("duplicated flag", "srvlvl send 720 l1 vm01 (cond cond",
 			want{sm.KindDuplicateOption, "SRVLVL SEND", "cond", 8, 31, "TEST, STABLE, COND, CANARY, WAVES, BUDGET, DEADLINE or RESTART", "given twice"}),
 		Entry("conflicting options", "srvlvl send 720 l1 vm01 (test stable",
@@ -324,7 +328,7 @@ var _ = Describe("syntax errors", func() {
 		Entry("multi-line, mixed case: columns count newlines", "SERVMGR SrvLvl ADD 720\n  vm010802_BLD2 BASEDON\nBASE nonesm desc",
 			want{sm.KindMissing, "SRVLVL ADD", "", 10, 64, "text", "missing text"}),
 		Entry("PASSWORD is no option", "system add 720 vm01 l1 hostname h (password secret",
-			want{sm.KindUnknownOption, "SYSTEM ADD", "password", 9, 36, "PORT, REQUIRE or NOREQUIRE", "unknown option"}),
+			want{sm.KindUnknownOption, "SYSTEM ADD", "password", 9, 36, "PORT, REQUIRE, NOREQUIRE or NOCONTACT", "unknown option"}),
 	)
 
 	It("prints the token, position, column, reason and form", func() {

@@ -73,7 +73,9 @@ func (p *parser) options(defs ...optDef) map[string]optHit {
 // noOptions refuses any option.
 func (p *parser) noOptions() { p.options() }
 
-var portOpts = []optDef{{"PORT", "", "n"}, {"REQUIRE", "REQUIRE|NOREQUIRE", ""}, {"NOREQUIRE", "REQUIRE|NOREQUIRE", ""}}
+// systemOpts are SYSTEM ADD's and MODIFY's options. NOCONTACT records
+// without contacting the system (docs/principal.md).
+var systemOpts = []optDef{{"PORT", "", "n"}, {"REQUIRE", "REQUIRE|NOREQUIRE", ""}, {"NOREQUIRE", "REQUIRE|NOREQUIRE", ""}, {"NOCONTACT", "", ""}}
 
 func (p *parser) port(h optHit) int {
 	n, err := strconv.Atoi(h.val.text)

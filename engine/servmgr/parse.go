@@ -389,12 +389,13 @@ func (p *parser) system2(sub token) Command {
 			}
 		}
 		p.end()
-		o := p.options(portOpts...)
+		o := p.options(systemOpts...)
 		c.Port = DefaultPort
 		if h, ok := o["PORT"]; ok {
 			c.Port = p.port(h)
 		}
 		_, c.Require = o["REQUIRE"]
+		_, c.NoContact = o["NOCONTACT"]
 		return c
 	case "DELETE":
 		p.begin("SYSTEM DELETE")
@@ -412,10 +413,11 @@ func (p *parser) system2(sub token) Command {
 			c.Level = p.level()
 		}
 		p.end()
-		o := p.options(portOpts...)
+		o := p.options(systemOpts...)
 		if h, ok := o["PORT"]; ok {
 			c.Port = p.port(h)
 		}
+		_, c.NoContact = o["NOCONTACT"]
 		if _, ok := o["REQUIRE"]; ok {
 			t := true
 			c.Require = &t

@@ -27,7 +27,7 @@ type Outcome struct {
 // Run parses one SERVMGR command line (as separate words or one string),
 // runs it on the principal of env and logs it in $CSMCMD $MSGLOG. wire
 // reaches the managed systems (transport, CSMWORK's credentials) for
-// SYSTEM ADD's checks, SEND, PUT2PROD and SERVCHECK; nil means none is
+// SYSTEM ADD's and MODIFY's checks, SEND, PUT2PROD and SERVCHECK; nil means none is
 // configured. ctx ends the command's work on the managed systems: a
 // roll-out stops where it is, to be resumed by the same command.
 func Run(ctx context.Context, env *level.Env, wire *fleet.Wire, args []string) Outcome {
@@ -92,13 +92,14 @@ func dispatch(ctx context.Context, env *level.Env, wire *fleet.Wire, cmd Command
 	case SystemAdd:
 		systems = []string{c.System}
 		res, err = fleet.Add(ctx, fe, wire, c.VRM, fleet.Spec{System: c.System, Level: c.Level, NoESM: c.NoESM, Host: c.Host,
-			CommType: c.CommType, Port: c.Port, Require: c.Require})
+			CommType: c.CommType, Port: c.Port, Require: c.Require, NoContact: c.NoContact})
 	case SystemDelete:
 		systems = []string{c.System}
 		res, err = fleet.Delete(fe, c.VRM, c.System)
 	case SystemModify:
 		systems = []string{c.System}
-		res, err = fleet.Modify(fe, c.VRM, c.System, fleet.Change{Host: c.Host, Level: c.Level, Port: c.Port, Require: c.Require})
+		res, err = fleet.Modify(ctx, fe, wire, c.VRM, c.System, fleet.Change{Host: c.Host, Level: c.Level, Port: c.Port, Require: c.Require,
+			NoContact: c.NoContact})
 	case SystemQuery:
 		res, err = fleet.Query(fe, c.VRM, c.Target)
 	case SrvlvlSend:
