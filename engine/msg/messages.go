@@ -152,6 +152,7 @@ const (
 	CSM3064I = "CSM3064I System %s reports release %s, service level %s, CSM_MANAGED YES set"
 	CSM3065E = "CSM3065E System %s reports service level %s, not %s as given on SYSTEM ADD"
 	CSM3066W = "CSM3066W %s: CSMAGENT job %d ended RC=%d, but its messages cannot be read (%s); the outcome follows the return code, the messages are in the system's $CSMCMD $MSGLOG"
+	CSM3067W = "CSM3067W %s: the LOAD replaced local service: %s"
 
 	// Staged roll-outs (SRVLVL SEND and SYSTEM PUT2PROD with CANARY,
 	// WAVES, BUDGET or DEADLINE).
@@ -185,6 +186,7 @@ const (
 	CSM3123W = "CSM3123W Package %s carries no SERVLINK (nothing changed since %s); only VM SYSSUF was updated"
 	CSM3124E = "CSM3124E The test build of system %s is incomplete: a LOAD of service level %s did not finish; send level %s to the system again (SERVMGR SRVLVL SEND) before %s"
 	CSM3125I = "CSM3125I Service level %s is loaded STABLE on system %s already; a TEST load would not make it TEST again"
+	CSM3126W = "CSM3126W Service level %s replaced local service %s of component %s on system %s: %d parts replaced, %d parts of it left as it made them"
 	CSM3130E = "CSM3130E PUT2PROD before a stable load: service level %s is not loaded STABLE on system %s (component %s is at level %s, state %s)"
 	CSM3131I = "CSM3131I Production side %s staged from the test build: %d components, %d files"
 	CSM3132I = "CSM3132I Nucleus copied from the recomp cylinders of %s to those of %s: %d cylinders"
@@ -216,11 +218,11 @@ var catalogFormats = []string{
 	CSM2911E, CSM2912E,
 	CSM3000E, CSM3001E, CSM3002E, CSM3010E, CSM3050E, CSM3051E, CSM3052E, CSM3053I,
 	CSM3054I, CSM3055E, CSM3056I, CSM3057I, CSM3058I, CSM3059W, CSM3060I, CSM3061I,
-	CSM3062E, CSM3063E, CSM3064I, CSM3065E, CSM3066W, CSM3070I, CSM3071I, CSM3072I, CSM3073E,
+	CSM3062E, CSM3063E, CSM3064I, CSM3065E, CSM3066W, CSM3067W, CSM3070I, CSM3071I, CSM3072I, CSM3073E,
 	CSM3074E, CSM3075I, CSM3076E, CSM3077I, CSM3078E,
 	CSM3100E, CSM3101I, CSM3103I, CSM3104E, CSM3110E, CSM3111E, CSM3112E, CSM3113E,
 	CSM3114E, CSM3115E, CSM3116E, CSM3117E, CSM3118E, CSM3120I, CSM3121I, CSM3122I,
-	CSM3123W, CSM3124E, CSM3125I, CSM3130E, CSM3131I, CSM3132I, CSM3133I, CSM3140I, CSM3150E, CSM3151E,
+	CSM3123W, CSM3124E, CSM3125I, CSM3126W, CSM3130E, CSM3131I, CSM3132I, CSM3133I, CSM3140I, CSM3150E, CSM3151E,
 	CSM3152E, CSM3153I, CSM3154W, CSM3160I, CSM3161I, CSM3162E, CSM3163E,
 }
 
