@@ -65,7 +65,7 @@ var _ = Describe("SERVMGR refusals", func() {
 			Entry("unknown level", "srvlvl service 720 NOSUCH all rsu0802", "CSM2710E", "NOSUCH"),
 			Entry("envelope not found", "srvlvl service 720 vm010102_bld1 all rsu9999", "CSM2720E", "RSU9999"),
 			Entry("component not in the envelope", "srvlvl service 720 vm010102_bld1 REXX rsu0802", "CSM2722E", "REXX"),
-			Entry("SERVICE into BASE (locked)", "srvlvl service 720 BASE all rsu0802", "CSM2714E", "SETLOCK"),
+			Entry("SERVICE into BASE, advising a level based on it", "srvlvl service 720 BASE all rsu0802", "CSM2718E", "SERVMGR SRVLVL ADD 720 level BASEDON BASE"),
 			Entry("delete while a system is at the level", "srvlvl delete 720 vm010102_bld1", "CSM2716E", "VM01"),
 			Entry("delete BASE", "srvlvl delete 720 base", "CSM2718E", "deleted"),
 			Entry("package BASE", "srvlvl package 720 base", "CSM2718E", "packaged"),

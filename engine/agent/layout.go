@@ -14,7 +14,7 @@ import (
 // to what CSM touches):
 //
 //	CSMSERVE 0191                  staging area: the FTP root of CSMSERVE
-//	MAINTvrm 051D                  VM SYSSUF: per component :LEVEL, :STATE, :PROD, :CSM_MANAGED
+//	MAINTvrm 051D                  VM SYSSUF: per component :LEVEL, :BASEDON, :STATE, :PROD, :CSM_MANAGED
 //	VMPSFS:MAINTvrm.<comp>         <comp> PARTCAT of the test build
 //	VMPSFS:MAINTvrm.<comp>.<area>  DELTA, APPLY, BUILD: service and the test build
 //	VMPSFS:MAINTvrm.PROD<A|B>.<comp>  production copies of the BUILD areas; SYSSUF's
@@ -30,11 +30,12 @@ import (
 //
 //	:TABLE.SYSSUF :GEN.7
 //	:COMP.* :PRODSIDE.A
-//	:COMP.CMS :LEVEL.VM010802_BLD2 :STATE.STABLE :PROD.VM010102_BLD1 :CSM_MANAGED.YES
-//	:COMP.CP :LEVEL.VM010802_BLD2 :STATE.STABLE :PROD.VM010102_BLD1 :CSM_MANAGED.YES
+//	:COMP.CMS :LEVEL.VM010802_BLD2 :STATE.STABLE :PROD.VM010102_BLD1 :CSM_MANAGED.YES :BASEDON.VM010102_BLD1
+//	:COMP.CP :LEVEL.VM010802_BLD2 :STATE.STABLE :PROD.VM010102_BLD1 :CSM_MANAGED.YES :BASEDON.VM010102_BLD1
 //
 // LEVEL is the service level in the test build (a level is system-wide:
-// LOAD sets it for every component), STATE how it was loaded (TEST or
+// LOAD sets it for every component), BASEDON the level its package was
+// based on (LOAD records it), STATE how it was loaded (TEST or
 // STABLE), PROD the level in production ("-" for none) and CSM_MANAGED
 // whether local SERVICE is blocked (YES) or allowed (NO). The "*" entry's
 // PRODSIDE names the live production side, A or B (absent: nothing has been
@@ -42,7 +43,9 @@ import (
 // table lets PUT2PROD switch the side and every PROD in one update.
 //
 // <comp> PARTCAT in VMPSFS:MAINTvrm.<comp> has the principal's format
-// (engine/level): :PART.BUILD DMSNUC TEXT :SIZE.n :SHA256.x [:PTF.p] [:NUC.YES].
+// (engine/level): :PART.BUILD DMSNUC TEXT :SIZE.n :SHA256.x [:PTF.p] [:NUC.YES],
+// and :LOCALSVC.<envelope> on a part that local service wrote, until a
+// LOAD replaces it.
 const (
 	Pool          = "VMPSFS"
 	StagingOwner  = "CSMSERVE"
@@ -69,7 +72,11 @@ const (
 	// TagLocal names the envelope of local service applied under MANAGED
 	// OFF: the component no longer matches its LEVEL, so a COND load,
 	// which promises "still at the based-on level", must refuse it.
-	TagLocal    = "LOCALSVC"
+	TagLocal = "LOCALSVC"
+	// TagBasedOn is the level the loaded package was based on: with LEVEL,
+	// the package's identity, which COND accepts as well as the based-on
+	// level itself (a revised package of the same level).
+	TagBasedOn  = "BASEDON"
 	TagProdSide = "PRODSIDE"
 	// TagLoading, on the system entry, names the level a LOAD began to
 	// write and has not finished: the test build is a mix until a LOAD of

@@ -53,8 +53,13 @@ type loadPlan struct {
 // and a LOAD of any other level are refused (CSM3124E), and a LOAD of the
 // same level makes it whole.
 //
-// COND compares the system's level with base only; base is normally the
-// package's based-on level, which the principal names.
+// COND accepts a system at base (normally the package's based-on level,
+// which the principal names) and one loaded from a package of this very
+// level based on base (a revised TEST level sent again), and refuses local
+// service. Without COND, local service is replaced where the package
+// carries its parts: a warning (CSM3126W, RC 4) names each such
+// component; parts of it the package does not carry stay, and so does
+// the component's LOCALSVC mark.
 func Load(env *Env, level string, stable bool, condBase string) (msg.Result, error) {
 	var res msg.Result
 	unlock, err := env.lock()
@@ -94,7 +99,10 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 	}
 	if condBase != "" {
 		for _, c := range comps {
-			if at := s.tag(c, TagLevel); !strings.EqualFold(at, condBase) {
+			if at := s.tag(c, TagLevel); !strings.EqualFold(at, condBase) && !s.samePackage(c, level, condBase) {
+				if strings.EqualFold(at, level) {
+					at += " based on " + orNone(s.tag(c, TagBasedOn))
+				}
 				return res, Refuse(msg.CSM3110E, c, env.Sys.Name(), orNone(at), condBase)
 			}
 			if local := s.tag(c, TagLocal); local != "" {
@@ -139,6 +147,10 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 	if err := env.checkRoom(p, cats, parts, "package "+level); err != nil {
 		return res, err
 	}
+	locals, err := env.localService(p, s, comps, parts)
+	if err != nil {
+		return res, err
+	}
 	// A LOAD that did not finish left the test build a mix: only that
 	// level, loaded again, makes it whole.
 	if loading := s.tag(SystemKey, TagLoading); loading != "" && loading != level {
@@ -181,11 +193,21 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 	if len(pkg.Servlinks) == 0 {
 		res.Addf(msg.CSM3123W, level, pkg.BasedOn)
 	}
+	for _, c := range comps {
+		// Nothing left of it is replaced too: by a LOAD of this level that
+		// was interrupted after writing the parts (which unmarked them).
+		if l, ok := locals[c]; ok && (l.replaced > 0 || l.left == 0) {
+			res.Addf(msg.CSM3126W, level, l.envelope, l.comp, env.Sys.Name(), l.replaced, l.left)
+		}
+	}
 	// The level and the build's completeness change in one update.
-	if err := s.update(func(_ string, x *table.Entry) {
+	if err := s.update(func(c string, x *table.Entry) {
 		x.Set(TagLevel, level)
+		x.Set(TagBasedOn, pkg.BasedOn)
 		x.Set(TagState, state)
-		x.Remove(TagLocal) // the whole level is loaded again
+		if l, ok := locals[c]; !ok || l.left == 0 {
+			x.Remove(TagLocal) // nothing of it is left: the component is at the level
+		}
 		if _, ok := x.Get(TagProd); !ok {
 			x.Set(TagProd, None)
 		}
@@ -197,6 +219,53 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 	}
 	res.Addf(msg.CSM3122I, level, env.Sys.Name(), state)
 	return res, nil
+}
+
+// samePackage reports that comp was loaded from a package of level based
+// on base: a revised package of that level (SETLOCK OFF, more service,
+// PACKAGE again) carries every part that differs from base, so it loads
+// on comp as it would on base.
+func (s *sysuf) samePackage(comp, level, base string) bool {
+	return strings.EqualFold(s.tag(comp, TagLevel), level) && strings.EqualFold(s.tag(comp, TagBasedOn), base)
+}
+
+// localLoad is what a LOAD does to a component's local service: how many
+// of the parts it wrote the package replaces, and how many it leaves.
+type localLoad struct {
+	comp, envelope string
+	replaced, left int
+}
+
+// localService finds, for each component with local service (SYSSUF's
+// LOCALSVC), the parts that service wrote (PARTCAT's LOCALSVC) and which
+// of them the package's parts replace.
+func (e *Env) localService(p cms.FilePool, s *sysuf, comps []string, parts []servlink.Part) (map[string]localLoad, error) {
+	out := map[string]localLoad{}
+	for _, c := range comps {
+		envelope := s.tag(c, TagLocal)
+		if envelope == "" {
+			continue
+		}
+		cat, err := e.readCatalog(p, c)
+		if err != nil {
+			return nil, err
+		}
+		l := localLoad{comp: c, envelope: envelope}
+		for _, en := range cat.List() {
+			if _, ok := en.Get(TagLocal); !ok {
+				continue
+			}
+			if slices.ContainsFunc(parts, func(part servlink.Part) bool {
+				return part.Component == c && inventory.Key(part.Area, part.File) == en.Key()
+			}) {
+				l.replaced++
+			} else {
+				l.left++
+			}
+		}
+		out[c] = l
+	}
+	return out, nil
 }
 
 // readPackageManifest reads and checks CSMPKG MANIFEST in the staging area.

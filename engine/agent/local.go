@@ -107,6 +107,10 @@ func LocalService(env *Env, comp, envelope string) (msg.Result, error) {
 		if err := inventory.Put(cat, part, ""); err != nil {
 			return res, err
 		}
+		// Marked, so that a LOAD knows which parts of it it replaces.
+		if err := cat.Modify(inventory.Key(part.Area, part.File), func(x *table.Entry) { x.Set(TagLocal, envID.FN()) }); err != nil {
+			return res, err
+		}
 	}
 	if err := env.writeCatalog(p, comp, cat); err != nil {
 		return res, err

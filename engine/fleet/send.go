@@ -91,6 +91,13 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 			return out
 		}
 		out.OK = true
+		// Local service the LOAD replaced is said, not only logged on the
+		// system: the SEND's RC is 4 for the system.
+		for _, l := range job.Lines {
+			if l.ID == "CSM3126W" {
+				out.Lines = append(out.Lines, msg.Messagef(msg.CSM3068W, s, l.String()))
+			}
+		}
 		state := mode
 		if slices.ContainsFunc(job.Lines, func(l msg.Line) bool { return l.ID == "CSM3125I" }) {
 			state = "STABLE" // the system had the level STABLE already and keeps it so

@@ -117,16 +117,42 @@ func mustBeWhole(en table.Entry, what string) error {
 	return nil
 }
 
-// mustChange refuses a locked or STABLE level.
-func mustChange(en table.Entry, vrm string) error {
+// mustChange refuses to change the content of a level (what says how:
+// "serviced", "packaged"): BASE is IBM's and never changes, a STABLE
+// level is what systems run (a new level based on it carries any change),
+// and a locked one waits for SETLOCK OFF. STABLE comes before the lock so
+// that the advice given is one that works: unlocking a STABLE level would
+// not let it change.
+func mustChange(en table.Entry, vrm, what string) error {
 	lvl := en.Key()
-	if get(en, tagLock) == "ON" {
-		return Refuse(msg.CSM2714E, lvl, vrm, vrm, lvl)
+	if lvl == BaseLevel {
+		return refuseBase(vrm, what)
 	}
 	if get(en, tagState) == stateStable {
 		return Refuse(msg.CSM2715E, lvl, vrm)
 	}
+	return mustBeUnlocked(en, vrm)
+}
+
+// mustBeUnlocked refuses a level under the update control lock.
+func mustBeUnlocked(en table.Entry, vrm string) error {
+	if lvl := en.Key(); get(en, tagLock) == "ON" {
+		return Refuse(msg.CSM2714E, lvl, vrm, vrm, lvl)
+	}
 	return nil
+}
+
+// refuseBase refuses what no command may do to BASE, saying what to do
+// instead: every change goes into a level based on it.
+func refuseBase(vrm, what string) error {
+	advice := "define a level based on it with SERVMGR SRVLVL ADD " + vrm + " level BASEDON BASE and change that one"
+	switch what {
+	case "deleted":
+		advice = "keep it: it is the IBM base every level of the release is built on"
+	case "packaged":
+		advice = "a system is at BASE once z/VM is installed; package a level based on it (SERVMGR SRVLVL ADD " + vrm + " level BASEDON BASE)"
+	}
+	return Refuse(msg.CSM2718E, vrm, what, advice)
 }
 
 // components lists the component directories of a level.

@@ -10,6 +10,10 @@ import (
 	"github.com/csmsim/csmsim/engine/table"
 )
 
+// baseDesc describes BASE: components with no service applied, but ICKDSF
+// and LE at the service level shipped with z/VM (the seed).
+const baseDesc = "IBM base as shipped, no RSU applied"
+
 // Quotas INITIALIZE gives the file spaces it enrolls.
 const (
 	adminQuota = 50_000
@@ -99,7 +103,7 @@ func Initialize(e *Env, vrm string) (msg.Result, error) {
 			return res, err
 		}
 	}
-	if err := e.writeLevelTop(p, vrm, BaseLevel, "", "IBM base, no service applied", comps); err != nil {
+	if err := e.writeLevelTop(p, vrm, BaseLevel, "", baseDesc, comps); err != nil {
 		return res, err
 	}
 	res.Addf(msg.CSM2906I, vrm)
@@ -114,7 +118,7 @@ func Initialize(e *Env, vrm string) (msg.Result, error) {
 	// The table and BASE's entry in one write: the release is initialized
 	// whole, or not at all and INITIALIZE goes again.
 	if err := table.SvcStat().Create(st, table.NewEntry("SRVLVL", BaseLevel, tagRelease, vrm, tagBasedOn, "-", tagState, stateStable,
-		tagLock, "ON", tagESM, "-", tagDesc, "IBM base, no service applied")); err != nil {
+		tagLock, "ON", tagESM, "-", tagDesc, baseDesc)); err != nil {
 		return res, err
 	}
 	res.Addf(msg.CSM2905I, vrm)

@@ -135,6 +135,22 @@ var _ = Describe("service levels", Ordered, func() {
 		Expect(nuc).To(Equal(len(inventory.NucleusFiles())))
 	})
 
+	It("BASE has the directories of every component supplied with z/VM, ICKDSF and LE among them", func() {
+		parts, err := level.Parts(e, vrm, level.BaseLevel)
+		Expect(err).NotTo(HaveOccurred())
+		for _, comp := range []string{"CMS", "CP", "ICKDSF", "LE"} {
+			res := ok(level.Vmfsetup(e, vrm, level.BaseLevel, comp))
+			Expect(res.Strings()).To(ContainElement(HaveSuffix("VMPSFS:CSM720.BASE." + comp + ".BUILD as D")))
+			n := 0
+			for k := range parts {
+				if strings.HasPrefix(k, comp+" ") {
+					n++
+				}
+			}
+			Expect(n).To(BeNumerically(">=", 3), comp)
+		}
+	})
+
 	It("SRVLVL ADD primes the new level with its base's parts and lists them in CSMPKG BASELIST", func() {
 		res := ok(level.Add(e, level.AddRequest{VRM: vrm, Level: "L1", BasedOn: "BASE", Desc: "first"}))
 		Expect(res.Lines[0].ID).To(Equal("CSM2705I"))

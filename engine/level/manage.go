@@ -22,7 +22,7 @@ func Setlock(e *Env, vrm, level string, on bool) (msg.Result, error) {
 	st, en, level := c.st, c.en, c.en.Key()
 	want := map[bool]string{true: "ON", false: "OFF"}[on]
 	if level == BaseLevel && !on {
-		return res, Refuse(msg.CSM2718E, vrm, "unlocked")
+		return res, refuseBase(vrm, "unlocked")
 	}
 	if on {
 		if err := mustBeWhole(en, "SETLOCK ON"); err != nil {
@@ -46,8 +46,10 @@ func Setlock(e *Env, vrm, level string, on bool) (msg.Result, error) {
 	return res, nil
 }
 
-// Delete is SERVMGR SRVLVL DELETE vrm level. It is refused for BASE, while
-// a system is at the level, and while another level is based on it.
+// Delete is SERVMGR SRVLVL DELETE vrm level. It is refused for BASE, for a
+// level under the update control lock ("SETLOCK stops further updates",
+// and a delete is one), while a system is at the level, and while another
+// level is based on it.
 func Delete(e *Env, vrm, level string) (msg.Result, error) {
 	var res msg.Result
 	c, err := e.begin(vrm, level)
@@ -60,7 +62,7 @@ func Delete(e *Env, vrm, level string) (msg.Result, error) {
 	defer c.unlock()
 	st, t, level := c.st, c.t, c.en.Key()
 	if level == BaseLevel {
-		return res, Refuse(msg.CSM2718E, vrm, "deleted")
+		return res, refuseBase(vrm, "deleted")
 	}
 	var children []string
 	for _, x := range t.List() {
@@ -77,6 +79,11 @@ func Delete(e *Env, vrm, level string) (msg.Result, error) {
 	}
 	if len(systems) > 0 {
 		return res, Refuse(msg.CSM2716E, level, vrm, len(systems), strings.Join(systems, " "))
+	}
+	// The lock last: when it is all that stands in the way, the SETLOCK OFF
+	// that CSM2714E advises is enough.
+	if err := mustBeUnlocked(c.en, vrm); err != nil {
+		return res, err
 	}
 	// The table first: if it moved on, nothing is erased.
 	if _, err := table.SvcStat().Update(st, nil, func(t *table.Table) error {

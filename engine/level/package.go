@@ -16,7 +16,8 @@ import (
 // component's PARTCAT with the level's CSMPKG BASELIST (the parts of the
 // based-on level) and writes, into CSMvrm.<level>.PACKAGE, one SERVLINK per
 // changed component holding only the changed and new parts, and a package
-// manifest. Unchanged components get no SERVLINK.
+// manifest. Unchanged components get no SERVLINK. BASE, a STABLE level and
+// a locked level are not packaged again.
 func Package(e *Env, vrm, level string) (msg.Result, error) {
 	var res msg.Result
 	c, err := e.begin(vrm, level)
@@ -25,8 +26,10 @@ func Package(e *Env, vrm, level string) (msg.Result, error) {
 	}
 	defer c.unlock()
 	st, en, level := c.st, c.en, c.en.Key()
-	if level == BaseLevel {
-		return res, Refuse(msg.CSM2718E, vrm, "packaged")
+	// A new package rewrites the level's content as systems receive it:
+	// refused for BASE, a STABLE level and a locked one.
+	if err := mustChange(en, vrm, "packaged"); err != nil {
+		return res, err
 	}
 	if err := mustBeWhole(en, "PACKAGE"); err != nil {
 		return res, err

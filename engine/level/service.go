@@ -40,7 +40,11 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 	}
 	defer c.unlock()
 	st, en, level := c.st, c.en, c.en.Key()
-	if err := mustChange(en, vrm); err != nil {
+	change := "serviced"
+	if origin != "" {
+		change = "changed by LOCALMOD"
+	}
+	if err := mustChange(en, vrm, change); err != nil {
 		return res, err
 	}
 	disk, err := e.AdminDisk()

@@ -77,20 +77,20 @@ const (
 	CSM2704W = "CSM2704W Service level %s of release %s was already %s"
 	CSM2705I = "CSM2705I Directories of service level %s primed from %s: %d files"
 	CSM2706I = "CSM2706I Directories %s left by an interrupted command were erased: %d files"
-	CSM2710E = "CSM2710E Service level %s is not defined in release %s"
-	CSM2711E = "CSM2711E Service level %s already exists in release %s"
-	CSM2712E = "CSM2712E Service level name %s is longer than %d characters"
-	CSM2713E = "CSM2713E Based-on level %s is not defined in release %s"
+	CSM2710E = "CSM2710E Service level %s is not defined in release %s; SERVMGR SRVLVL QUERY of that release lists its levels"
+	CSM2711E = "CSM2711E Service level %s already exists in release %s; choose another name"
+	CSM2712E = "CSM2712E Service level name %s is longer than %d characters; choose a shorter name"
+	CSM2713E = "CSM2713E Based-on level %s is not defined in release %s; SERVMGR SRVLVL QUERY of that release lists its levels"
 	CSM2714E = "CSM2714E Service level %s of release %s is locked; enter SERVMGR SRVLVL SETLOCK %s %s OFF first"
 	CSM2715E = "CSM2715E Service level %s of release %s is STABLE and cannot be changed; define a new level based on it"
-	CSM2716E = "CSM2716E Service level %s of release %s is in use by %d system(s): %s"
-	CSM2717E = "CSM2717E Service level %s of release %s is the base of service level(s) %s"
-	CSM2718E = "CSM2718E Service level BASE of release %s cannot be %s"
+	CSM2716E = "CSM2716E Service level %s of release %s is in use by %d system(s): %s; send them another level (SERVMGR SRVLVL SEND) or delete them (SERVMGR SYSTEM DELETE) first"
+	CSM2717E = "CSM2717E Service level %s of release %s is the base of service level(s) %s; delete those first"
+	CSM2718E = "CSM2718E Service level BASE of release %s cannot be %s; %s"
 	CSM2719E = "CSM2719E SRVLVL %s into service level %s did not finish; enter it again before %s"
-	CSM2720E = "CSM2720E Envelope %s SERVLINK not found on %s"
+	CSM2720E = "CSM2720E Envelope %s SERVLINK not found on %s; receive it onto that disk first"
 	CSM2721E = "CSM2721E Envelope %s is not valid: reason code %s at offset %d: %s"
-	CSM2722E = "CSM2722E Component %s is not in envelope %s"
-	CSM2723E = "CSM2723E Component %s is not known in release %s"
+	CSM2722E = "CSM2722E Component %s is not in envelope %s; name a component it carries, or ALL"
+	CSM2723E = "CSM2723E Component %s is not known in release %s; name a component the level has"
 	CSM2724I = "CSM2724I Envelope %s applied to component %s of service level %s: %d parts"
 	CSM2725I = "CSM2725I Local modification %s (%s) applied to component %s of service level %s: %d parts"
 	CSM2730I = "CSM2730I CMS nucleus built and dumped to %s: %d cylinders"
@@ -160,6 +160,7 @@ const (
 	CSM3065E = "CSM3065E System %s reports service level %s, not %s as %s; give the level the system is at"
 	CSM3066W = "CSM3066W %s: CSMAGENT job %d ended RC=%d, but its messages cannot be read (%s); the outcome follows the return code, the messages are in the system's $CSMCMD $MSGLOG"
 	CSM3067I = "CSM3067I System %s reports release %s, service level %s"
+	CSM3068W = "CSM3068W %s: the LOAD replaced local service: %s"
 
 	// Staged roll-outs (SRVLVL SEND and SYSTEM PUT2PROD with CANARY,
 	// WAVES, BUDGET or DEADLINE).
@@ -193,6 +194,7 @@ const (
 	CSM3123W = "CSM3123W Package %s carries no SERVLINK (nothing changed since %s); only VM SYSSUF was updated"
 	CSM3124E = "CSM3124E The test build of system %s is incomplete: a LOAD of service level %s did not finish; send level %s to the system again (SERVMGR SRVLVL SEND) before %s"
 	CSM3125I = "CSM3125I Service level %s is loaded STABLE on system %s already; a TEST load would not make it TEST again"
+	CSM3126W = "CSM3126W Service level %s replaced local service %s of component %s on system %s: %d parts replaced, %d parts of it left as it made them"
 	CSM3130E = "CSM3130E PUT2PROD before a stable load: service level %s is not loaded STABLE on system %s (component %s is at level %s, state %s)"
 	CSM3131I = "CSM3131I Production side %s staged from the test build: %d components, %d files"
 	CSM3132I = "CSM3132I Nucleus copied from the recomp cylinders of %s to those of %s: %d cylinders"
@@ -224,11 +226,12 @@ var catalogFormats = []string{
 	CSM2911E, CSM2912E,
 	CSM3000E, CSM3001E, CSM3002E, CSM3010E, CSM3050E, CSM3051E, CSM3052E, CSM3053I,
 	CSM3054I, CSM3055E, CSM3056I, CSM3057I, CSM3058I, CSM3059W, CSM3060I, CSM3061I,
-	CSM3062E, CSM3063E, CSM3064I, CSM3065E, CSM3066W, CSM3067I, CSM3070I, CSM3071I, CSM3072I, CSM3073E,
+	CSM3062E, CSM3063E, CSM3064I, CSM3065E, CSM3066W, CSM3067I, CSM3068W, CSM3070I, CSM3071I, CSM3072I,
+	CSM3073E,
 	CSM3074E, CSM3075I, CSM3076E, CSM3077I, CSM3078E,
 	CSM3100E, CSM3101I, CSM3103I, CSM3104E, CSM3110E, CSM3111E, CSM3112E, CSM3113E,
 	CSM3114E, CSM3115E, CSM3116E, CSM3117E, CSM3118E, CSM3120I, CSM3121I, CSM3122I,
-	CSM3123W, CSM3124E, CSM3125I, CSM3130E, CSM3131I, CSM3132I, CSM3133I, CSM3140I, CSM3150E, CSM3151E,
+	CSM3123W, CSM3124E, CSM3125I, CSM3126W, CSM3130E, CSM3131I, CSM3132I, CSM3133I, CSM3140I, CSM3150E, CSM3151E,
 	CSM3152E, CSM3153I, CSM3154W, CSM3160I, CSM3161I, CSM3162E, CSM3163E,
 }
 

@@ -185,7 +185,7 @@ var _ = Describe("the message table", func() {
 		Entry("end", sm.Messagef(sm.CSM0002I, "SRVLVL PACKAGE 720 VM010802_BLD2", 8),
 			"CSM0002I SERVMGR SRVLVL PACKAGE 720 VM010802_BLD2 ended RC=8", 0),
 		Entry("by id", sm.Message("CSM2710E", "VM010802_BLD9", "720"),
-			"CSM2710E Service level VM010802_BLD9 is not defined in release 720", 8),
+			"CSM2710E Service level VM010802_BLD9 is not defined in release 720; SERVMGR SRVLVL QUERY of that release lists its levels", 8),
 		Entry("not enough blocks", sm.Messagef(sm.CSM2902E, "VMPSFS", 355800, 120000),
 			"CSM2902E File pool VMPSFS has not enough free 4K blocks: 355800 needed, 120000 free", 8),
 		Entry("55th system", sm.Messagef(sm.CSM2814E, "VM55", 54, 54),

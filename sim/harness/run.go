@@ -77,6 +77,11 @@ type runner struct {
 	tablesSeen string            // the principal's tables after the last step
 	faults     *faults           // the run's fault plan and what it does
 
+	// revisions are the parts each level had at the steps where a system
+	// was at it: a TEST level revised on the principal (SETLOCK OFF, more
+	// service, PACKAGE) leaves the systems at its earlier revision whole.
+	revisions map[string][]map[string]string
+
 	// What the phases observed while a step runs tell, under mu: the step
 	// they belong to and the principal's crash countdown.
 	mu         sync.Mutex
