@@ -117,6 +117,11 @@ const (
 	CSM2816E = "CSM2816E System %s runs release %s; managed systems must run z/VM 7.2 or later"
 	CSM2820I = "CSM2820I Systems of release %s:"
 	CSM2821I = "CSM2821I %-8s %-16s %-24s %-5s %-6s %s"
+	// A principal carries several releases; a command of one release
+	// names a system of another.
+	CSM2830E = "CSM2830E System %s runs release %s; service level %s of release %s was not sent to it; send it a level of release %s"
+	CSM2831E = "CSM2831E System %s runs release %s, not %s; nothing was done on it; enter SERVMGR %s %s %s for it"
+	CSM2832E = "CSM2832E System %s reports release %s, not %s as given on SYSTEM ADD; add it to release %s at a level of that release"
 
 	// INITIALIZE and MANAGED.
 	CSM2900I = "CSM2900I Release %s initialized: %s loaded into %s (%d files, %d blocks)"
@@ -211,7 +216,7 @@ var catalogFormats = []string{
 	CSM2721E, CSM2722E, CSM2723E, CSM2724I, CSM2725I, CSM2730I, CSM2731E, CSM2735I,
 	CSM2736W, CSM2737I, CSM2740I, CSM2741I, CSM2744I, CSM2745I, CSM2760E,
 	CSM2800I, CSM2801I, CSM2802I, CSM2810E, CSM2811E, CSM2812E, CSM2813E, CSM2814E,
-	CSM2815E, CSM2816E, CSM2820I, CSM2821I,
+	CSM2815E, CSM2816E, CSM2820I, CSM2821I, CSM2830E, CSM2831E, CSM2832E,
 	CSM2900I, CSM2901E, CSM2902E, CSM2903E, CSM2904E, CSM2905I, CSM2906I, CSM2910I,
 	CSM2911E, CSM2912E,
 	CSM3000E, CSM3001E, CSM3002E, CSM3010E, CSM3050E, CSM3051E, CSM3052E, CSM3053I,
