@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,27 +35,43 @@ func newPrincipalCmd(fs afero.Fs) *cobra.Command {
 		state, ssi, scale string
 		blocks            int64
 		seed              uint64
+		releases          []string
 	)
 	initCmd := &cobra.Command{
-		Use:   "init --state DIR [--vmpsfs-blocks N] [--ssi NAME] [--scale tiny|small|large] [--seed N]",
-		Short: "Create a fresh principal: VMPSFS, MAINT720 with the CSM720 UNLOAD file on 5BC, MAINTCSM with its A-disk",
+		Use:   "init --state DIR [--release 720,730,...] [--vmpsfs-blocks N] [--ssi NAME] [--scale tiny|small|large] [--seed N]",
+		Short: "Create a fresh principal: VMPSFS, per release MAINTvrm with the CSMvrm UNLOAD file on 5BC, MAINTCSM with its A-disk",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sc, ok := scales[scale]
 			if !ok {
 				return fmt.Errorf("--scale %q: use tiny, small or large", scale)
 			}
+			var rels []world.ReleaseBase
+			var bases []fixtures.BaseSpec
+			for _, r := range releases {
+				r = strings.TrimSpace(r)
+				if n, err := strconv.Atoi(r); err != nil || len(r) != 3 || n < 720 {
+					return fmt.Errorf("--release %q: give z/VM releases of 7.2 or later as vrm, e.g. 720,730", r)
+				}
+				// One seed for every release: each BASE differs by its
+				// release, and fixtures gen finds it again from the seed.
+				base := fixtures.Base(r, seed, sc)
+				bases = append(bases, base)
+				rels = append(rels, world.ReleaseBase{Release: r, Unload: world.BaseUnload(base)})
+			}
 			if err := fs.MkdirAll(state, 0o755); err != nil {
 				return err
 			}
-			base := fixtures.Base(world.DefaultRelease, seed, sc)
 			s, err := world.InitPrincipal(stateFs(fs, state), world.PrincipalOptions{
-				SSI: ssi, VMPSFSBlocks: blocks, Seed: seed, Unload: world.BaseUnload(base)})
+				SSI: ssi, VMPSFSBlocks: blocks, Seed: seed, Releases: rels})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "principal %s created in %s: VMPSFS %d blocks, %s on MAINT720 05BC (%d parts)\n",
-				s.Name(), state, blocks, world.UnloadFileID(world.DefaultRelease), len(base.Parts))
+			fmt.Fprintf(cmd.OutOrStdout(), "principal %s created in %s: VMPSFS %d blocks, %s on MAINT%s 05BC (%d parts)\n",
+				s.Name(), state, blocks, world.UnloadFileID(bases[0].Release), bases[0].Release, len(bases[0].Parts))
+			for _, base := range bases[1:] {
+				fmt.Fprintf(cmd.OutOrStdout(), "  and %s on MAINT%s 05BC (%d parts)\n", world.UnloadFileID(base.Release), base.Release, len(base.Parts))
+			}
 			if ssi != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "the principal is a member of SSI cluster %s\n", ssi)
 			}
@@ -62,6 +80,7 @@ func newPrincipalCmd(fs afero.Fs) *cobra.Command {
 	}
 	stateFlag(initCmd, &state)
 	initCmd.Flags().Int64Var(&blocks, "vmpsfs-blocks", world.DefaultVMPSFSBlocks, "VMPSFS capacity in 4K blocks (INITIALIZE needs 355,800 free)")
+	initCmd.Flags().StringSliceVar(&releases, "release", []string{world.DefaultRelease}, "the releases the principal carries, each with its MAINTvrm 05BC and CSMvrm UNLOAD: 720,730,740")
 	initCmd.Flags().StringVar(&ssi, "ssi", "", "make the principal a member of this SSI cluster (to rehearse INITIALIZE's refusal)")
 	initCmd.Flags().StringVar(&scale, "scale", "tiny", "size of the generated BASE: tiny, small or large")
 	initCmd.Flags().Uint64Var(&seed, "seed", fixtures.SampleBaseSeed, "seed of the generated BASE (the default matches the sample envelopes)")
@@ -158,12 +177,12 @@ func newFixturesCmd(fs afero.Fs) *cobra.Command {
 	stateFlag(sample, &state)
 
 	var (
-		gstate, kind, name, comp, origin, out, gscale string
-		seed                                          uint64
-		parts                                         int
+		gstate, kind, name, comp, origin, out, gscale, grelease string
+		seed                                                    uint64
+		parts                                                   int
 	)
 	gen := &cobra.Command{
-		Use:   "gen --state DIR --kind rsu|cor|localmod --name NAME [--parts N] [--seed N] [--component C] [--origin O] [--out FILE]",
+		Use:   "gen --state DIR --kind rsu|cor|localmod --name NAME [--release vrm] [--parts N] [--seed N] [--component C] [--origin O] [--out FILE]",
 		Short: "Generate an envelope against the principal's BASE, onto MAINTCSM's A-disk (or --out FILE)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -176,16 +195,23 @@ func newFixturesCmd(fs afero.Fs) *cobra.Command {
 				return fmt.Errorf("--scale %q: use tiny, small or large", gscale)
 			}
 			cfg := s.Config()
-			base := fixtures.Base(cfg.Release, cfg.Seed, sc)
+			rel := cfg.Release
+			if grelease != "" {
+				if !slices.Contains(cfg.AllReleases(), grelease) {
+					return fmt.Errorf("--release %s: the principal in %s carries %s only", grelease, gstate, strings.Join(cfg.AllReleases(), ", "))
+				}
+				rel = grelease
+			}
+			base := fixtures.Base(rel, cfg.Seed, sc)
 			var e fixtures.EnvelopeSpec
 			name = strings.ToUpper(name)
 			switch strings.ToLower(kind) {
 			case "rsu":
-				e = fixtures.RSU(cfg.Release, name, seed, base, parts)
+				e = fixtures.RSU(rel, name, seed, base, parts)
 			case "cor":
-				e = fixtures.COR(cfg.Release, name, seed, base, strings.ToUpper(comp), parts)
+				e = fixtures.COR(rel, name, seed, base, strings.ToUpper(comp), parts)
 			case "localmod":
-				e = fixtures.LocalMod(cfg.Release, name, seed, base, strings.ToUpper(comp), strings.ToUpper(origin), parts)
+				e = fixtures.LocalMod(rel, name, seed, base, strings.ToUpper(comp), strings.ToUpper(origin), parts)
 			default:
 				return fmt.Errorf("--kind %q: use rsu, cor or localmod", kind)
 			}
@@ -212,6 +238,7 @@ func newFixturesCmd(fs afero.Fs) *cobra.Command {
 	gen.Flags().StringVar(&name, "name", "", "envelope name, 1-8 characters (required)")
 	_ = gen.MarkFlagRequired("name")
 	gen.Flags().IntVar(&parts, "parts", 4, "parts to change")
+	gen.Flags().StringVar(&grelease, "release", "", "the release the envelope services (default the principal's first)")
 	gen.Flags().Uint64Var(&seed, "seed", 1, "seed of the envelope")
 	gen.Flags().StringVar(&comp, "component", "CMS", "component (cor, localmod)")
 	gen.Flags().StringVar(&origin, "origin", "CUSTOMER", "origin of a local modification: IBM, VENDOR or CUSTOMER")

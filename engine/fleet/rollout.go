@@ -50,7 +50,7 @@ func (o *op) run(ctx context.Context, e *Env, w *Wire, roll *Rollout) (Outcome, 
 	if roll != nil {
 		return o.rollout(ctx, e, w, roll)
 	}
-	outs := w.fanOut(o.sc.systems, func(s string) SystemOutcome { return o.do(ctx, s) })
+	outs := w.fanOut(o.sc.systems, func(s string) SystemOutcome { return o.doOne(ctx, s) })
 	out := Outcome{Targets: o.sc.systems, Systems: outs}
 	res := &out.Result
 	good := e.record(res, outs)
@@ -61,6 +61,15 @@ func (o *op) run(ctx context.Context, e *Env, w *Wire, roll *Rollout) (Outcome, 
 		}
 	}
 	return out, nil
+}
+
+// doOne does the op on one system; a system of another release (reached
+// through a nickname) is refused there and nothing is done on it.
+func (o *op) doOne(ctx context.Context, s string) SystemOutcome {
+	if lines := o.sc.foreign(s); lines != nil {
+		return SystemOutcome{System: s, Lines: lines}
+	}
+	return o.do(ctx, s)
 }
 
 // rollout runs the op under a roll-out policy: engine/rollout schedules,
@@ -97,7 +106,7 @@ func (o *op) rollout(ctx context.Context, e *Env, w *Wire, roll *Rollout) (Outco
 	cfg := rollout.Config{ID: o.id, Systems: systems, Policy: pol, Restart: roll.Restart, Workers: w.Workers,
 		Store: &rolloutStore{st: o.sc.levels, levelOf: o.levelOf}, WithTimeout: w.Deadline,
 		Do: func(wctx context.Context, s string, wave int) rollout.Outcome {
-			so := o.do(wctx, s)
+			so := o.doOne(wctx, s)
 			if !so.OK && wctx.Err() != nil && ctx.Err() == nil {
 				// The wave's deadline cut the system off; where exactly is
 				// chance, so say what happened, the same every time.

@@ -31,6 +31,9 @@ func Servcheck(ctx context.Context, e *Env, w *Wire, r ServcheckRequest) (Outcom
 	for _, s := range systems {
 		en, _ := sys.Get(s)
 		lvl := get(en, tagLevel)
+		if sc.foreign(s) != nil {
+			continue // its level is of another release: refused below
+		}
 		if _, ok := want[lvl]; !ok {
 			if want[lvl], err = level.Parts(e.Env, vrm, lvl); err != nil {
 				return Outcome{Targets: systems}, err
@@ -41,6 +44,10 @@ func Servcheck(ctx context.Context, e *Env, w *Wire, r ServcheckRequest) (Outcom
 		en, _ := sys.Get(s)
 		lvl := get(en, tagLevel)
 		out := SystemOutcome{System: s}
+		if lines := sc.foreign(s); lines != nil {
+			out.Lines = lines
+			return out
+		}
 		inv, err := query(ctx, e, w, en, &out)
 		if err != nil {
 			out.Lines = append(out.Lines, level.Lines(err)...)

@@ -23,6 +23,7 @@ type session struct {
 	out  *SystemOutcome // the system's outcome: phases, job and cause go here
 	conn transport.Conn
 	addr string
+	vrm  string // the release SYSSTAT records for the system
 }
 
 func (w *Wire) open(ctx context.Context, en table.Entry, out *SystemOutcome) (*session, error) {
@@ -32,7 +33,7 @@ func (w *Wire) open(ctx context.Context, en table.Entry, out *SystemOutcome) (*s
 	if err != nil {
 		return nil, level.Refuse(msg.CSM3051E, en.Key(), addr, err.Error())
 	}
-	return &session{ctx: ctx, w: w, out: out, conn: c, addr: addr}, nil
+	return &session{ctx: ctx, w: w, out: out, conn: c, addr: addr, vrm: get(en, tagRelease)}, nil
 }
 
 func (s *session) system() string { return s.out.System }

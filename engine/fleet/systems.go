@@ -249,6 +249,9 @@ func (ss *session) check(lvl, as string, manage bool) (msg.Line, error) {
 	if n, err := strconv.Atoi(info.Release); err != nil || n < 720 {
 		return msg.Line{}, level.Refuse(msg.CSM2816E, system, info.Release)
 	}
+	if ss.vrm != "" && info.Release != ss.vrm {
+		return msg.Line{}, level.Refuse(msg.CSM2832E, system, info.Release, ss.vrm, info.Release)
+	}
 	if lvl != "" && !strings.EqualFold(info.Level, lvl) {
 		return msg.Line{}, level.Refuse(msg.CSM3065E, system, info.Level, lvl, as)
 	}
@@ -463,8 +466,9 @@ func Modify(ctx context.Context, e *Env, w *Wire, vrm, system string, c Change) 
 	return res, nil
 }
 
-// Resolve turns system|nickname|ALL into the systems of vrm it names,
-// through the nicknames of MAINTCSM NAMES (nesting allowed).
+// Resolve turns system|nickname|ALL into the systems it names, through
+// the nicknames of MAINTCSM NAMES (nesting allowed): ALL is every system
+// of vrm; a system or nickname may name systems of other releases too.
 func Resolve(e *Env, vrm, target string) ([]string, error) {
 	_, t, err := e.readSystems()
 	if err != nil {
@@ -488,9 +492,12 @@ func (e *Env) resolve(vrm, target string, t *table.Table) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Any release's system counts: a nickname may list systems of several
+	// releases, and a command reaching one of another release refuses it
+	// by name (CSM2830E, CSM2831E) rather than calling it unknown.
 	isSystem := func(s string) bool {
-		en, ok := t.Get(s)
-		return ok && get(en, tagRelease) == vrm
+		_, ok := t.Get(s)
+		return ok
 	}
 	out, err := table.ResolveNames(names, target, isSystem)
 	var unknown *table.UnknownNameError
@@ -534,6 +541,12 @@ func Query(e *Env, vrm, target string) (msg.Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if en, ok := t.Get(target); ok && get(en, tagRelease) != vrm {
+		rel := get(en, tagRelease)
+		return res, level.Refuse(msg.CSM2831E, en.Key(), rel, vrm, "SYSTEM QUERY", rel, en.Key())
+	}
+	// A nickname's systems of other releases are theirs to list.
+	systems = slices.DeleteFunc(systems, func(s string) bool { en, _ := t.Get(s); return get(en, tagRelease) != vrm })
 	res.Addf(msg.CSM2820I, vrm)
 	res.Addf(msg.CSM2821I, "SYSTEM", "LEVEL", "HOST", "PORT", "STATE", "STATUS")
 	for _, s := range systems {

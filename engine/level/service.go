@@ -72,6 +72,11 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 		}
 		return res, Refuse(msg.CSM2721E, envID.FN(), "-", 0, fmt.Sprintf("it is a %s stream, SRVLVL %s needs %s", man.Kind, verb(origin), want))
 	}
+	if man.Release != vrm {
+		// One principal carries several releases; service of one must not
+		// land in another's level, whose parts it does not fit.
+		return res, Refuse(msg.CSM2721E, envID.FN(), "-", 0, fmt.Sprintf("it is service for release %s, and level %s is of release %s; use an envelope of release %s", man.Release, level, vrm, vrm))
+	}
 	known, err := e.components(vrm, level)
 	if err != nil {
 		return res, err

@@ -124,6 +124,11 @@ const (
 	CSM2821I = "CSM2821I %-8s %-16s %-24s %-5s %-6s %s"
 	CSM2822E = "CSM2822E System %s cannot be at host %s port %d: system %s of release %s is recorded there, and one CSMSERVE serves one system; give the host and port of %s's own CSMSERVE"
 	CSM2823E = "CSM2823E %s, listed in nickname %s in MAINTCSM NAMES, is neither a system of release %s nor a nickname; add the system with SERVMGR SYSTEM ADD, or take it out of the :list. of %s"
+	// A principal carries several releases; a command of one release
+	// names a system of another.
+	CSM2830E = "CSM2830E System %s runs release %s; service level %s of release %s was not sent to it; send it a level of release %s"
+	CSM2831E = "CSM2831E System %s runs release %s, not %s; nothing was done on it; enter SERVMGR %s %s %s for it"
+	CSM2832E = "CSM2832E System %s reports release %s, not %s as given on SYSTEM ADD; add it to release %s at a level of that release"
 
 	// INITIALIZE and MANAGED.
 	CSM2900I = "CSM2900I Release %s initialized: %s loaded into %s (%d files, %d blocks)"
@@ -222,6 +227,7 @@ var catalogFormats = []string{
 	CSM2736W, CSM2737I, CSM2740I, CSM2741I, CSM2744I, CSM2745I, CSM2760E,
 	CSM2800I, CSM2801I, CSM2802I, CSM2803I, CSM2804I, CSM2810E, CSM2811E, CSM2812E, CSM2813E, CSM2814E,
 	CSM2815E, CSM2816E, CSM2817E, CSM2818E, CSM2819E, CSM2820I, CSM2821I, CSM2822E, CSM2823E,
+	CSM2830E, CSM2831E, CSM2832E,
 	CSM2900I, CSM2901E, CSM2902E, CSM2903E, CSM2904E, CSM2905I, CSM2906I, CSM2910I,
 	CSM2911E, CSM2912E,
 	CSM3000E, CSM3001E, CSM3002E, CSM3010E, CSM3050E, CSM3051E, CSM3052E, CSM3053I,

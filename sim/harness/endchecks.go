@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -66,14 +67,18 @@ func (r *runner) endChecks(ctx context.Context) []Expectation {
 		}
 	}
 	if len(ex.Levels) > 0 {
-		_, levels, err := r.penv.ReadLevels(r.sc.Release)
 		for _, l := range ex.Levels {
 			name := strings.ToUpper(l.Name)
+			rel := cmp.Or(l.Release, r.sc.Release)
+			if rel != r.sc.Release {
+				name += " of " + rel
+			}
+			_, levels, err := r.penv.ReadLevels(rel)
 			if err != nil {
 				out = append(out, Expectation{Name: "level " + name, Status: "fail", Reason: err.Error()})
 				continue
 			}
-			en, ok := levels.Get(name)
+			en, ok := levels.Get(strings.ToUpper(l.Name))
 			if !ok {
 				out = append(out, Expectation{Name: "level " + name, Want: "defined", Got: "not defined", Status: "fail",
 					Reason: "level " + name + " is not in the Service Level Table"})
@@ -90,14 +95,27 @@ func (r *runner) endChecks(ctx context.Context) []Expectation {
 		}
 	}
 	if sc := ex.Servcheck; sc != nil {
-		res := servmgr.Run(ctx, r.penv, r.wire, []string{"system servcheck " + r.sc.Release + " all"})
+		// SERVCHECK is per release: each release's systems against its
+		// levels. The scenario's release always; every other release the
+		// systems run once it is initialized.
 		drift := map[string]bool{}
-		if res.Fleet != nil {
-			for _, s := range res.Fleet.Systems {
-				if len(s.Drift) > 0 {
-					drift[s.System] = true
+		var res msg.Result
+		for _, rel := range r.sc.releases() {
+			if rel != r.sc.Release {
+				if _, _, err := r.penv.ReadLevels(rel); err != nil {
+					continue
 				}
 			}
+			one := servmgr.Run(ctx, r.penv, r.wire, []string{"system servcheck " + rel + " all"})
+			if one.Fleet != nil {
+				for _, s := range one.Fleet.Systems {
+					if len(s.Drift) > 0 {
+						drift[s.System] = true
+					}
+				}
+			}
+			res.RC = max(res.RC, one.RC)
+			res.Lines = append(res.Lines, one.Lines...)
 		}
 		got := sortedKeys(drift)
 		want := []string{}
@@ -147,7 +165,11 @@ func (r *runner) tableChecks(checks []TableCheck) []Expectation {
 		kind := strings.ToUpper(c.Table)
 		key := strings.ToUpper(c.Key)
 		name := "table " + kind + " " + key
-		t, err := r.fleetEnv().ReadTable(r.sc.Release, kind)
+		rel := cmp.Or(c.Release, r.sc.Release)
+		if c.Release != "" && c.Release != r.sc.Release {
+			name = "table " + kind + " of " + rel + " " + key
+		}
+		t, err := r.fleetEnv().ReadTable(rel, kind)
 		if err != nil {
 			out = append(out, Expectation{Name: name, Status: "fail", Reason: err.Error()})
 			continue

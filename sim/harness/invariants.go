@@ -64,15 +64,15 @@ func (r *runner) violate(inv string, step int, system, format string, args ...an
 // checkInvariants holds the world to the invariants after step (0: at the
 // end). out is the step's command outcome, if it ran one.
 func (r *runner) checkInvariants(step int, out *stepOutcome) {
-	levels := map[string]map[string]string{} // the principal's parts of each level, read once
-	partsOf := func(lvl string) (map[string]string, error) {
-		if p, ok := levels[lvl]; ok {
+	levels := map[string]map[string]string{} // the principal's parts of each release's level, read once
+	partsOf := func(rel, lvl string) (map[string]string, error) {
+		if p, ok := levels[rel+" "+lvl]; ok {
 			return p, nil
 		}
-		p, err := level.Parts(r.penv, r.sc.Release, lvl)
-		levels[lvl] = p
+		p, err := level.Parts(r.penv, rel, lvl)
+		levels[rel+" "+lvl] = p
 		if err == nil {
-			r.remember(lvl, p)
+			r.remember(rel+" "+lvl, p)
 		}
 		return p, err
 	}
@@ -167,7 +167,7 @@ func (r *runner) readNode(name string) (*nodeState, error) {
 }
 
 // checkNode holds one system to production-whole and test-build-whole.
-func (r *runner) checkNode(step int, name string, partsOf func(string) (map[string]string, error)) {
+func (r *runner) checkNode(step int, name string, partsOf func(rel, lvl string) (map[string]string, error)) {
 	st, err := r.readNode(name)
 	if err != nil {
 		r.violate(InvTablesParse, step, name, "the system's state cannot be read: %v", err)
@@ -182,15 +182,15 @@ func (r *runner) checkNode(step int, name string, partsOf func(string) (map[stri
 	}
 	r.seen[name] = st.fingerprint(prod)
 	if st.loading == "" && st.level != "" && st.level != agent.None {
-		want, err := partsOf(st.level)
+		want, err := partsOf(r.nodes[name].Env.Release, st.level)
 		if err != nil {
 			r.violate(InvTestBuildWhole, step, name, "level %s of its test build is not on the principal: %v", st.level, err)
-		} else if d := partsDiff(st.test, want, st.local); d != "" && !r.earlierRevision(st) {
+		} else if d := partsDiff(st.test, want, st.local); d != "" && !r.earlierRevision(r.nodes[name].Env.Release, st) {
 			r.violate(InvTestBuildWhole, step, name, "the test build is not level %s, and no LOAD is marked as unfinished: %s", st.level, d)
 		}
 	}
 	if st.side != "" && st.prod != "" && st.prod != agent.None {
-		want, err := partsOf(st.prod)
+		want, err := partsOf(r.nodes[name].Env.Release, st.prod)
 		if err != nil {
 			r.violate(InvProductionWhole, step, name, "level %s in production is not on the principal: %v", st.prod, err)
 			return
@@ -209,20 +209,20 @@ func (r *runner) checkNode(step int, name string, partsOf func(string) (map[stri
 }
 
 // remember records parts as a revision of lvl, if it is a new one.
-func (r *runner) remember(lvl string, parts map[string]string) {
+func (r *runner) remember(relLevel string, parts map[string]string) {
 	if r.revisions == nil {
 		r.revisions = map[string][]map[string]string{}
 	}
-	revs := r.revisions[lvl]
+	revs := r.revisions[relLevel]
 	if len(revs) == 0 || !maps.Equal(revs[len(revs)-1], parts) {
-		r.revisions[lvl] = append(revs, parts)
+		r.revisions[relLevel] = append(revs, parts)
 	}
 }
 
 // earlierRevision reports that a test build is whole at an earlier
 // revision of its level, one a system was at in an earlier step.
-func (r *runner) earlierRevision(st *nodeState) bool {
-	revs := r.revisions[st.level]
+func (r *runner) earlierRevision(release string, st *nodeState) bool {
+	revs := r.revisions[release+" "+st.level]
 	for _, parts := range revs[:max(len(revs)-1, 0)] {
 		if partsDiff(st.test, parts, st.local) == "" {
 			return true
@@ -294,8 +294,9 @@ func partsDiff(got, want map[string]string, local map[string]bool) string {
 func (r *runner) checkPrincipalTables(step int) string {
 	fe := &fleet.Env{Env: r.penv}
 	var b strings.Builder
-	for _, name := range fleet.Tables() {
-		st, kind, err := fe.TableStore(r.sc.Release, name)
+	for _, name := range r.releaseTables() {
+		rel, name, _ := strings.Cut(name, " ")
+		st, kind, err := fe.TableStore(rel, name)
 		if err != nil {
 			continue // the release is not initialized yet
 		}
@@ -310,6 +311,20 @@ func (r *runner) checkPrincipalTables(step int) string {
 		}
 	}
 	return b.String()
+}
+
+// releaseTables are the principal's tables as "<release> <table>": the
+// scenario release's, then the SVCSTAT and ROLLOUT of each other release
+// the principal carries (SYSSTAT and NAMES are the principal's, once).
+func (r *runner) releaseTables() []string {
+	var out []string
+	for _, name := range fleet.Tables() {
+		out = append(out, r.sc.Release+" "+name)
+	}
+	for _, rel := range r.sc.releases()[1:] {
+		out = append(out, rel+" "+table.SvcStat().Name, rel+" "+fleet.RolloutTable().Name)
+	}
+	return out
 }
 
 // fingerprint is everything refused-nothing compares of a system: VM

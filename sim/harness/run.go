@@ -67,7 +67,6 @@ type runner struct {
 	nodes map[string]*node
 	names []string // systems in world order
 	ports *regexp.Regexp
-	base  fixtures.BaseSpec
 
 	t0    time.Time // the timeline's zero
 	spans []Span    // the timeline, from the steps' outcomes
@@ -201,14 +200,16 @@ func (r *runner) build(ctx context.Context) error {
 			return afero.NewBasePathFs(afero.NewOsFs(), p), nil
 		}
 	}
-	base, _, _ := fixtures.Sample()
-	r.base = base
 	pfs, err := fsFor("principal")
 	if err != nil {
 		return err
 	}
+	var releases []world.ReleaseBase
+	for _, rel := range sc.releases() {
+		releases = append(releases, world.ReleaseBase{Release: rel, Unload: world.BaseUnload(world.SampleBase(rel))})
+	}
 	ps, err := world.SamplePrincipalWith(pfs, world.PrincipalOptions{SSI: sc.World.Principal.SSI,
-		VMPSFSBlocks: sc.World.Principal.VMPSFSBlocks, Unload: world.BaseUnload(base)}, sc.Fixtures.Sample == nil || *sc.Fixtures.Sample)
+		VMPSFSBlocks: sc.World.Principal.VMPSFSBlocks, Releases: releases}, sc.Fixtures.Sample == nil || *sc.Fixtures.Sample)
 	if err != nil {
 		return err
 	}
@@ -299,10 +300,14 @@ func (sc *Scenario) link(s System) (netem.Link, error) {
 	return l, nil
 }
 
-// envelope generates a fixture envelope against the sample BASE, its
-// parts sized around PartBytes.
+// envelope generates a fixture envelope against the sample BASE of its
+// release, its parts sized around PartBytes.
 func (r *runner) envelope(f EnvelopeFixture) fixtures.EnvelopeSpec {
-	base := r.base
+	rel := f.Release
+	if rel == "" {
+		rel = r.sc.Release
+	}
+	base := world.SampleBase(rel)
 	if f.PartBytes > 0 {
 		base.Scale.PartBytes = f.PartBytes
 	}
@@ -315,9 +320,9 @@ func (r *runner) envelope(f EnvelopeFixture) fixtures.EnvelopeSpec {
 	}
 	name := strings.ToUpper(f.Name)
 	if strings.EqualFold(f.Kind, "COR") {
-		return fixtures.COR(r.sc.Release, name, seed, base, strings.ToUpper(f.Component), parts)
+		return fixtures.COR(rel, name, seed, base, strings.ToUpper(f.Component), parts)
 	}
-	return fixtures.RSU(r.sc.Release, name, seed, base, parts)
+	return fixtures.RSU(rel, name, seed, base, parts)
 }
 
 // writeNames writes MAINTCSM NAMES on MAINTCSM's A-disk, nicknames sorted

@@ -16,6 +16,9 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/sim/world"
 )
 
 // Scenario is one YAML file.
@@ -139,6 +142,7 @@ type EnvelopeFixture struct {
 	Parts     int    `yaml:"parts,omitempty"`      // parts replaced; default 3
 	PartBytes int64  `yaml:"part_bytes,omitempty"` // mean part size (50%..150%); default the BASE's (256)
 	Seed      uint64 `yaml:"seed,omitempty"`       // default the scenario's
+	Release   string `yaml:"release,omitempty"`    // the release it services; default the scenario's
 }
 
 // Step is one action with its expectation. Exactly one of Servmgr,
@@ -282,10 +286,11 @@ type EndCheck struct {
 // TableCheck is a row of one of the principal's tables: SYSSTAT, SVCSTAT
 // and ROLLOUT (of the scenario's release) or NAMES.
 type TableCheck struct {
-	Table  string            `yaml:"table" required:"true"`
-	Key    string            `yaml:"key" required:"true"`
-	Tags   map[string]string `yaml:"tags,omitempty"`   // each tag must have this value
-	Absent bool              `yaml:"absent,omitempty"` // the row must not exist
+	Table   string            `yaml:"table" required:"true"`
+	Release string            `yaml:"release,omitempty"` // SVCSTAT and ROLLOUT: whose; default the scenario's
+	Key     string            `yaml:"key" required:"true"`
+	Tags    map[string]string `yaml:"tags,omitempty"`   // each tag must have this value
+	Absent  bool              `yaml:"absent,omitempty"` // the row must not exist
 }
 
 // FileCheck is a file's SHA-256 on the principal or a managed system, or
@@ -310,15 +315,34 @@ type SystemCheck struct {
 
 // LevelCheck is a row of the Service Level Table.
 type LevelCheck struct {
-	Name  string `yaml:"name" required:"true"`
-	State string `yaml:"state,omitempty"`
-	Lock  string `yaml:"lock,omitempty"`
+	Name    string `yaml:"name" required:"true"`
+	Release string `yaml:"release,omitempty"` // the level's release; default the scenario's
+	State   string `yaml:"state,omitempty"`
+	Lock    string `yaml:"lock,omitempty"`
 }
 
-// Servcheck runs SYSTEM SERVCHECK <release> ALL at the end.
+// Servcheck runs SYSTEM SERVCHECK <release> ALL at the end, for the
+// scenario's release and each other initialized release the systems run.
 type Servcheck struct {
 	Clean bool     `yaml:"clean,omitempty"`
 	Drift []string `yaml:"drift,omitempty"`
+}
+
+// releases are the releases the principal carries: the scenario's, then
+// each release its systems run (7.2 or later: CSM has no BASE of an
+// older one, whose systems are there to be refused).
+func (sc *Scenario) releases() []string {
+	out := []string{sc.Release}
+	for _, s := range sc.systemSpecs() {
+		rel := s.Release
+		if rel == "" {
+			rel = world.DefaultRelease
+		}
+		if level.CheckRelease(rel) == nil && !slices.Contains(out, rel) {
+			out = append(out, rel)
+		}
+	}
+	return out
 }
 
 // systemSpecs lists the managed systems, listed or by count and prefix.

@@ -16,7 +16,9 @@ func (r *runner) install(in *Install) (msg.Result, error) {
 	var all msg.Result
 	for _, name := range targets {
 		n := r.nodes[name]
-		res, err := world.InstallLevel(n.Sys, r.penv, n.Env, r.sc.Release, strings.ToUpper(in.Level))
+		// Each system at a level of its own release: ALL over a mixed
+		// world needs a level of that name in every release it runs.
+		res, err := world.InstallLevel(n.Sys, r.penv, n.Env, n.Env.Release, strings.ToUpper(in.Level))
 		if err != nil {
 			res.Add(agent.Lines(err)...)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/fixtures"
+	"github.com/csmsim/csmsim/sim/world"
 )
 
 // managedStep types SERVMGR MANAGED ON or OFF on a managed system.
@@ -38,8 +39,9 @@ func (r *runner) localService(ls *LocalService) msg.Result {
 		if seed == 0 {
 			seed = r.seed
 		}
-		cor := fixtures.COR(r.sc.Release, strings.ToUpper(c.Name), seed, r.base, strings.ToUpper(comp), parts)
-		disk, err := n.Sys.Minidisk(agent.MaintUser(r.sc.Release), agent.LocalDiskVaddr)
+		rel := n.Env.Release // the system's own release, whatever the scenario's
+		cor := fixtures.COR(rel, strings.ToUpper(c.Name), seed, world.SampleBase(rel), strings.ToUpper(comp), parts)
+		disk, err := n.Sys.Minidisk(agent.MaintUser(rel), agent.LocalDiskVaddr)
 		if err == nil {
 			err = cms.WriteFile(disk, cms.MustParseFileID(cor.FileID()), func(w io.Writer) error { return fixtures.WriteEnvelope(w, cor) })
 		}

@@ -3,6 +3,7 @@ package world
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/spf13/afero"
 
@@ -19,13 +20,6 @@ const (
 	DefaultVMPSFSBlocks = 400_000
 )
 
-// Service machines and their disks.
-var (
-	// MAINT and MAINTvrm administer VMPSFS out of the box; MAINTCSM must be
-	// made one (ENROLL ADMIN) before SERVMGR INITIALIZE.
-	poolAdmins = []string{"MAINT", "MAINT720"}
-)
-
 // PrincipalOptions configure a new principal.
 type PrincipalOptions struct {
 	Name         string // system name, default PRINCIPAL
@@ -36,6 +30,19 @@ type PrincipalOptions struct {
 	// Unload writes the CSMvrm UNLOAD file (FILEPOOL UNLOAD of CSMvrm.BASE)
 	// that MAINTvrm's 5BC disk carries.
 	Unload func(w io.Writer) error
+	// Releases, when given, are every release the principal carries, in
+	// place of Release and Unload: the seed keeps one MAINTvrm and one
+	// CSMvrm "for each system release level included in z/VM CSM", so a
+	// shop migrating from 7.2 to 7.3 serves both from one principal. The
+	// first is the principal's own release (Config.Release).
+	Releases []ReleaseBase
+}
+
+// ReleaseBase is one release a principal carries: MAINTvrm with its 05BC
+// disk, and on it the CSMvrm UNLOAD file that Unload writes (none if nil).
+type ReleaseBase struct {
+	Release string
+	Unload  func(w io.Writer) error
 }
 
 func (o *PrincipalOptions) defaults() {
@@ -48,36 +55,58 @@ func (o *PrincipalOptions) defaults() {
 	if o.VMPSFSBlocks == 0 {
 		o.VMPSFSBlocks = DefaultVMPSFSBlocks
 	}
+	if len(o.Releases) == 0 {
+		o.Releases = []ReleaseBase{{Release: o.Release, Unload: o.Unload}}
+	}
+	o.Release = o.Releases[0].Release
 }
 
 // maintUser is the release's service userid, e.g. MAINT720.
 func maintUser(release string) string { return "MAINT" + release }
 
 // InitPrincipal creates a fresh principal in fsys: the VMPSFS file pool,
-// MAINTvrm with its 5BC disk holding the CSMvrm UNLOAD file, and MAINTCSM
-// with its A-disk.
+// for each release MAINTvrm with its 5BC disk holding the CSMvrm UNLOAD
+// file, and MAINTCSM with its A-disk.
 func InitPrincipal(fsys afero.Fs, o PrincipalOptions) (*System, error) {
 	o.defaults()
-	s, err := create(fsys, Config{Name: o.Name, Role: "principal", SSI: o.SSI, Release: o.Release, Seed: o.Seed})
+	var releases []string
+	for _, r := range o.Releases {
+		if r.Release == "" || slices.Contains(releases, r.Release) {
+			return nil, fmt.Errorf("release %q given twice or empty; give each release once, e.g. 720,730", r.Release)
+		}
+		releases = append(releases, r.Release)
+	}
+	cfg := Config{Name: o.Name, Role: "principal", SSI: o.SSI, Release: o.Release, Seed: o.Seed}
+	if len(releases) > 1 {
+		cfg.Releases = releases
+	}
+	s, err := create(fsys, cfg)
 	if err != nil {
 		return nil, err
 	}
 	w := s.CMS()
-	if _, err := w.DefineFilePool(FilePoolName, o.VMPSFSBlocks, poolAdmins...); err != nil {
+	admins := []string{"MAINT"} // and each release's MAINTvrm, as installing that release makes it
+	for _, r := range releases {
+		admins = append(admins, maintUser(r))
+	}
+	if _, err := w.DefineFilePool(FilePoolName, o.VMPSFSBlocks, admins...); err != nil {
 		return nil, err
 	}
-	disks := []cmsfs.MinidiskDef{
-		{Owner: maintUser(o.Release), Vaddr: "05BC", DevType: "3390", Cylinders: 100},
-		{Owner: "MAINTCSM", Vaddr: "0191", DevType: "3390", Cylinders: 100},
+	var disks []cmsfs.MinidiskDef
+	for _, r := range releases {
+		disks = append(disks, cmsfs.MinidiskDef{Owner: maintUser(r), Vaddr: "05BC", DevType: "3390", Cylinders: 100})
 	}
+	disks = append(disks, cmsfs.MinidiskDef{Owner: "MAINTCSM", Vaddr: "0191", DevType: "3390", Cylinders: 100})
 	for _, d := range disks {
 		if _, err := w.DefineMinidisk(d); err != nil {
 			return nil, err
 		}
 	}
-	if o.Unload != nil {
-		if err := s.writeUnload(o.Release, o.Unload); err != nil {
-			return nil, err
+	for _, r := range o.Releases {
+		if r.Unload != nil {
+			if err := s.writeUnload(r.Release, r.Unload); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return s, nil

@@ -2,6 +2,7 @@ package world
 
 import (
 	"io"
+	"slices"
 
 	"github.com/spf13/afero"
 
@@ -19,11 +20,18 @@ func SamplePrincipal(fsys afero.Fs) (*System, error) {
 }
 
 // SamplePrincipalWith is SamplePrincipal with opts (the sample BASE when
-// opts.Unload is nil), and the sample envelopes only if envelopes.
+// opts.Unload is nil; for each of opts.Releases without an Unload, that
+// release's SampleBase), and the sample envelopes only if envelopes.
 func SamplePrincipalWith(fsys afero.Fs, opts PrincipalOptions, envelopes bool) (*System, error) {
 	if opts.Unload == nil {
 		base, _, _ := fixtures.Sample()
 		opts.Unload = BaseUnload(base)
+	}
+	opts.Releases = slices.Clone(opts.Releases)
+	for i, r := range opts.Releases {
+		if r.Unload == nil {
+			opts.Releases[i].Unload = BaseUnload(SampleBase(r.Release))
+		}
 	}
 	s, err := InitPrincipal(fsys, opts)
 	if err != nil {
@@ -62,4 +70,15 @@ func (s *System) PutEnvelopes(envs ...fixtures.EnvelopeSpec) error {
 		}
 	}
 	return nil
+}
+
+// SampleBase is the BASE a sample principal carries for release: the
+// sample's for 720, and for another release the BASE generated with the
+// same seed and scale (its parts named and filled for that release).
+func SampleBase(release string) fixtures.BaseSpec {
+	if release == fixtures.SampleRelease {
+		base, _, _ := fixtures.Sample()
+		return base
+	}
+	return fixtures.Base(release, fixtures.SampleBaseSeed, fixtures.ScaleTiny)
 }

@@ -33,7 +33,18 @@ type Config struct {
 	Role    string `json:"role"` // "principal" or "managed"
 	SSI     string `json:"ssi,omitempty"`
 	Release string `json:"release"`
-	Seed    uint64 `json:"seed"`
+	// Releases are every release a principal carries when it carries more
+	// than Release (which is the first of them).
+	Releases []string `json:"releases,omitempty"`
+	Seed     uint64   `json:"seed"`
+}
+
+// AllReleases are the releases the system carries: Releases, or Release.
+func (c Config) AllReleases() []string {
+	if len(c.Releases) > 0 {
+		return c.Releases
+	}
+	return []string{c.Release}
 }
 
 // System is one emulated z/VM system. It implements cms.System.
