@@ -88,7 +88,7 @@ var _ = Describe("Store", func() {
 			var ce *table.CondError
 			Expect(errors.As(err, &ce)).To(BeTrue())
 			Expect([]uint64{ce.Want, ce.Have}).To(Equal([]uint64{1, 2}))
-			Expect(ce.Reason()).To(Equal("0802"))
+			Expect(ce.Reason()).To(Equal("0902"))
 			Expect(called).To(BeFalse())
 			Expect(contents(area, sysstat)).To(Equal(before))
 		})
