@@ -10,10 +10,11 @@ import (
 // level it names (if any), the System Status Table and the systems the
 // target names.
 type scope struct {
-	levels  *table.Store
-	level   table.Entry
-	sys     *table.Table
-	systems []string
+	levels     *table.Store
+	levelTable *table.Table // the Service Level Table as read, for a conditional update
+	level      table.Entry
+	sys        *table.Table
+	systems    []string
 }
 
 func (sc *scope) names() []string {
@@ -32,7 +33,7 @@ func (e *Env) scope(w *Wire, name, vrm, lvl, target string) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := &scope{levels: st}
+	sc := &scope{levels: st, levelTable: levels}
 	if lvl != "" {
 		var ok bool
 		if sc.level, ok = levels.Get(lvl); !ok {

@@ -92,7 +92,7 @@ func (e *ParseError) Reason() string { return ReasonMalformed }
 func (e *ParseError) Unwrap() error  { return ErrMalformed }
 
 // CondError is a conditional update refused because the table moved on
-// since the command read it. Nothing was written.
+// since the command read it (ReasonGenerationMoved). Nothing was written.
 type CondError struct {
 	Table      string
 	Want, Have uint64 // the generation the command read; the current one
