@@ -8,17 +8,13 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/agent/proto"
-	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/fleet"
 	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/servmgr"
 	"github.com/csmsim/csmsim/engine/table"
-	"github.com/csmsim/csmsim/engine/transport"
-	"github.com/csmsim/csmsim/sim/world"
 )
 
 var _ = Describe("SEND STABLE against a level changed while it was sent", func() {
@@ -38,28 +34,7 @@ var _ = Describe("SEND STABLE against a level changed while it was sent", func()
 		return t
 	}
 
-	BeforeEach(func() {
-		ps, err := world.SamplePrincipal(afero.NewMemMapFs())
-		Expect(err).NotTo(HaveOccurred())
-		clock := cms.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
-		penv = &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}
-		wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 5 * time.Second, Retries: -1}), Password: fleetPassword,
-			Pause: func(ctx context.Context) error { time.Sleep(5 * time.Millisecond); return ctx.Err() }}
-		for _, l := range []string{
-			"initialize 720",
-			"srvlvl add 720 L1 basedon BASE",
-			"srvlvl service 720 L1 all rsu0801",
-			"srvlvl add 720 L2 basedon L1",
-			"srvlvl service 720 L2 all rsu0802",
-			"srvlvl package 720 L2",
-		} {
-			Expect(run(l).RC).To(Equal(0), l)
-		}
-		n := startNode("VM01", penv, clock, "L1")
-		host, port, _ := strings.Cut(n.Addr(), ":")
-		res := run("system add 720 vm01 L1 hostname " + host + " (port " + port + " norequire")
-		Expect(res.RC).To(Equal(0), text(res))
-	})
+	BeforeEach(func() { penv, wire = principalWithVM01() })
 
 	It("does not mark STABLE a level serviced again by another session after the SEND read it", func() {
 		// A second MAINTCSM session services L2 again while VM01 loads the

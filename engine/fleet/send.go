@@ -75,7 +75,7 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 		}
 		sent(true, fmt.Sprintf("%d files, %d bytes", len(files), bytesSent))
 		out.Lines = append(out.Lines, msg.Messagef(msg.CSM3053I, s, lvl, ss.addr, len(files), bytesSent))
-		job, err := ss.job(e, load, sendPhases(), 1)
+		job, err := ss.job(load, sendPhases(), 1)
 		if err != nil {
 			out.Lines = append(out.Lines, level.Lines(err)...)
 			return out
@@ -176,7 +176,7 @@ func Put2Prod(ctx context.Context, e *Env, w *Wire, r Put2ProdRequest) (Outcome,
 			return out
 		}
 		defer ss.conn.Close()
-		job, err := ss.job(e, proto.Put2Prod{Level: lvl}, put2prodPhases(), 0)
+		job, err := ss.job(proto.Put2Prod{Level: lvl}, put2prodPhases(), 0)
 		if err != nil {
 			out.Lines = append(out.Lines, level.Lines(err)...)
 			return out

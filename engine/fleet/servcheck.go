@@ -68,7 +68,7 @@ func query(ctx context.Context, e *Env, w *Wire, en table.Entry, out *SystemOutc
 		return nil, err
 	}
 	defer ss.conn.Close()
-	job, err := ss.job(e, proto.Query{}, nil, 0)
+	job, err := ss.job(proto.Query{}, nil, 0)
 	if err != nil {
 		return nil, err
 	}
