@@ -137,6 +137,15 @@ var _ = Describe("$CSMCMD $MSGLOG of SERVMGR commands run", func() {
 		Expect(adminLog(env)).To(BeEmpty())
 	})
 
+	It("logs a command that names no release in CSMvrm of the one release the principal has", func() {
+		must(env, "initialize 720")
+		Expect(runLine("managed off").RC).To(Equal(8)) // MANAGED is for a managed system
+		recs := records(releaseLog(env, "720"))
+		Expect(recs).To(HaveLen(2))
+		Expect(recs[1][1]).To(ContainSubstring(" CSM2911E "))
+		Expect(adminLog(env)).To(BeEmpty())
+	})
+
 	It("logs on MAINTCSM 0191 what comes before INITIALIZE, a syntax error too", func() {
 		Expect(runLine("srvlvl add 720 L2 basedonn BASE").RC).To(Equal(8))
 		Expect(runLine("srvlvl query 720").RC).To(Equal(8))

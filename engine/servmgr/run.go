@@ -54,6 +54,9 @@ func Run(ctx context.Context, env *level.Env, wire *fleet.Wire, args []string) O
 // it writes, so a result with RC 8 or more changed nothing but the log.
 func Execute(ctx context.Context, env *level.Env, wire *fleet.Wire, cmd Command) Outcome {
 	out, systems, vrm := dispatch(ctx, env, wire, cmd)
+	if vrm == "" { // MANAGED, typed on the principal
+		vrm = onlyRelease(env)
+	}
 	out.Add(Ended(cmd, out.RC))
 	logResult(env, cmd, vrm, out.Result, systems, out.Fleet)
 	return out
@@ -169,10 +172,10 @@ func releases(env *level.Env) []release {
 // logged, where the command would have been: the release the line names
 // where SERVMGR's forms have one (INITIALIZE vrm, SRVLVL|SYSTEM op vrm), else
 // the release that defines the level a SEND typed without a release names,
-// else the principal's one release. With none initialized, or several and
-// the line naming none of them, it is "" (MAINTCSM 0191's log): any one
-// release's log would be a guess, and every release's would give one
-// command several records.
+// else the principal's one release (as for a command that names none).
+// With none initialized, or several and the line naming none of them, it
+// is "" (MAINTCSM 0191's log): any one release's log would be a guess, and
+// every release's would give one command several records.
 func releaseOfLine(env *level.Env, line string) string {
 	w := strings.Fields(strings.NewReplacer("(", " ", ")", " ").Replace(line))
 	if len(w) > 0 && asciiUpper(w[0]) == "SERVMGR" {
@@ -190,6 +193,11 @@ func releaseOfLine(env *level.Env, line string) string {
 			return vrm
 		}
 	}
+	return onlyRelease(env)
+}
+
+// onlyRelease is the principal's release when it has exactly one, else "".
+func onlyRelease(env *level.Env) string {
 	if rs := releases(env); len(rs) == 1 {
 		return rs[0].vrm
 	}
