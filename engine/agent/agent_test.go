@@ -180,7 +180,7 @@ var _ = Describe("a managed system at BASE", func() {
 
 		It("refuses a package for a component the system does not have", func() {
 			m.stage("L1")
-			_, err := agent.Sysuf().Update(table.NewStore(m.disk(agent.SysufVaddr), m.env.Locker), nil, func(t *table.Table) error {
+			_, err := agent.Sysuf().Apply(table.NewStore(m.disk(agent.SysufVaddr), m.env.Locker), func(t *table.Table) error {
 				return t.Delete("CP")
 			})
 			Expect(err).NotTo(HaveOccurred())

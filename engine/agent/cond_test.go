@@ -161,7 +161,7 @@ var _ = Describe("LOAD of a system with local service, and COND", func() {
 
 	It("COND refuses a system at this level from a package based on another level, changing nothing", func() {
 		mustOK(agent.Load(m.env, "L2", false, "L1"))
-		_, err := agent.Sysuf().Update(table.NewStore(m.disk(agent.SysufVaddr), m.env.Locker), nil, func(t *table.Table) error {
+		_, err := agent.Sysuf().Apply(table.NewStore(m.disk(agent.SysufVaddr), m.env.Locker), func(t *table.Table) error {
 			return t.Modify("CP", func(x *table.Entry) { x.Set(agent.TagBasedOn, "L0") })
 		})
 		Expect(err).NotTo(HaveOccurred())

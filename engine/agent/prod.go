@@ -284,7 +284,7 @@ func Install(env *Env, level string) (msg.Result, error) {
 	} else if !IsRefusal(err) {
 		return res, err
 	}
-	_, err = Sysuf().Update(s.st, nil, func(t *table.Table) error {
+	err = s.write(func(t *table.Table) error {
 		if _, ok := t.Get(SystemKey); !ok {
 			if err := t.Add(table.NewEntry(TagComp, SystemKey)); err != nil {
 				return err

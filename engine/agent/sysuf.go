@@ -70,9 +70,11 @@ func (s *sysuf) tag(comp, tag string) string {
 }
 
 // update changes every component entry through fn and, if sys is not nil,
-// the system entry, in one table update (one new generation).
+// the system entry, in one table update (one new generation), on condition
+// that VM SYSSUF is as s read it (or as s last wrote it): a change made
+// meanwhile by anyone else is refused, not overwritten.
 func (s *sysuf) update(fn func(comp string, x *table.Entry), sys func(x *table.Entry)) error {
-	_, err := Sysuf().Update(s.st, nil, func(t *table.Table) error {
+	return s.write(func(t *table.Table) error {
 		for _, c := range components(t) {
 			if err := t.Modify(c, func(x *table.Entry) { fn(c, x) }); err != nil {
 				return err
@@ -88,7 +90,17 @@ func (s *sysuf) update(fn func(comp string, x *table.Entry), sys func(x *table.E
 		}
 		return t.Modify(SystemKey, sys)
 	})
-	return err
+}
+
+// write is the conditional update of VM SYSSUF as s read it; s then holds
+// the table as written, for the command's next update.
+func (s *sysuf) write(fn func(t *table.Table) error) error {
+	t, err := Sysuf().Update(s.st, s.t, fn)
+	if err != nil {
+		return err
+	}
+	s.t = t
+	return nil
 }
 
 // prodSide is the live production side, "" when nothing is in production.

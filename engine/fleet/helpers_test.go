@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/csmsim/csmsim/engine/agent"
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/fleet"
 	"github.com/csmsim/csmsim/engine/level"
+	"github.com/csmsim/csmsim/engine/servmgr"
 	"github.com/csmsim/csmsim/engine/table"
+	"github.com/csmsim/csmsim/engine/transport"
 	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/sim/csmserve"
 	"github.com/csmsim/csmsim/sim/world"
@@ -106,4 +110,35 @@ func tagOf(t *table.Table, key, tag string) string {
 	Expect(ok).To(BeTrue(), "no entry %s", key)
 	v, _ := e.Get(tag)
 	return v
+}
+
+// principalWithVM01 is a principal with L1 (BASE and RSU0801) and L2 (L1
+// and RSU0802, packaged), and VM01 at L1 added over the wire.
+func principalWithVM01() (*level.Env, *fleet.Wire) {
+	GinkgoHelper()
+	ps, err := world.SamplePrincipal(afero.NewMemMapFs())
+	Expect(err).NotTo(HaveOccurred())
+	clock := cms.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
+	penv := &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}
+	wire := &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 5 * time.Second, Retries: -1}), Password: fleetPassword,
+		Pause: func(ctx context.Context) error { time.Sleep(5 * time.Millisecond); return ctx.Err() }}
+	run := func(line string) {
+		GinkgoHelper()
+		res := servmgr.Run(context.Background(), penv, wire, []string{line})
+		Expect(res.RC).To(Equal(0), "%s\n%s", line, strings.Join(res.Strings(), "\n"))
+	}
+	for _, l := range []string{
+		"initialize 720",
+		"srvlvl add 720 L1 basedon BASE",
+		"srvlvl service 720 L1 all rsu0801",
+		"srvlvl add 720 L2 basedon L1",
+		"srvlvl service 720 L2 all rsu0802",
+		"srvlvl package 720 L2",
+	} {
+		run(l)
+	}
+	n := startNode("VM01", penv, clock, "L1")
+	host, port, _ := strings.Cut(n.Addr(), ":")
+	run("system add 720 vm01 L1 hostname " + host + " (port " + port + " norequire")
+	return penv, wire
 }

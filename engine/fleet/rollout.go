@@ -236,7 +236,7 @@ func (s *rolloutStore) Load(id string) ([]rollout.Record, error) {
 func (s *rolloutStore) Save(id string, r rollout.Record) error {
 	tags := map[string]string{"STATUS": string(r.Status), "WAVE": strconv.Itoa(r.Wave), "RUN": strconv.Itoa(r.Run),
 		"LEVEL": s.levelOf(r.System), "MSGID": r.Message, "REASON": tableText(r.Reason)}
-	_, err := RolloutTable().Update(s.st, nil, func(t *table.Table) error {
+	_, err := RolloutTable().Apply(s.st, func(t *table.Table) error {
 		key := rolloutKey(id, r.System)
 		if _, ok := t.Get(key); !ok {
 			if err := t.Add(table.NewEntry(RolloutTable().KeyTag, key)); err != nil {
@@ -249,7 +249,7 @@ func (s *rolloutStore) Save(id string, r rollout.Record) error {
 }
 
 func (s *rolloutStore) Reset(id string) error {
-	_, err := RolloutTable().Update(s.st, nil, func(t *table.Table) error {
+	_, err := RolloutTable().Apply(s.st, func(t *table.Table) error {
 		for _, en := range t.List() {
 			if rid, _, _ := strings.Cut(en.Key(), " "); rid == id {
 				if err := t.Delete(en.Key()); err != nil {

@@ -10,12 +10,13 @@ import (
 // level it names (if any), the System Status Table and the systems the
 // target names.
 type scope struct {
-	name    string // the command: SRVLVL SEND
-	vrm     string
-	levels  *table.Store
-	level   table.Entry
-	sys     *table.Table
-	systems []string
+	name       string // the command: SRVLVL SEND
+	vrm        string
+	levels     *table.Store
+	levelTable *table.Table // the Service Level Table as read, for a conditional update
+	level      table.Entry
+	sys        *table.Table
+	systems    []string
 }
 
 func (sc *scope) names() []string {
@@ -34,7 +35,7 @@ func (e *Env) scope(w *Wire, name, vrm, lvl, target string) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := &scope{levels: st, name: name, vrm: vrm}
+	sc := &scope{levels: st, levelTable: levels, name: name, vrm: vrm}
 	if lvl != "" {
 		var ok bool
 		if sc.level, ok = levels.Get(lvl); !ok {

@@ -80,7 +80,7 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 		}
 		sent(true, fmt.Sprintf("%d files, %d bytes", len(files), bytesSent))
 		out.Lines = append(out.Lines, msg.Messagef(msg.CSM3053I, s, lvl, ss.addr, len(files), bytesSent))
-		job, err := ss.job(e, load, sendPhases(), 1)
+		job, err := ss.job(load, sendPhases(), 1)
 		if err != nil {
 			out.Lines = append(out.Lines, level.Lines(err)...)
 			return out
@@ -108,7 +108,10 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 	}
 	if r.Stable {
 		o.finish = func(res *msg.Result) error {
-			if _, err := table.SvcStat().Update(sc.levels, nil, func(t *table.Table) error {
+			// On condition of the Service Level Table the SEND read: a level
+			// changed meanwhile (serviced, packaged again) is not what the
+			// systems loaded, and is not marked STABLE.
+			if _, err := table.SvcStat().Update(sc.levels, sc.levelTable, func(t *table.Table) error {
 				return t.Modify(lvl, func(x *table.Entry) { x.Set("STATE", "STABLE"); x.Set("LOCK", "ON") })
 			}); err != nil {
 				return err
@@ -132,7 +135,10 @@ func (e *Env) record(res *msg.Result, outs []SystemOutcome) int {
 	}
 	st, err := e.sysStat()
 	if err == nil {
-		_, err = table.SysStat().Update(st, nil, func(t *table.Table) error {
+		// What the systems did is a fact to record whatever else changed
+		// in SYSSTAT meanwhile: Apply reads again when another update came
+		// between its read and its write.
+		_, err = table.SysStat().Apply(st, func(t *table.Table) error {
 			for _, o := range outs {
 				if _, ok := t.Get(o.System); !ok {
 					continue
@@ -194,7 +200,7 @@ func Put2Prod(ctx context.Context, e *Env, w *Wire, r Put2ProdRequest) (Outcome,
 			out.Lines = append(out.Lines, level.Lines(err)...)
 			return out
 		}
-		job, err := ss.job(e, proto.Put2Prod{Level: lvl}, put2prodPhases(), 0)
+		job, err := ss.job(proto.Put2Prod{Level: lvl}, put2prodPhases(), 0)
 		if err != nil {
 			out.Lines = append(out.Lines, level.Lines(err)...)
 			return out

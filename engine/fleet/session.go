@@ -62,12 +62,12 @@ func (s *session) request(req proto.Request) (proto.Reply, error) {
 	return rep, nil
 }
 
-// job starts an agent job, waits for it to end, copies its messages into
-// MAINTCSM.<system>'s log and returns it. The job is phases of[from:] of
+// job starts an agent job, waits for it to end, fetches its messages and
+// returns it. The job is phases of[from:] of
 // its command (none for a nil of); the first starts with the job, the
 // agent's STATUS replies name the next ones (RUNNING PHASE LOAD), so a
 // phase's end is known to within one poll.
-func (s *session) job(e *Env, req proto.Request, of []proto.Phase, from int) (job *Job, err error) {
+func (s *session) job(req proto.Request, of []proto.Phase, from int) (job *Job, err error) {
 	phases := of[min(from, len(of)):]
 	var phase proto.Phase
 	end, seen := func(bool, string) {}, 0
@@ -111,7 +111,7 @@ func (s *session) job(e *Env, req proto.Request, of []proto.Phase, from int) (jo
 			if st.Lost {
 				s.out.Lines = append(s.out.Lines, msg.Messagef(msg.CSM3066W, s.system(), st.Job, st.RC,
 					"the system could not write them to its staging disk"))
-			} else if job.Lines, err = s.fetchMessages(e, st.Job); err != nil {
+			} else if job.Lines, err = s.fetchMessages(st.Job); err != nil {
 				s.out.Lines = append(s.out.Lines, msg.Messagef(msg.CSM3066W, s.system(), st.Job, st.RC, msg.LinesOf(err)[0].Text))
 			}
 			s.out.Job = job
@@ -133,9 +133,9 @@ func (s *session) job(e *Env, req proto.Request, of []proto.Phase, from int) (jo
 	}
 }
 
-// fetchMessages gets job n's messages and appends them to the system's
-// log on the principal.
-func (s *session) fetchMessages(e *Env, n int) ([]msg.Line, error) {
+// fetchMessages gets job n's messages. SERVMGR logs them in the command's
+// record in the system's log on the principal (MAINTCSM.<system>).
+func (s *session) fetchMessages(n int) ([]msg.Line, error) {
 	name := proto.FileName(proto.JobMessages(n))
 	var b strings.Builder
 	if err := s.conn.Get(s.ctx, name, &b); err != nil {
@@ -144,13 +144,6 @@ func (s *session) fetchMessages(e *Env, n int) ([]msg.Line, error) {
 	lines, err := msg.ParseLines(b.String())
 	if err != nil {
 		return nil, level.Refuse(msg.CSM3052E, s.system(), name+": "+err.Error())
-	}
-	if a, err := e.Area(level.SystemDir(s.system())); err == nil {
-		text := make([]string, len(lines))
-		for i, l := range lines {
-			text[i] = l.String()
-		}
-		_ = msg.AppendLog(e.Locker, a, text) // a log that cannot be written must not fail the command
 	}
 	return lines, nil
 }

@@ -171,9 +171,10 @@ func Add(ctx context.Context, e *Env, w *Wire, vrm string, s Spec) (msg.Result, 
 	if err := create(st); err != nil {
 		return res, err
 	}
-	// Checked again under the table's lock, so concurrent ADDs neither
-	// lose one another nor pass the limit together.
-	if _, err := table.SysStat().Update(st, nil, func(t *table.Table) error {
+	// On condition of the generation the checks read, and checked again
+	// under the table's lock, so concurrent ADDs neither lose one another
+	// nor pass the limit together.
+	if _, err := table.SysStat().Update(st, t, func(t *table.Table) error {
 		if _, ok := t.Get(s.System); ok {
 			return level.Refuse(msg.CSM2811E, s.System, vrm)
 		}
@@ -334,7 +335,7 @@ func Delete(e *Env, vrm, system string) (msg.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if _, err := table.SysStat().Update(st, nil, func(t *table.Table) error { return t.Delete(en.Key()) }); err != nil {
+	if _, err := table.SysStat().Update(st, t, func(t *table.Table) error { return t.Delete(en.Key()) }); err != nil {
 		return res, err
 	}
 	res.Addf(msg.CSM2801I, en.Key(), vrm)
@@ -438,7 +439,7 @@ func Modify(ctx context.Context, e *Env, w *Wire, vrm, system string, c Change) 
 			set[tagStatus] = "ADDED"
 		}
 	}
-	if _, err := table.SysStat().Update(st, nil, func(t *table.Table) error {
+	if _, err := table.SysStat().Update(st, t, func(t *table.Table) error {
 		if err := sameAddress(t, en.Key(), host, portN); err != nil {
 			return err
 		}

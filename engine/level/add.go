@@ -93,9 +93,10 @@ func Add(e *Env, r AddRequest) (msg.Result, error) {
 	if noESM {
 		esm = "NONE"
 	}
-	// Checked again under the table's lock: a concurrent ADD of the same
-	// name, or a DELETE of the based-on level, makes this one fail cleanly.
-	_, err = table.SvcStat().Update(st, nil, func(t *table.Table) error {
+	// On condition of the generation the checks read, and checked again
+	// under the table's lock: a concurrent change (an ADD of the same name,
+	// a DELETE of the based-on level) makes this one fail cleanly.
+	_, err = table.SvcStat().Update(st, t, func(t *table.Table) error {
 		if _, ok := t.Get(level); ok {
 			return Refuse(msg.CSM2711E, level, vrm)
 		}

@@ -63,9 +63,9 @@ func enter(e *level.Env, text, name string) {
 // once every system loaded it.
 func markStable(e *level.Env, lvl string) {
 	GinkgoHelper()
-	st, _, err := e.ReadLevels(vrm)
+	st, read, err := e.ReadLevels(vrm)
 	Expect(err).NotTo(HaveOccurred())
-	_, err = table.SvcStat().Update(st, nil, func(t *table.Table) error {
+	_, err = table.SvcStat().Update(st, read, func(t *table.Table) error {
 		return t.Modify(lvl, func(x *table.Entry) { x.Set("STATE", "STABLE"); x.Set("LOCK", "ON") })
 	})
 	Expect(err).NotTo(HaveOccurred())

@@ -33,7 +33,7 @@ func Setlock(e *Env, vrm, level string, on bool) (msg.Result, error) {
 		res.Addf(msg.CSM2704W, level, vrm, map[bool]string{true: "locked", false: "unlocked"}[on])
 		return res, nil
 	}
-	if _, err := table.SvcStat().Update(st, nil, func(t *table.Table) error {
+	if _, err := table.SvcStat().Update(st, c.t, func(t *table.Table) error {
 		return t.Modify(level, func(x *table.Entry) { x.Set(tagLock, want) })
 	}); err != nil {
 		return res, err
@@ -85,8 +85,9 @@ func Delete(e *Env, vrm, level string) (msg.Result, error) {
 	if err := mustBeUnlocked(c.en, vrm); err != nil {
 		return res, err
 	}
-	// The table first: if it moved on, nothing is erased.
-	if _, err := table.SvcStat().Update(st, nil, func(t *table.Table) error {
+	// The table first, on condition of the generation the checks read: if
+	// it moved on, nothing is erased.
+	if _, err := table.SvcStat().Update(st, t, func(t *table.Table) error {
 		for _, x := range t.List() {
 			if strings.EqualFold(get(x, tagBasedOn), level) {
 				return Refuse(msg.CSM2717E, level, vrm, x.Key())

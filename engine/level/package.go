@@ -84,7 +84,7 @@ func Package(e *Env, vrm, level string) (msg.Result, error) {
 		res.Addf(msg.CSM2736W, level, basedOn)
 	}
 	res.Addf(msg.CSM2737I, pkg.String()+" "+ManifestID.Name(), len(links))
-	if _, err := table.SvcStat().Update(st, nil, func(t *table.Table) error {
+	if _, err := table.SvcStat().Update(st, c.t, func(t *table.Table) error {
 		return t.Modify(level, func(x *table.Entry) { x.Set(tagPackage, e.now()) })
 	}); err != nil {
 		return undo(err)

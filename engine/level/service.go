@@ -39,7 +39,7 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 		return res, err
 	}
 	defer c.unlock()
-	st, en, level := c.st, c.en, c.en.Key()
+	st, read, en, level := c.st, c.t, c.en, c.en.Key()
 	change := "serviced"
 	if origin != "" {
 		change = "changed by LOCALMOD"
@@ -106,10 +106,12 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 
 	// Everything is checked. The level is marked as being written (and its
 	// package, stale from now on, dropped) before the first part; the last
-	// table update clears the mark.
-	if _, err := table.SvcStat().Update(st, nil, func(t *table.Table) error {
+	// table update clears the mark. Each update is on condition of the
+	// generation the command read, or wrote last.
+	marked, err := table.SvcStat().Update(st, read, func(t *table.Table) error {
 		return t.Modify(level, func(x *table.Entry) { x.Set(tagPending, what); x.Remove(tagPackage) })
-	}); err != nil {
+	})
+	if err != nil {
 		return res, err
 	}
 	// Write the parts, streaming the envelope once more and verifying each
@@ -166,7 +168,7 @@ func (e *Env) apply(vrm, level, comp, envelope, origin string) (msg.Result, erro
 	if err := e.writeBitmap(p, vrm, level, known); err != nil {
 		return res, err
 	}
-	_, err = table.SvcStat().Update(st, nil, func(t *table.Table) error {
+	_, err = table.SvcStat().Update(st, marked, func(t *table.Table) error {
 		return t.Modify(level, func(x *table.Entry) { x.Remove(tagPending) })
 	})
 	return res, err
@@ -305,13 +307,13 @@ func (e *Env) recordService(p cms.FilePool, vrm, level, comp string, m servlink.
 	if origin != "" {
 		kind += "/" + origin
 	}
-	if _, err := st.Update(srvrecsKind.file(comp), srvrecsKind.key, nil, func(t *table.Table) error {
+	if _, err := st.Apply(srvrecsKind.file(comp), srvrecsKind.key, func(t *table.Table) error {
 		_ = t.Delete(m.Name) // service applied again replaces its record
 		return t.Add(table.NewEntry(srvrecsKind.key, m.Name, "KIND", kind, "DATE", date, "PARTS", strconv.Itoa(n)))
 	}); err != nil {
 		return err
 	}
-	if _, err := st.Update(srvappsKind.file(comp), srvappsKind.key, nil, func(t *table.Table) error {
+	if _, err := st.Apply(srvappsKind.file(comp), srvappsKind.key, func(t *table.Table) error {
 		for _, part := range parts {
 			if part.Component != comp || part.PTF == "" {
 				continue
@@ -326,7 +328,7 @@ func (e *Env) recordService(p cms.FilePool, vrm, level, comp string, m servlink.
 	}); err != nil {
 		return err
 	}
-	_, err = st.Update(srvbldsKind.file(comp), srvbldsKind.key, nil, func(t *table.Table) error {
+	_, err = st.Apply(srvbldsKind.file(comp), srvbldsKind.key, func(t *table.Table) error {
 		for _, part := range parts {
 			if part.Component != comp || part.Area != servlink.AreaBuild {
 				continue
@@ -348,7 +350,7 @@ func (e *Env) recordLocalmod(p cms.FilePool, vrm, level string, m servlink.Manif
 		return err
 	}
 	st := table.NewStore(a, e.Locker)
-	_, err = st.Update(VVTLCLID, "LOCALMOD", nil, func(t *table.Table) error {
+	_, err = st.Apply(VVTLCLID, "LOCALMOD", func(t *table.Table) error {
 		_ = t.Delete(m.Name)
 		return t.Add(table.NewEntry("LOCALMOD", m.Name, "ORIGIN", origin, "COMP", strings.Join(comps, " "), "PARTS", strconv.Itoa(len(parts)), "DATE", e.now()))
 	})

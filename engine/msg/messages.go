@@ -144,7 +144,7 @@ const (
 
 	// Tables and transport.
 	CSM3000E = "CSM3000E Table %s is malformed at line %d, column %d (offset %d): %s"
-	CSM3001E = "CSM3001E Table %s changed since it was read (generation %d, now %d); nothing was overwritten"
+	CSM3001E = "CSM3001E Table %s changed since it was read (generation %d, now %d): reason code %s; nothing was overwritten; enter the command again"
 	CSM3002E = "CSM3002E Table %s not found in %s"
 	CSM3010E = "CSM3010E COND refused: system %s is at service level %s, not at the based-on level %s"
 	CSM3050E = "CSM3050E SERVMGR %s needs the transport to managed systems, and none is configured"

@@ -36,7 +36,7 @@ func LinesOf(err error) []Line {
 	}
 	var ce *table.CondError
 	if errors.As(err, &ce) {
-		return []Line{Messagef(CSM3001E, ce.Table, ce.Want, ce.Have)}
+		return []Line{Messagef(CSM3001E, ce.Table, ce.Want, ce.Have, ce.Reason())}
 	}
 	if errors.Is(err, cms.ErrQuotaExceeded) || errors.Is(err, cms.ErrDiskFull) {
 		return []Line{Messagef(CSM0031E, "storage", err.Error())}

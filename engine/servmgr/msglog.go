@@ -74,6 +74,11 @@ type LogEntry struct {
 	User       string    // e.g. MAINTCSM
 	Cmd        Command   // Unparsed for a line that did not parse
 	Result     msg.Result
+	// Agent are the messages of a managed system's CSMAGENT job, for the
+	// record in that system's log (MAINTCSM.<system>): they follow the
+	// start line, as AgentUser (the system's MAINTvrm) issued them.
+	Agent     []msg.Line
+	AgentUser string
 }
 
 // Lines renders the entry, one string per log line, without newlines:
@@ -82,17 +87,25 @@ type LogEntry struct {
 //	2026-11-23 14:00:07 MAINTCSM CSM2700I Service level VM010802_BLD2 added to release 720, based on VM010102_BLD1, state TEST
 //	2026-11-23 14:00:07 MAINTCSM CSM0002I SERVMGR SRVLVL ADD 720 VM010802_BLD2 BASEDON VM010102_BLD1 ended RC=0
 //
-// Control characters in message texts become blanks, so a record is always
-// one line per message.
+// The end line is written once, whether or not Result ends with it (a
+// Result from Run does). Control characters in message texts become
+// blanks, so a record is always one line per message.
 func (e LogEntry) Lines() []string {
 	user := strings.ToUpper(strings.TrimSpace(e.User))
 	if user == "" {
 		user = "?"
 	}
 	line := func(t time.Time, l msg.Line) string { return msg.LogLine(t, user, l) }
-	out := make([]string, 0, len(e.Result.Lines)+2)
+	lines := e.Result.Lines
+	if n := len(lines); n > 0 && lines[n-1].ID == Ended(e.Cmd, 0).ID {
+		lines = lines[:n-1]
+	}
+	out := make([]string, 0, len(e.Agent)+len(lines)+2)
 	out = append(out, line(e.Start, Started(e.Cmd)))
-	for _, l := range e.Result.Lines {
+	for _, l := range e.Agent {
+		out = append(out, msg.LogLine(e.End, e.AgentUser, l))
+	}
+	for _, l := range lines {
 		out = append(out, line(e.End, l))
 	}
 	out = append(out, line(e.End, Ended(e.Cmd, e.Result.RC)))

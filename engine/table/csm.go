@@ -61,10 +61,21 @@ func (k Kind) Create(s *Store, entries ...Entry) error {
 	return s.Create(k.File, k.Name, k.KeyTag, entries...)
 }
 
-// Update is Store.Update for k's table; the result must also pass k's
-// whole-table check (for NAMES: no nickname cycles) or nothing is written.
-func (k Kind) Update(s *Store, cond *uint64, fn func(*Table) error) (uint64, error) {
-	return s.update(k.File, k.parser(), cond, func(t *Table) error {
+// Update is Store.Update for k's table: the write of a read-modify-write,
+// on condition that the table is still at read's generation. The result
+// must also pass k's whole-table check (for NAMES: no nickname cycles) or
+// nothing is written.
+func (k Kind) Update(s *Store, read *Table, fn func(*Table) error) (*Table, error) {
+	return s.update(k.File, k.parser(), read, k.checked(fn))
+}
+
+// Apply is Store.Apply for k's table, with k's whole-table check.
+func (k Kind) Apply(s *Store, fn func(*Table) error) (*Table, error) {
+	return s.apply(k.File, k.parser(), k.checked(fn))
+}
+
+func (k Kind) checked(fn func(*Table) error) func(*Table) error {
+	return func(t *Table) error {
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -72,5 +83,5 @@ func (k Kind) Update(s *Store, cond *uint64, fn func(*Table) error) (uint64, err
 			return k.check(t)
 		}
 		return nil
-	})
+	}
 }

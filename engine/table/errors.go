@@ -7,22 +7,24 @@ import (
 	"github.com/csmsim/csmsim/engine/cms"
 )
 
-// Reason codes, one per distinct failure. They are stable: SERVMGR prints
-// them and scenarios expect them, so never renumber, only add.
+// Reason codes, one per distinct failure, in the 09xx range: SERVLINK's
+// codes are 08xx (engine/servlink), and a code must mean one thing wherever
+// it is printed (docs/reason-codes.md lists them all). Never renumber or
+// reuse one; add new ones at the end.
 const (
-	ReasonMalformed       = "0801" // the table file does not parse
-	ReasonGenerationMoved = "0802" // COND named a generation that is no longer current
-	ReasonDuplicateKey    = "0803" // an entry with that key exists
-	ReasonNoSuchKey       = "0804" // no entry with that key
-	ReasonNotFound        = "0805" // the table file does not exist
-	ReasonExists          = "0806" // the table file exists already
-	ReasonInvalid         = "0807" // bad tag name, value or key in an entry being written
-	ReasonNicknameCycle   = "0808" // MAINTCSM NAMES nests a nickname in itself
-	ReasonUnknownName     = "0809" // neither a system nor a nickname
-	ReasonLockFailed      = "0810" // the table's lock could not be taken
-	ReasonIOFailed        = "0811" // reading or writing the file failed
-	ReasonIntact          = "0812" // a recovery was asked for a table that parses
-	ReasonNoPrevious      = "0813" // a torn table's previous generation is missing or torn too
+	ReasonMalformed       = "0901" // the table file does not parse
+	ReasonGenerationMoved = "0902" // COND named a generation that is no longer current
+	ReasonDuplicateKey    = "0903" // an entry with that key exists
+	ReasonNoSuchKey       = "0904" // no entry with that key
+	ReasonNotFound        = "0905" // the table file does not exist
+	ReasonExists          = "0906" // the table file exists already
+	ReasonInvalid         = "0907" // bad tag name, value or key in an entry being written
+	ReasonNicknameCycle   = "0908" // MAINTCSM NAMES nests a nickname in itself
+	ReasonUnknownName     = "0909" // neither a system nor a nickname
+	ReasonLockFailed      = "0910" // the table's lock could not be taken
+	ReasonIOFailed        = "0911" // reading or writing the file failed
+	ReasonIntact          = "0912" // a recovery was asked for a table that parses
+	ReasonNoPrevious      = "0913" // a torn table's previous generation is missing or torn too
 )
 
 // Conditions to test for with errors.Is. Missing things also match
@@ -90,7 +92,7 @@ func (e *ParseError) Reason() string { return ReasonMalformed }
 func (e *ParseError) Unwrap() error  { return ErrMalformed }
 
 // CondError is a conditional update refused because the table moved on
-// since the command read it. Nothing was written.
+// since the command read it (ReasonGenerationMoved). Nothing was written.
 type CondError struct {
 	Table      string
 	Want, Have uint64 // the generation the command read; the current one

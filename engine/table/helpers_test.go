@@ -59,4 +59,18 @@ func entry(line string) table.Entry {
 	return e
 }
 
-func gen(n uint64) *uint64 { return &n }
+// hookLocker runs hook once, before the first lock it is asked for: a
+// second writer that comes between a command's read and its write.
+type hookLocker struct {
+	table.Locker
+	hook  func()
+	fired bool
+}
+
+func (h *hookLocker) Lock(resource string) (func(), error) {
+	if !h.fired && h.hook != nil {
+		h.fired = true
+		h.hook()
+	}
+	return h.Locker.Lock(resource)
+}

@@ -132,11 +132,13 @@ var _ = Describe("ParseNames", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(w.Close()).To(Succeed())
 		store := table.NewStore(area, table.NewMemLocker())
-		gen, err := table.Names().Update(store, nil, func(t *table.Table) error {
+		read, err := table.Names().Read(store)
+		Expect(err).NotTo(HaveOccurred())
+		written, err := table.Names().Update(store, read, func(t *table.Table) error {
 			return t.Add(table.NewEntry("NICK", "WEST", "LIST", "VM02"))
 		})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(gen).To(Equal(uint64(2)))
+		Expect(written.Gen).To(Equal(uint64(2)))
 		t, err := table.Names().Read(store)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(t.Len()).To(Equal(2))

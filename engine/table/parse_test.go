@@ -84,7 +84,7 @@ var _ = Describe("Parse", func() {
 			Expect(pe.File).To(Equal("CSM SYSSTAT"))
 			Expect([]int{pe.Line, pe.Col}).To(Equal([]int{line, col}), pe.Problem)
 			Expect(pe.Problem).To(ContainSubstring(problem))
-			Expect(pe.Reason()).To(Equal("0801"))
+			Expect(pe.Reason()).To(Equal("0901"))
 		},
 		Entry("empty file", "", "", 1, 1, "the file is empty"),
 		Entry("no header", "", ":SYSTEM.VM01\n", 1, 1, "line 1 must be the header"),

@@ -24,7 +24,7 @@ var _ = Describe("a torn table", func() {
 		store = table.NewStore(area, table.NewMemLocker())
 		Expect(table.SvcStat().Create(store)).To(Succeed())
 		for _, l := range []string{"BASE", "L1", "L2"} {
-			_, err := table.SvcStat().Update(store, nil, addLevel(l))
+			_, err := table.SvcStat().Apply(store, addLevel(l))
 			Expect(err).NotTo(HaveOccurred())
 		}
 	})
@@ -48,7 +48,7 @@ var _ = Describe("a torn table", func() {
 			Expect(pe.Problem).To(ContainSubstring(problem))
 			Expect(pe.Problem).To(ContainSubstring("csmsim table recover"))
 			Expect(pe.Error()).To(MatchRegexp(`CSM SVCSTAT: line \d+, column \d+ \(offset \d+\)`))
-			_, err = table.SvcStat().Update(store, nil, addLevel("L9"))
+			_, err = table.SvcStat().Apply(store, addLevel("L9"))
 			Expect(errors.As(err, &pe)).To(BeTrue())
 			Expect(contents(area, svcstat)).To(Equal(torn), "a refused update writes nothing")
 
@@ -62,7 +62,7 @@ var _ = Describe("a torn table", func() {
 			_, ok := t.Get("L1")
 			Expect(ok).To(BeTrue())
 			// and the table takes updates again
-			_, err = table.SvcStat().Update(store, nil, addLevel("L2"))
+			_, err = table.SvcStat().Apply(store, addLevel("L2"))
 			Expect(err).NotTo(HaveOccurred())
 		},
 		Entry("cut in the last entry (truncate -s)", func(s string) string { return s[:len(s)-7] },

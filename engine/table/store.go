@@ -78,31 +78,74 @@ func (s *Store) Create(id cms.FileID, name, keyTag string, entries ...Entry) err
 	return s.write(id, t)
 }
 
-// Update changes table file id through fn under the file's lock and
-// returns the new generation. With cond, it is a conditional update: it
-// fails with a *CondError unless the table is still at generation *cond.
-// fn works on a copy; if fn fails, or anything else does, the file is left
-// exactly as it was. fn's own error is returned unchanged.
-func (s *Store) Update(id cms.FileID, keyTag string, cond *uint64, fn func(*Table) error) (uint64, error) {
-	return s.update(id, tableParser("", keyTag), cond, fn)
+// Update is the write of a read-modify-write: it changes table file id
+// through fn under the file's lock, on condition that the table is still at
+// the generation of read, the table as the caller read it (IWMDINST's COND:
+// a change made by someone else in the window between the read and this
+// write is never overwritten). It fails with a *CondError
+// (ReasonGenerationMoved) when the table moved on, and returns the table as
+// written, at its new generation, which a later update of the same command
+// names as its read. fn works on a copy of the table as it is; if fn fails,
+// or anything else does, the file is left exactly as it was. fn's own error
+// is returned unchanged.
+func (s *Store) Update(id cms.FileID, keyTag string, read *Table, fn func(*Table) error) (*Table, error) {
+	return s.update(id, tableParser("", keyTag), read, fn)
 }
 
-func (s *Store) update(id cms.FileID, parse parseFunc, cond *uint64, fn func(*Table) error) (uint64, error) {
+// Apply is a read-modify-write whose change does not depend on what else
+// the table holds (recording what a managed system did, a roll-out's
+// record): it reads the table and updates it on condition of that read.
+// When another update came in between, that condition refuses the write
+// and Apply reads again and applies fn to what it reads, so neither update
+// is lost; after maxApply refusals in a row it gives up with the last
+// *CondError. fn must decide from the table it is given, never from an
+// earlier read.
+func (s *Store) Apply(id cms.FileID, keyTag string, fn func(*Table) error) (*Table, error) {
+	return s.apply(id, tableParser("", keyTag), fn)
+}
+
+// maxApply bounds Apply's attempts. Each refusal means another update was
+// written meanwhile, so only a table written without pause by others
+// exhausts it: a roll-out of 54 systems writes its tables a few times per
+// system.
+const maxApply = 256
+
+func (s *Store) apply(id cms.FileID, parse parseFunc, fn func(*Table) error) (*Table, error) {
+	var err error
+	for range maxApply {
+		var read, t *Table
+		if read, err = s.read(id, parse); err != nil {
+			return nil, err
+		}
+		if t, err = s.update(id, parse, read, fn); !errors.Is(err, ErrGenerationMoved) {
+			return t, err
+		}
+	}
+	return nil, err
+}
+
+func (s *Store) update(id cms.FileID, parse parseFunc, read *Table, fn func(*Table) error) (*Table, error) {
+	if read == nil {
+		// Every update names what it read: a blind write would be the lost
+		// update the condition is there to prevent.
+		return nil, &Error{Table: id.Name(), Code: ReasonInvalid, Err: ErrInvalid,
+			Msg: fmt.Sprintf("table %s in %s: an update must name the generation it read", id.Name(), s.area)}
+	}
 	unlock, err := s.lock(id)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer unlock()
 	t, err := s.read(id, parse)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	if cond != nil && *cond != t.Gen {
-		return 0, &CondError{Table: id.Name(), Want: *cond, Have: t.Gen}
+	if read.Gen != t.Gen {
+		return nil, &CondError{Table: id.Name(), Want: read.Gen, Have: t.Gen}
 	}
 	work := t.Clone()
 	if err := fn(work); err != nil {
-		return 0, err
+		return nil, err
 	}
 	// The header is the Store's business, whatever fn did to it.
 	work.File, work.Name, work.Gen = t.File, t.Name, t.Gen+1
@@ -113,12 +156,12 @@ func (s *Store) update(id cms.FileID, parse parseFunc, cond *uint64, fn func(*Ta
 	// by a crash (or a disk) can be recovered: the two files are never
 	// written at once.
 	if err := s.write(PreviousID(id), t); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := s.write(id, work); err != nil {
-		return 0, err
+		return nil, err
 	}
-	return work.Gen, nil
+	return work.Clone(), nil
 }
 
 // PreviousID is the file where a Store keeps a table's previous

@@ -42,14 +42,15 @@ var _ = Describe("Store", func() {
 		Expect(errors.Is(err, table.ErrNotFound)).To(BeTrue())
 		Expect(errors.Is(err, cms.ErrNotFound)).To(BeTrue())
 		Expect(table.ReasonOf(err)).To(Equal(table.ReasonNotFound))
-		_, err = table.SvcStat().Update(store, nil, func(*table.Table) error { return nil })
+		_, err = table.SvcStat().Apply(store, func(*table.Table) error { return nil })
 		Expect(table.ReasonOf(err)).To(Equal(table.ReasonNotFound))
 	})
 
 	It("bumps the generation on every update and reads back what it wrote", func() {
-		g, err := table.SysStat().Update(store, nil, addSystem("VM01"))
+		g, err := table.SysStat().Apply(store, addSystem("VM01"))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(g).To(Equal(uint64(2)))
+		Expect(g.Gen).To(Equal(uint64(2)))
+		Expect(g.List()).To(HaveLen(1))
 		t, err := table.SysStat().Read(store)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(t.Gen).To(Equal(uint64(2)))
@@ -57,7 +58,7 @@ var _ = Describe("Store", func() {
 	})
 
 	It("keeps the header its own, whatever fn does to it", func() {
-		_, err := table.SysStat().Update(store, nil, func(t *table.Table) error {
+		_, err := table.SysStat().Apply(store, func(t *table.Table) error {
 			t.Gen, t.Name = 99, "OTHER"
 			return nil
 		})
@@ -66,20 +67,28 @@ var _ = Describe("Store", func() {
 	})
 
 	Describe("COND", func() {
-		It("succeeds when the table is still at the generation read", func() {
+		It("succeeds when the table is still at the generation read, and returns the table written", func() {
 			t, err := table.SysStat().Read(store)
 			Expect(err).NotTo(HaveOccurred())
-			g, err := table.SysStat().Update(store, gen(t.Gen), addSystem("VM01"))
+			g, err := table.SysStat().Update(store, t, addSystem("VM01"))
 			Expect(err).NotTo(HaveOccurred())
-			Expect(g).To(Equal(t.Gen + 1))
+			Expect(g.Gen).To(Equal(t.Gen + 1))
+			_, ok := g.Get("VM01")
+			Expect(ok).To(BeTrue())
+			// The table written is the read of the command's next update.
+			g2, err := table.SysStat().Update(store, g, addSystem("VM02"))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(g2.Gen).To(Equal(t.Gen + 2))
 		})
 
 		It("fails with ErrGenerationMoved when it moved, and changes nothing", func() {
-			_, err := table.SysStat().Update(store, gen(1), addSystem("VM01"))
+			read, err := table.SysStat().Read(store)
+			Expect(err).NotTo(HaveOccurred())
+			_, err = table.SysStat().Update(store, read, addSystem("VM01"))
 			Expect(err).NotTo(HaveOccurred())
 			before := contents(area, sysstat)
 			called := false
-			_, err = table.SysStat().Update(store, gen(1), func(t *table.Table) error {
+			_, err = table.SysStat().Update(store, read, func(t *table.Table) error {
 				called = true
 				return t.Add(table.NewEntry("SYSTEM", "VM02"))
 			})
@@ -88,18 +97,61 @@ var _ = Describe("Store", func() {
 			var ce *table.CondError
 			Expect(errors.As(err, &ce)).To(BeTrue())
 			Expect([]uint64{ce.Want, ce.Have}).To(Equal([]uint64{1, 2}))
-			Expect(ce.Reason()).To(Equal("0802"))
+			Expect(ce.Reason()).To(Equal("0902"))
 			Expect(called).To(BeFalse())
 			Expect(contents(area, sysstat)).To(Equal(before))
+		})
+
+		It("refuses an update that names no read", func() {
+			before := contents(area, sysstat)
+			_, err := table.SysStat().Update(store, nil, addSystem("VM01"))
+			Expect(err).To(MatchError(ContainSubstring("an update must name the generation it read")))
+			Expect(contents(area, sysstat)).To(Equal(before))
+		})
+
+		// Two writers interleaved: the second writes between the first's
+		// read and its write (the hook runs as the first takes the lock).
+		interleaved := func(first func(*table.Store) (*table.Table, error)) error {
+			hooked := &hookLocker{Locker: table.NewMemLocker()}
+			plain := table.NewStore(area, hooked.Locker)
+			hooked.hook = func() {
+				_, err := table.SysStat().Apply(plain, addSystem("SECOND"))
+				Expect(err).NotTo(HaveOccurred())
+			}
+			_, err := first(table.NewStore(area, hooked))
+			Expect(hooked.fired).To(BeTrue())
+			return err
+		}
+
+		It("refuses the first writer's update when a second wrote between its read and its write", func() {
+			err := interleaved(func(st *table.Store) (*table.Table, error) {
+				read, err := table.SysStat().Read(st)
+				Expect(err).NotTo(HaveOccurred())
+				return table.SysStat().Update(st, read, addSystem("FIRST"))
+			})
+			Expect(table.ReasonOf(err)).To(Equal(table.ReasonGenerationMoved))
+			t, err := table.SysStat().Read(store)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(t.Gen).To(Equal(uint64(2)))
+			Expect(t.List()).To(ConsistOf(entry(":SYSTEM.SECOND :RELEASE.720")), "the second writer's update is kept")
+		})
+
+		It("lets Apply read again and apply its change to what the second writer wrote", func() {
+			err := interleaved(func(st *table.Store) (*table.Table, error) { return table.SysStat().Apply(st, addSystem("FIRST")) })
+			Expect(err).NotTo(HaveOccurred())
+			t, err := table.SysStat().Read(store)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(t.Gen).To(Equal(uint64(3)))
+			Expect(t.List()).To(ConsistOf(entry(":SYSTEM.SECOND :RELEASE.720"), entry(":SYSTEM.FIRST :RELEASE.720")))
 		})
 	})
 
 	It("writes nothing when fn fails, and returns fn's error as it is", func() {
-		_, err := table.SysStat().Update(store, nil, addSystem("VM01"))
+		_, err := table.SysStat().Apply(store, addSystem("VM01"))
 		Expect(err).NotTo(HaveOccurred())
 		before := contents(area, sysstat)
 		boom := errors.New("boom")
-		_, err = table.SysStat().Update(store, nil, func(t *table.Table) error {
+		_, err = table.SysStat().Apply(store, func(t *table.Table) error {
 			Expect(t.Add(table.NewEntry("SYSTEM", "VM02"))).To(Succeed())
 			return boom
 		})
@@ -109,7 +161,7 @@ var _ = Describe("Store", func() {
 
 	It("writes nothing when a value holds a tag", func() {
 		before := contents(area, sysstat)
-		_, err := table.SysStat().Update(store, nil, func(t *table.Table) error {
+		_, err := table.SysStat().Apply(store, func(t *table.Table) error {
 			return t.Add(table.NewEntry("SYSTEM", "VM01", "DESC", "test :STATE.STABLE"))
 		})
 		Expect(table.ReasonOf(err)).To(Equal(table.ReasonInvalid))
@@ -121,7 +173,7 @@ var _ = Describe("Store", func() {
 		store = table.NewStore(area, table.NewMemLocker())
 		Expect(table.SysStat().Create(store)).To(Succeed())
 		before := contents(area, sysstat)
-		_, err := table.SysStat().Update(store, nil, func(t *table.Table) error {
+		_, err := table.SysStat().Apply(store, func(t *table.Table) error {
 			for i := range 200 {
 				if err := t.Add(table.NewEntry("SYSTEM", fmt.Sprintf("VM%03d", i), "DESC", "twenty-five bytes")); err != nil {
 					return err
@@ -138,7 +190,7 @@ var _ = Describe("Store", func() {
 	It("refuses to update a malformed table and leaves it for repair", func() {
 		bad := ":TABLE.SYSSTAT :GEN.4\n:SYSTEM.VM01\n:SYSTEM.VM01\n"
 		put(area, sysstat, bad)
-		_, err := table.SysStat().Update(store, nil, addSystem("VM02"))
+		_, err := table.SysStat().Apply(store, addSystem("VM02"))
 		Expect(err).To(MatchError("CSM SYSSTAT: line 3, column 9 (offset 35): duplicate key :SYSTEM.VM01 (first on line 2); nothing was changed"))
 		Expect(contents(area, sysstat)).To(Equal(bad))
 	})
@@ -153,12 +205,12 @@ var _ = Describe("Store", func() {
 
 	It("checks NAMES for cycles before writing it", func() {
 		Expect(table.Names().Create(store)).To(Succeed())
-		_, err := table.Names().Update(store, nil, func(t *table.Table) error {
+		_, err := table.Names().Apply(store, func(t *table.Table) error {
 			return t.Add(entry(":NICK.EAST :LIST.VM01 WEST"))
 		})
 		Expect(err).NotTo(HaveOccurred())
 		before := contents(area, table.Names().File)
-		_, err = table.Names().Update(store, nil, func(t *table.Table) error {
+		_, err = table.Names().Apply(store, func(t *table.Table) error {
 			return t.Add(entry(":NICK.WEST :LIST.VM02 EAST"))
 		})
 		Expect(err).To(MatchError("MAINTCSM NAMES: nickname cycle: EAST -> WEST -> EAST; a nickname may not contain itself"))
@@ -171,7 +223,7 @@ var _ = Describe("Store", func() {
 		errs := make(chan error, 50)
 		for i := range 50 {
 			wg.Go(func() {
-				_, err := table.SysStat().Update(store, nil, addSystem(fmt.Sprintf("VM%02d", i)))
+				_, err := table.SysStat().Apply(store, addSystem(fmt.Sprintf("VM%02d", i)))
 				errs <- err
 			})
 		}

@@ -83,7 +83,7 @@ var _ = Describe("Table", func() {
 			err := t.Add(e)
 			Expect(err).To(MatchError(ContainSubstring(problem)))
 			Expect(errors.Is(err, table.ErrInvalid)).To(BeTrue())
-			Expect(table.ReasonOf(err)).To(Equal("0807"))
+			Expect(table.ReasonOf(err)).To(Equal("0907"))
 			Expect(format(t)).To(Equal(before))
 		},
 		Entry("a value holding a tag", table.NewEntry("SYSTEM", "VM07", "DESC", "new :PORT.9"), `contains " :P", which would read back as the start of a tag`),

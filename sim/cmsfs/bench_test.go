@@ -38,7 +38,7 @@ func BenchmarkTableUpdate(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				i++
-				if _, err := table.SysStat().Update(st, nil, func(t *table.Table) error {
+				if _, err := table.SysStat().Apply(st, func(t *table.Table) error {
 					name := fmt.Sprintf("VM%02d", i%54)
 					if _, ok := t.Get(name); ok {
 						return t.Set(name, map[string]string{"STATUS": fmt.Sprint(i)})

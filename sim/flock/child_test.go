@@ -76,7 +76,7 @@ func addSystem(lk table.Locker, dir, system string) error {
 	if area.String() != tableDir.String() {
 		return fmt.Errorf("area %q is not named %q: the lock above was the wrong one", area, tableDir)
 	}
-	_, err = table.SysStat().Update(table.NewStore(area, lk), nil, func(t *table.Table) error {
+	_, err = table.SysStat().Apply(table.NewStore(area, lk), func(t *table.Table) error {
 		return t.Add(table.NewEntry("SYSTEM", system, "PID", fmt.Sprint(os.Getpid())))
 	})
 	return err

@@ -118,7 +118,7 @@ var _ = Describe("flock", func() {
 		errs := make(chan error, 50)
 		for i := range 50 {
 			wg.Go(func() {
-				_, err := table.SysStat().Update(store, nil, func(t *table.Table) error {
+				_, err := table.SysStat().Apply(store, func(t *table.Table) error {
 					return t.Add(table.NewEntry("SYSTEM", fmt.Sprintf("VM%02d", i)))
 				})
 				errs <- err

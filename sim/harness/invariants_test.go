@@ -166,7 +166,7 @@ var _ = ginkgo.Describe("the invariants", ginkgo.Ordered, func() {
 	})
 
 	ginkgo.It("refused-nothing: a principal command refused that changed a table", func() {
-		_, err := table.SysStat().Update(sysstat(), nil, func(t *table.Table) error {
+		_, err := table.SysStat().Apply(sysstat(), func(t *table.Table) error {
 			return t.Set("VM01", map[string]string{"STATUS": "PLANTED"})
 		})
 		Expect(err).NotTo(HaveOccurred())
@@ -175,13 +175,13 @@ var _ = ginkgo.Describe("the invariants", ginkgo.Ordered, func() {
 	})
 
 	ginkgo.It("sysstat-agrees: SYSSTAT records another level than the system has", func() {
-		_, err := table.SysStat().Update(sysstat(), nil, func(t *table.Table) error {
+		_, err := table.SysStat().Apply(sysstat(), func(t *table.Table) error {
 			return t.Set("VM01", map[string]string{"SRVLVL": "L1"})
 		})
 		Expect(err).NotTo(HaveOccurred())
 		ok := &stepOutcome{result: msg.Result{}, fleet: &fleet.Outcome{Targets: []string{"VM01"}, Systems: []fleet.SystemOutcome{{System: "VM01", OK: true}}}}
 		Expect(broken(ok)).To(ConsistOf(InvSysstatAgrees))
-		_, err = table.SysStat().Update(sysstat(), nil, func(t *table.Table) error {
+		_, err = table.SysStat().Apply(sysstat(), func(t *table.Table) error {
 			return t.Set("VM01", map[string]string{"SRVLVL": "L2"})
 		})
 		Expect(err).NotTo(HaveOccurred())
