@@ -209,7 +209,7 @@ func newNodeRunCmd(fs afero.Fs) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().SetInterspersed(false)
+	operandFlags(cmd)
 	cmd.Flags().StringVar(&root, "root", "", "directory of the managed system (required)")
 	_ = cmd.MarkFlagRequired("root")
 	cmd.Flags().StringVar(&at, "time", "", "fix the clock (RFC 3339)")

@@ -69,6 +69,17 @@ func newPrincipalCmd(fs afero.Fs) *cobra.Command {
 	return cmd
 }
 
+// operandFlags is for a command whose operands are another system's words
+// (SERVMGR, CMS, a MAINT720 command): its flags stand anywhere among them,
+// as pflag intersperses them, and -- ends them. A word that pflag takes for
+// an unknown flag is most likely such an operand, so the error says where
+// it goes.
+func operandFlags(cmd *cobra.Command) {
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%v; an operand that starts with - goes after --: %s [flags] -- OPERANDS...", err, c.CommandPath())
+	})
+}
+
 func stateFlag(cmd *cobra.Command, state *string) {
 	cmd.Flags().StringVar(state, "state", "", "state directory of the system (required)")
 	_ = cmd.MarkFlagRequired("state")
@@ -122,7 +133,7 @@ func newCMSCmd(fs afero.Fs) *cobra.Command {
 			return s.CMS().Exec(strings.ToUpper(user), args, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().SetInterspersed(false)
+	operandFlags(cmd)
 	stateFlag(cmd, &state)
 	cmd.Flags().StringVar(&user, "user", "MAINT720", "the userid typing the command (file pool administrators: MAINT, MAINT720)")
 	return cmd
@@ -234,10 +245,10 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 		Use:   "servmgr OPERANDS... --state DIR",
 		Short: "Run one SERVMGR command on the principal in DIR; the exit status is its return code",
 		Long: "Run one SERVMGR command. Give the operands as separate words or as one quoted string\n" +
-			"(the CMS options parenthesis is a shell metacharacter): csmsim servmgr --state p 'srvlvl send 720 lvl vm01 (test'\n\n" +
+			"(the CMS options parenthesis is a shell metacharacter): csmsim servmgr 'srvlvl send 720 lvl vm01 (test' --state p\n" +
+			"The flags may stand anywhere on the line; -- ends them, and an operand that starts with - goes after it.\n\n" +
 			strings.Join(servmgr.Forms(), "\n"),
-		Args:               cobra.MinimumNArgs(1),
-		DisableFlagParsing: false,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openState(fs, state)
 			if err != nil {
@@ -267,7 +278,7 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().SetInterspersed(false)
+	operandFlags(cmd)
 	stateFlag(cmd, &state)
 	cmd.Flags().StringVar(&user, "user", level.Admin, "the userid entering the command")
 	cmd.Flags().StringVar(&at, "time", "", "fix the clock at this RFC 3339 time (reproducible logs); default: the wall clock")
