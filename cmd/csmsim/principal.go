@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -241,6 +243,7 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 	var state, user, at, pwFile, caFile string
 	var workers int
 	var timeout time.Duration
+	var connectTo map[string]string
 	cmd := &cobra.Command{
 		Use:   "servmgr OPERANDS... --state DIR",
 		Short: "Run one SERVMGR command on the principal in DIR; the exit status is its return code",
@@ -250,6 +253,14 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			strings.Join(servmgr.Forms(), "\n"),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			for from, to := range connectTo {
+				if err := hostPort(from); err != nil {
+					return fmt.Errorf("--connect-to %s=%s: %v", from, to, err)
+				}
+				if err := hostPort(to); err != nil {
+					return fmt.Errorf("--connect-to %s=%s: %v", from, to, err)
+				}
+			}
 			s, err := openState(fs, state)
 			if err != nil {
 				return err
@@ -265,7 +276,8 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			}
 			var wire *fleet.Wire
 			if pw != "" { // no CSMWORK password, no transport
-				wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: timeout}), Password: pw,
+				ftp := transport.NewFTP(transport.FTPOptions{Timeout: timeout, ConnectTo: connectTo})
+				wire = &fleet.Wire{Transport: ftp, Password: pw,
 					CAFile: caFile, Workers: workers, Pause: pause(100 * time.Millisecond)}
 			}
 			res := servmgr.Run(cmd.Context(), env, wire, args)
@@ -286,7 +298,21 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 	cmd.Flags().StringVar(&caFile, "ca-file", "", "PEM CA that signed the nodes' certificates, for systems added with REQUIRE")
 	cmd.Flags().IntVar(&workers, "workers", 8, "managed systems served at once")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "timeout of each FTP step")
+	cmd.Flags().StringToStringVar(&connectTo, "connect-to", nil,
+		"HOST:PORT=HOST2:PORT2: reach the system recorded at HOST:PORT at HOST2:PORT2 instead, as curl's --connect-to (a tunnel, a stand-in); repeatable")
 	return cmd
+}
+
+// hostPort checks a host:port operand.
+func hostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || host == "" {
+		return fmt.Errorf("%q is not host:port with a port from 1 to 65535", s)
+	}
+	return nil
 }
 
 // pause waits d between polls of a managed system's job, or until ctx ends.
