@@ -38,40 +38,44 @@ run: build
 
 # `make run-real` is the same scenario, step by step, with real
 # processes: a principal in out/principal, managed system VM01 in out/vm01
-# serving CSMSERVE on loopback, and csmsim servmgr driving it over FTP. At
-# the end Hercules' cckdcdsk checks VM01's DASD, whose recomp cylinders now
-# hold the nucleus CSMPKGLD restored with DDR REORDER.
+# serving CSMSERVE on loopback, and csmsim servmgr driving it over FTP.
+# Each SERVMGR command is the seed's, as the overview prints it, with the
+# flags after it; --connect-to leads the seed's vm01.Washington.ibm.com
+# port 4535 to VM01's CSMSERVE on loopback. At the end Hercules' cckdcdsk
+# checks VM01's DASD, whose recomp cylinders now hold the nucleus CSMPKGLD
+# restored with DDR REORDER.
 P   := $(OUT)/principal
 N   := $(OUT)/vm01
 PW  := $(OUT)/csmwork.pw
-SM  := $(BIN) servmgr --state $(P)
-SMW := $(SM) --password-file $(PW)
+SM  := $(BIN) servmgr
+ON  := --state $(P)
 run-real: deps build
 	@rm -rf $(OUT) && mkdir -p $(OUT) && echo "sample-$$$$-password" > $(PW)
 	$(BIN) principal init --state $(P)
-	$(BIN) cms --state $(P) ENROLL ADMIN MAINTCSM VMPSFS:
+	$(BIN) cms enroll admin MAINTCSM VMPSFS: --state $(P)
 	$(BIN) fixtures sample --state $(P)
-	$(SM) initialize 720
-	$(SM) srvlvl add 720 vm010102_BLD1 basedon BASE nonesm desc Initial RSU Install
-	$(SM) srvlvl service 720 vm010102_bld1 all rsu0801
+	$(SM) initialize 720 $(ON)
+	$(SM) srvlvl add 720 vm010102_BLD1 basedon BASE nonesm desc Initial RSU Install $(ON)
+	$(SM) srvlvl service 720 vm010102_bld1 all rsu0801 $(ON)
 	$(BIN) node init --root $(N) --system VM01 --state $(P) --level vm010102_bld1
 	@set -e; \
 	$(BIN) node serve --root $(N) --listen 127.0.0.1:0 --password-file $(PW) > $(OUT)/vm01.log 2>&1 & node=$$!; \
 	trap 'kill $$node 2>/dev/null || true' EXIT; \
 	for i in $$(seq 50); do grep -q "listening on" $(OUT)/vm01.log && break; sleep 0.1; done; \
 	port=$$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' $(OUT)/vm01.log); \
+	wire="--state $(P) --password-file $(PW) --connect-to vm01.Washington.ibm.com:4535=127.0.0.1:$$port"; \
 	run() { echo "+ $$*"; "$$@"; }; \
-	run $(SMW) "system add 720 vm01 vm010102_bld1 nonesm hostname 127.0.0.1 commtype ftp (port $$port norequire)"; \
-	run $(SM) srvlvl add 720 vm010802_BLD2 basedon vm010102_BLD1 nonesm desc August RSU Install; \
-	run $(SM) srvlvl service 720 vm010802_BLD2 all rsu0802; \
-	run $(SM) srvlvl package 720 vm010802_BLD2; \
-	run $(SM) srvlvl setlock 720 vm010802_BLD2 on; \
-	run $(SMW) "srvlvl send 720 vm010802_BLD2 vm01 (test"; \
-	run $(SMW) "srvlvl send vm010802_BLD2 vm01 (stable"; \
-	run $(SMW) system put2prod 720 vm01; \
-	run $(SMW) system servcheck 720 all; \
-	run $(SM) srvlvl query 720; \
-	run $(SM) system query 720; \
+	run $(SM) system add 720 vm01 vm010102_bld1 nonesm hostname vm01.Washington.ibm.com commtype ftp '(port' 4535 'norequire)' $$wire; \
+	run $(SM) srvlvl add 720 vm010802_BLD2 basedon vm010102_BLD1 nonesm desc August RSU Install $(ON); \
+	run $(SM) srvlvl service 720 vm010802_BLD2 all rsu0802 $(ON); \
+	run $(SM) srvlvl package 720 vm010802_BLD2 $(ON); \
+	run $(SM) srvlvl setlock 720 vm010802_BLD2 on $(ON); \
+	run $(SM) srvlvl send 720 vm010802_BLD2 vm01 '(test' $$wire; \
+	run $(SM) srvlvl send vm010802_BLD2 vm01 '(stable' $$wire; \
+	run $(SM) system put2prod 720 vm01 $$wire; \
+	run $(SM) system servcheck 720 all $$wire; \
+	run $(SM) srvlvl query 720 $(ON); \
+	run $(SM) system query 720 $(ON); \
 	kill -TERM $$node; wait $$node; trap - EXIT; cat $(OUT)/vm01.log
 	ckd2cckd -q -r $(N)/dasd/M01RES.img $(OUT)/m01res.cckd && cckdcdsk -3 -ro $(OUT)/m01res.cckd && echo "cckdcdsk -3: VM01's M01RES volume is clean after CSMPKGLD and PUT2PROD"
 	@echo "run: sample scenario done; principal in $(P), VM01 in $(N)"

@@ -119,6 +119,7 @@ func lineError(lines []msg.Line) error {
 
 func newNodeServeCmd(fs afero.Fs) *cobra.Command {
 	var root, listen, pwFile, at, certFile, keyFile string
+	var fromDataPort bool
 	cmd := &cobra.Command{
 		Use:   "serve --root DIR --listen ADDR --password-file F",
 		Short: "Run the system's CSMSERVE until stopped (SIGTERM or SIGINT: the job in flight finishes or is abandoned cleanly)",
@@ -139,17 +140,25 @@ func newNodeServeCmd(fs afero.Fs) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg := csmserve.Config{Password: pw, ListenAddr: listen}
+			cfg := csmserve.Config{Password: pw, ListenAddr: listen, ActiveFromDataPort: fromDataPort}
 			if certFile != "" {
 				if cfg.TLS, err = serverTLS(certFile, keyFile); err != nil {
 					return err
 				}
 			}
 			n, err := s.Serve(s.Agent(clock, stateLocks(root, cmd.ErrOrStderr())), cfg)
+			var busy *csmserve.DataPortError
+			if errors.As(err, &busy) {
+				return fmt.Errorf("%w; free port %d, or send active-mode data from any port with --active-from-data-port=false", err, busy.Port)
+			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "CSMSERVE of %s listening on %s\n", s.Name(), n.Server.Addr())
+			data := "any port"
+			if p := n.Server.DataPort(); p != 0 {
+				data = fmt.Sprint("port ", p)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "CSMSERVE of %s listening on %s; active-mode data from %s\n", s.Name(), n.Server.Addr(), data)
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			<-ctx.Done()
@@ -166,6 +175,8 @@ func newNodeServeCmd(fs afero.Fs) *cobra.Command {
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4535", "address to listen on (the seed reserves ports 4534 and 4535)")
 	cmd.Flags().StringVar(&pwFile, "password-file", "", "file whose first line is CSMWORK's password (or set "+PasswordEnv+")")
 	cmd.Flags().StringVar(&at, "time", "", "fix the clock (RFC 3339)")
+	cmd.Flags().BoolVar(&fromDataPort, "active-from-data-port", true,
+		"send active-mode (PORT, EPRT) data from the control port minus one (4534 for 4535), as FTP's 20 for 21 and vsftpd's connect_from_port_20; false: from any free port")
 	cmd.Flags().StringVar(&certFile, "tls-cert", "", "PEM certificate to offer AUTH TLS with")
 	cmd.Flags().StringVar(&keyFile, "tls-key", "", "PEM key of --tls-cert")
 	return cmd
@@ -209,7 +220,7 @@ func newNodeRunCmd(fs afero.Fs) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().SetInterspersed(false)
+	operandFlags(cmd)
 	cmd.Flags().StringVar(&root, "root", "", "directory of the managed system (required)")
 	_ = cmd.MarkFlagRequired("root")
 	cmd.Flags().StringVar(&at, "time", "", "fix the clock (RFC 3339)")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -88,6 +89,17 @@ func newPrincipalCmd(fs afero.Fs) *cobra.Command {
 	return cmd
 }
 
+// operandFlags is for a command whose operands are another system's words
+// (SERVMGR, CMS, a MAINT720 command): its flags stand anywhere among them,
+// as pflag intersperses them, and -- ends them. A word that pflag takes for
+// an unknown flag is most likely such an operand, so the error says where
+// it goes.
+func operandFlags(cmd *cobra.Command) {
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%v; an operand that starts with - goes after --: %s [flags] -- OPERANDS...", err, c.CommandPath())
+	})
+}
+
 func stateFlag(cmd *cobra.Command, state *string) {
 	cmd.Flags().StringVar(state, "state", "", "state directory of the system (required)")
 	_ = cmd.MarkFlagRequired("state")
@@ -141,7 +153,7 @@ func newCMSCmd(fs afero.Fs) *cobra.Command {
 			return s.CMS().Exec(strings.ToUpper(user), args, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().SetInterspersed(false)
+	operandFlags(cmd)
 	stateFlag(cmd, &state)
 	cmd.Flags().StringVar(&user, "user", "MAINT720", "the userid typing the command (file pool administrators: MAINT, MAINT720)")
 	return cmd
@@ -257,15 +269,24 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 	var state, user, at, pwFile, caFile string
 	var workers int
 	var timeout time.Duration
+	var connectTo map[string]string
 	cmd := &cobra.Command{
 		Use:   "servmgr OPERANDS... --state DIR",
 		Short: "Run one SERVMGR command on the principal in DIR; the exit status is its return code",
 		Long: "Run one SERVMGR command. Give the operands as separate words or as one quoted string\n" +
-			"(the CMS options parenthesis is a shell metacharacter): csmsim servmgr --state p 'srvlvl send 720 lvl vm01 (test'\n\n" +
+			"(the CMS options parenthesis is a shell metacharacter): csmsim servmgr 'srvlvl send 720 lvl vm01 (test' --state p\n" +
+			"The flags may stand anywhere on the line; -- ends them, and an operand that starts with - goes after it.\n\n" +
 			strings.Join(servmgr.Forms(), "\n"),
-		Args:               cobra.MinimumNArgs(1),
-		DisableFlagParsing: false,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			for from, to := range connectTo {
+				if err := hostPort(from); err != nil {
+					return fmt.Errorf("--connect-to %s=%s: %v", from, to, err)
+				}
+				if err := hostPort(to); err != nil {
+					return fmt.Errorf("--connect-to %s=%s: %v", from, to, err)
+				}
+			}
 			s, err := openState(fs, state)
 			if err != nil {
 				return err
@@ -281,7 +302,8 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			}
 			var wire *fleet.Wire
 			if pw != "" { // no CSMWORK password, no transport
-				wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: timeout}), Password: pw,
+				ftp := transport.NewFTP(transport.FTPOptions{Timeout: timeout, ConnectTo: connectTo})
+				wire = &fleet.Wire{Transport: ftp, Password: pw,
 					CAFile: caFile, Workers: workers, Pause: pause(100 * time.Millisecond)}
 			}
 			res := servmgr.Run(cmd.Context(), env, wire, args)
@@ -294,7 +316,7 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().SetInterspersed(false)
+	operandFlags(cmd)
 	stateFlag(cmd, &state)
 	cmd.Flags().StringVar(&user, "user", level.Admin, "the userid entering the command")
 	cmd.Flags().StringVar(&at, "time", "", "fix the clock at this RFC 3339 time (reproducible logs); default: the wall clock")
@@ -302,7 +324,21 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 	cmd.Flags().StringVar(&caFile, "ca-file", "", "PEM CA that signed the nodes' certificates, for systems added with REQUIRE")
 	cmd.Flags().IntVar(&workers, "workers", 8, "managed systems served at once")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "timeout of each FTP step")
+	cmd.Flags().StringToStringVar(&connectTo, "connect-to", nil,
+		"HOST:PORT=HOST2:PORT2: reach the system recorded at HOST:PORT at HOST2:PORT2 instead, as curl's --connect-to (a tunnel, a stand-in); repeatable")
 	return cmd
+}
+
+// hostPort checks a host:port operand.
+func hostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || host == "" {
+		return fmt.Errorf("%q is not host:port with a port from 1 to 65535", s)
+	}
+	return nil
 }
 
 // pause waits d between polls of a managed system's job, or until ctx ends.

@@ -31,6 +31,11 @@ func (f *FTP) Dial(ctx context.Context, t Target) (Conn, error) {
 	if c.system == "" {
 		c.system = "?"
 	}
+	dial := c.addr
+	if to, ok := f.opts.ConnectTo[strings.ToLower(c.addr)]; ok {
+		dial = to
+		c.addr += " via " + to
+	}
 	if f.opts.Logger != nil {
 		c.log = &redactingWriter{w: f.opts.Logger, red: c.red}
 	}
@@ -56,7 +61,7 @@ func (f *FTP) Dial(ctx context.Context, t Target) (Conn, error) {
 		return nil, c.fail(&Error{Op: "connect", Detail: fmt.Sprintf("invalid port %d", t.Port),
 			Hint: "check the system's PORT in the System Status Table"})
 	}
-	client, err := goftp.DialConfig(cfg, c.addr)
+	client, err := goftp.DialConfig(cfg, dial)
 	if err != nil {
 		d, h := describeNetErr(err)
 		return nil, c.fail(&Error{Op: "connect", Detail: d, Hint: h, Err: err})

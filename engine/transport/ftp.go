@@ -3,6 +3,7 @@ package transport
 import (
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,6 +61,12 @@ type FTPOptions struct {
 	// with Debug also goftp's protocol trace. The password never appears.
 	Logger io.Writer
 	Debug  bool
+	// ConnectTo connects to another address than the one a system was
+	// added with, as curl's --connect-to does: "host:port" as SYSSTAT
+	// records it (host in any case) -> "host:port" to connect to, e.g. a
+	// tunnel's end. Messages name both; TLS still checks the recorded
+	// host's name.
+	ConnectTo map[string]string
 }
 
 func (o FTPOptions) withDefaults() FTPOptions {
@@ -95,7 +102,15 @@ type FTP struct {
 }
 
 // NewFTP returns the FTP transport.
-func NewFTP(opts FTPOptions) Transport { return &FTP{opts: opts.withDefaults()} }
+func NewFTP(opts FTPOptions) Transport {
+	opts = opts.withDefaults()
+	to := make(map[string]string, len(opts.ConnectTo))
+	for from, addr := range opts.ConnectTo {
+		to[strings.ToLower(from)] = addr
+	}
+	opts.ConnectTo = to
+	return &FTP{opts: opts}
+}
 
 // FTPConn is the Conn FTP.Dial returns.
 type FTPConn struct {

@@ -26,7 +26,9 @@ import (
 //   - 450 to STOR, APPE, DELE, RNFR and RNTO while a job holds the staging
 //     area;
 //   - 501 to an active-mode data connection (PORT, EPRT) to a port below
-//     1024; ftpserverlib itself refuses one to another address.
+//     1024 or to another address than the client's;
+//   - with Config.ActiveFromDataPort, active-mode data from the data port
+//     (active.go), or 425 when it cannot be bound.
 //
 // Everything else passes to ftpserverlib, line by line, over an in-memory
 // pipe whose ends carry the client's addresses. Under AUTH TLS the gate
@@ -121,6 +123,9 @@ type gate struct {
 	feat      atomic.Bool // a FEAT reply is on its way: it offers only the profile
 	awaitAuth atomic.Bool // AUTH went to ftpserverlib: its reply decides on TLS
 
+	rmu   sync.Mutex
+	relay *activeRelay // the latest PORT's or EPRT's, with ActiveFromDataPort
+
 	authed   chan *tls.Conn // replies to commands: TLS to ftpserverlib began (nil: it did not)
 	switched chan struct{}  // commands to replies: the client's TLS began too
 	done     chan struct{}  // closed when the gate closes
@@ -139,6 +144,7 @@ func (g *gate) close() {
 	g.once.Do(func() {
 		close(g.done)
 		g.timer.Stop()
+		g.setRelay(nil)
 		_ = g.client.Close()
 		_ = g.pipe.Close()
 		g.s.mu.Lock()
@@ -198,6 +204,13 @@ func (g *gate) commands() {
 			g.feat.Store(true)
 		case "AUTH":
 			g.awaitAuth.Store(true)
+		case "PORT", "EPRT", "PASV", "EPSV", "RETR", "STOR", "APPE", "LIST", "NLST":
+			var code int
+			var text string
+			if line, code, text = g.active(cmd, arg, line); code != 0 {
+				g.reply(code, text)
+				continue
+			}
 		}
 		if _, err := io.WriteString(back, line+"\r\n"); err != nil {
 			return
@@ -314,11 +327,71 @@ func (g *gate) check(cmd, arg string) (int, string) {
 			return 450, err.Error()
 		}
 	case cmd == "PORT" || cmd == "EPRT":
-		if port, ok := dataPort(cmd, arg); ok && port < 1024 {
+		a, ok := dataAddr(cmd, arg)
+		switch {
+		case !ok: // ftpserverlib says what is wrong with it
+		case a.Port < 1024:
 			return 501, "CSMSERVE opens no data connection to a port below 1024"
+		case !a.IP.Equal(net.ParseIP(g.ip)):
+			return 501, "CSMSERVE opens data connections only to the address of the control connection, " + g.ip
 		}
 	}
 	return 0, ""
+}
+
+// active carries active mode from the data port (ActiveFromDataPort): a
+// PORT or EPRT is passed on naming a new relay, a transfer command first
+// has the relay connect to the client, and passive mode drops the relay.
+// It returns the line to pass on, or the gate's own reply.
+func (g *gate) active(cmd, arg, line string) (string, int, string) {
+	if !g.s.cfg.ActiveFromDataPort {
+		return line, 0, ""
+	}
+	switch cmd {
+	case "PORT", "EPRT":
+		a, ok := dataAddr(cmd, arg)
+		if !ok {
+			g.setRelay(nil)
+			return line, 0, ""
+		}
+		local, isTCP := g.client.LocalAddr().(*net.TCPAddr)
+		if !isTCP {
+			return "", 425, "CSMSERVE has no TCP address to send data from"
+		}
+		from := &net.TCPAddr{IP: local.IP, Zone: local.Zone, Port: g.s.DataPort()}
+		r, err := newActiveRelay(a, from, g.s.cfg.Link.Conn)
+		if err != nil {
+			g.s.log.Warn("active mode", "remote", g.key, "err", err)
+			return "", 425, "CSMSERVE cannot prepare the data connection: " + err.Error()
+		}
+		g.setRelay(r)
+		return cmd + " " + r.arg(cmd), 0, ""
+	case "PASV", "EPSV":
+		g.setRelay(nil)
+	default:
+		g.rmu.Lock()
+		r := g.relay
+		g.rmu.Unlock()
+		if r == nil {
+			return line, 0, ""
+		}
+		if err := r.connect(dataTimeout); err != nil {
+			g.s.log.Warn("active mode", "remote", g.key, "err", err)
+			return "", 425, err.Error()
+		}
+	}
+	return line, 0, ""
+}
+
+// setRelay puts r in place of the gate's relay, which it closes.
+func (g *gate) setRelay(r *activeRelay) {
+	g.rmu.Lock()
+	old := g.relay
+	g.relay = r
+	g.rmu.Unlock()
+	if old != nil {
+		old.close()
+	}
 }
 
 // inProfile says CSMSERVE answers cmd (docs/csmserve-protocol.md).
@@ -362,30 +435,6 @@ func printable(word string) string {
 		return "That command"
 	}
 	return word
-}
-
-// dataPort is the port of a PORT (h1,h2,h3,h4,p1,p2) or EPRT
-// (|proto|address|port|) argument.
-func dataPort(cmd, arg string) (int, bool) {
-	if cmd == "PORT" {
-		f := strings.Split(strings.TrimSpace(arg), ",")
-		if len(f) != 6 {
-			return 0, false
-		}
-		hi, err1 := strconv.Atoi(f[4])
-		lo, err2 := strconv.Atoi(f[5])
-		return hi<<8 + lo, err1 == nil && err2 == nil
-	}
-	arg = strings.TrimSpace(arg)
-	if arg == "" {
-		return 0, false
-	}
-	f := strings.Split(arg, arg[:1]) // the first character is the delimiter (RFC 2428)
-	if len(f) != 5 {
-		return 0, false
-	}
-	p, err := strconv.Atoi(f[3])
-	return p, err == nil
 }
 
 // replyCode reads a reply line's code; final is false for the lines

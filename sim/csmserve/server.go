@@ -47,6 +47,9 @@ type JobRunner interface {
 	Running() int
 }
 
+// dataTimeout bounds opening a data connection, passive or active.
+const dataTimeout = 30 * time.Second
+
 // PortRange is an inclusive range of TCP ports for passive data
 // connections.
 type PortRange struct{ Start, End int }
@@ -64,6 +67,13 @@ type Config struct {
 	// "127.0.0.1:0" for a free port (see Addr).
 	ListenAddr   string
 	PassivePorts *PortRange // nil: any free port
+	// ActiveFromDataPort sends active-mode (PORT, EPRT) data from the data
+	// port, the control port minus one (4534 for 4535), as FTP's 20 serves
+	// 21 and vsftpd's connect_from_port_20 does. Start refuses a fixed
+	// port whose data port cannot be bound; asked for port 0 it picks a
+	// port whose data port is free. A transfer whose data port has since
+	// been taken is answered 425. Off, data comes from any free port.
+	ActiveFromDataPort bool
 	// TLS, if set, offers AUTH TLS (explicit FTPS) with it; RequireTLS then
 	// refuses clients that log in without it.
 	TLS        *tls.Config
@@ -150,6 +160,7 @@ type Server struct {
 	mu       sync.Mutex
 	listener net.Listener
 	addr     string
+	dataPort int              // with ActiveFromDataPort
 	gates    map[string]*gate // control connections by remote address
 	served   chan error
 	stopped  bool
@@ -199,11 +210,12 @@ func (s *Server) Start() error {
 		s.mu.Unlock()
 		return errors.New("csmserve: already started")
 	}
-	l, err := net.Listen("tcp", s.cfg.ListenAddr)
+	l, data, err := s.listen()
 	if err != nil {
 		s.mu.Unlock()
 		return fmt.Errorf("csmserve %s: listening on %s: %w", s.cfg.System, s.cfg.ListenAddr, err)
 	}
+	s.dataPort = data
 	// Shaped under the gates, so Stop and CutUpload close the real
 	// connection through the shaping wrapper.
 	s.listener = &gateListener{Listener: s.cfg.Link.Listener(l), s: s}
@@ -218,7 +230,7 @@ func (s *Server) Start() error {
 	s.served = served
 	s.mu.Unlock()
 	go func() { served <- s.ftp.Serve() }()
-	s.log.Info("CSMSERVE listening", "addr", s.addr, "tls", s.cfg.TLS != nil, "link", s.cfg.Link.String())
+	s.log.Info("CSMSERVE listening", "addr", s.addr, "active data port", s.dataPort, "tls", s.cfg.TLS != nil, "link", s.cfg.Link.String())
 	return nil
 }
 
@@ -306,7 +318,7 @@ func (s *Server) GetSettings() (*ftpserver.Settings, error) {
 		ListenAddr:        s.cfg.ListenAddr,
 		Banner:            "CSMSERVE " + s.cfg.System,
 		IdleTimeout:       int(s.cfg.Idle / time.Second),
-		ConnectionTimeout: 30,
+		ConnectionTimeout: int(dataTimeout / time.Second),
 		// for XSHA256; the gate refuses the other digests, and FEAT does
 		// not offer them
 		EnableHASH:          true,
@@ -318,11 +330,17 @@ func (s *Server) GetSettings() (*ftpserver.Settings, error) {
 		DefaultTransferType: ftpserver.TransferTypeBinary,
 		DisableLISTArgs:     false,
 		// Data connections go to the control connection's peer only (the
-		// gate refuses privileged ports), from any local port: a node
-		// need not run as root to serve active mode.
+		// gate refuses other addresses and privileged ports), from any
+		// local port or through the gate's relay from the data port: a
+		// node need not run as root to serve active mode.
 		ActiveConnectionsCheck:  ftpserver.IPMatchRequired,
 		PasvConnectionsCheck:    ftpserver.IPMatchRequired,
 		ActiveTransferPortNon20: true,
+	}
+	if s.cfg.ActiveFromDataPort {
+		// ftpserverlib connects to the relay on loopback, not to the
+		// client; the gate has checked the client's address.
+		st.ActiveConnectionsCheck = ftpserver.IPMatchDisabled
 	}
 	if st.IdleTimeout < 1 {
 		st.IdleTimeout = 1
