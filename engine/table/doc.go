@@ -1,10 +1,11 @@
-// Package table reads and maintains VMSES/E tag tables as VMFSIM does:
-// CMS files of tag lines, one entry per line.
+// Package table reads and maintains the CSM tables: CMS files of VMSES/E
+// tag lines (the format VMFSIM maintains), one entry per line.
 //
 //	:TABLE.SYSSTAT :GEN.17
 //	:SYSTEM.VM01 :RELEASE.720 :HOST.127.0.0.1 :PORT.4535 :STATE.TEST
 //
-// The first line is the header (table name and generation). Every other
+// The first line is the header (table name and generation), csmsim's own
+// (docs/fidelity.md): the generation is what a conditional update names. Every other
 // line is an entry whose first tag is the table's key tag. A tag is :NAME.
 // at the start of a line or after a blank; NAME is letters, digits and
 // _ $ # @ -, case-insensitive and kept upper case. A value runs to the next

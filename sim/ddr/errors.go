@@ -1,6 +1,7 @@
-// Package ddr is DASD Dump Restore as z/VM's DDR does it: DUMP cylinders of
-// a CKD extent to a dump file, RESTORE them (optionally REORDERed onto other
-// cylinders), COPY between extents, driven by DDR control statements.
+// Package ddr is DASD Dump Restore modelled on z/VM's DDR: DUMP cylinders
+// of a CKD extent to a dump file, RESTORE them (optionally REORDERed onto
+// other cylinders), COPY between extents, driven by control statements in
+// DDR's form. The dump file format is csmsim's own (docs/ddr-dump-format.md).
 package ddr
 
 import (
