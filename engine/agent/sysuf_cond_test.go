@@ -2,32 +2,14 @@ package agent_test
 
 import (
 	"strings"
-	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/csmsim/csmsim/engine/agent"
 	"github.com/csmsim/csmsim/engine/table"
+	"github.com/csmsim/csmsim/engine/table/tabletest"
 )
-
-// betweenLocker runs second once, just before the lock of a table whose
-// resource ends with file is taken: after a job read the table, before it
-// writes it.
-type betweenLocker struct {
-	table.Locker
-	file   string
-	second func()
-	once   sync.Once
-	fired  bool
-}
-
-func (b *betweenLocker) Lock(resource string) (func(), error) {
-	if strings.HasSuffix(resource, " "+b.file) {
-		b.once.Do(func() { b.fired = true; b.second() })
-	}
-	return b.Locker.Lock(resource)
-}
 
 var _ = Describe("VM SYSSUF changed while a job runs", func() {
 	It("refuses LOAD (COND when local service was recorded between its check and its write, and keeps that record", func() {
@@ -38,7 +20,7 @@ var _ = Describe("VM SYSSUF changed while a job runs", func() {
 		// records emergency service on CP after the LOAD read VM SYSSUF and
 		// checked COND against it, before the LOAD writes.
 		inner := m.env.Locker
-		lk := &betweenLocker{Locker: inner, file: agent.SysufID.Name(), second: func() {
+		lk := &tabletest.BetweenLocker{Locker: inner, File: agent.SysufID.Name(), Second: func() {
 			_, err := agent.Sysuf().Apply(table.NewStore(m.disk(agent.SysufVaddr), inner), func(t *table.Table) error {
 				return t.Set("CP", map[string]string{agent.TagLocal: "COR0001"})
 			})
@@ -47,7 +29,7 @@ var _ = Describe("VM SYSSUF changed while a job runs", func() {
 		m.env.Locker = lk
 		_, err := agent.Load(m.env, "L1", false, "BASE")
 		m.env.Locker = inner
-		Expect(lk.fired).To(BeTrue())
+		Expect(lk.Fired()).To(BeTrue())
 		Expect(err).To(HaveOccurred(), "COND passed on a read the local service had made stale")
 		Expect(table.ReasonOf(err)).To(Equal(table.ReasonGenerationMoved))
 		lines := agent.Lines(err)

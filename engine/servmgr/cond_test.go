@@ -2,8 +2,6 @@ package servmgr_test
 
 import (
 	"context"
-	"strings"
-	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -12,26 +10,8 @@ import (
 	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/servmgr"
 	"github.com/csmsim/csmsim/engine/table"
+	"github.com/csmsim/csmsim/engine/table/tabletest"
 )
-
-// betweenLocker runs second once, just before the first command takes the
-// lock of a table whose resource ends with file: after that command read
-// the table, before it writes it. second runs in another session (its own
-// Env over the same state and the same locks), as another MAINTCSM would.
-type betweenLocker struct {
-	table.Locker
-	file   string
-	second func()
-	once   sync.Once
-	fired  bool
-}
-
-func (b *betweenLocker) Lock(resource string) (func(), error) {
-	if strings.HasSuffix(resource, " "+b.file) {
-		b.once.Do(func() { b.fired = true; b.second() })
-	}
-	return b.Locker.Lock(resource)
-}
 
 var _ = Describe("IWMDINST's conditional update of the CSM tables", func() {
 	var first, second *level.Env
@@ -50,12 +30,12 @@ var _ = Describe("IWMDINST's conditional update of the CSM tables", func() {
 	interleave := func(file, line, secondLine string) servmgr.Outcome {
 		GinkgoHelper()
 		var secondRC int
-		lk := &betweenLocker{Locker: second.Locker, file: file, second: func() {
+		lk := &tabletest.BetweenLocker{Locker: second.Locker, File: file, Second: func() {
 			secondRC = servmgr.Run(context.Background(), second, nil, []string{secondLine}).RC
 		}}
 		first.Locker = lk
 		out := servmgr.Run(context.Background(), first, nil, []string{line})
-		Expect(lk.fired).To(BeTrue(), "the second session did not come between")
+		Expect(lk.Fired()).To(BeTrue(), "the second session did not come between")
 		Expect(secondRC).To(Equal(0), "the second session's %s", secondLine)
 		return out
 	}
@@ -78,7 +58,7 @@ var _ = Describe("IWMDINST's conditional update of the CSM tables", func() {
 		// SYSTEM ADD and MODIFY run one at a time under their own lock, so
 		// the other writer here is one that does not take it: a recording
 		// of what a system did (fleet's Apply), writing VM01's entry.
-		lk := &betweenLocker{Locker: second.Locker, file: "CSM SYSSTAT", second: func() {
+		lk := &tabletest.BetweenLocker{Locker: second.Locker, File: "CSM SYSSTAT", Second: func() {
 			a, err := (&fleet.Env{Env: second}).Area(level.AdminTop())
 			Expect(err).NotTo(HaveOccurred())
 			_, err = table.SysStat().Apply(table.NewStore(a, second.Locker), func(t *table.Table) error {
@@ -88,7 +68,7 @@ var _ = Describe("IWMDINST's conditional update of the CSM tables", func() {
 		}}
 		first.Locker = lk
 		out := servmgr.Run(context.Background(), first, nil, []string{"system modify 720 vm01 hostname first.example.com (nocontact"})
-		Expect(lk.fired).To(BeTrue(), "the other writer did not come between")
+		Expect(lk.Fired()).To(BeTrue(), "the other writer did not come between")
 		Expect(out.RC).To(Equal(8), "%v", out.Strings())
 		Expect(out.Strings()).To(ContainElement(
 			"CSM3001E Table CSM SYSSTAT changed since it was read (generation 3, now 4): reason code 0902; nothing was overwritten; enter the command again"))
