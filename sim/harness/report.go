@@ -25,9 +25,14 @@ type Report struct {
 	Violations []Violation `json:"violations,omitempty"`
 	// Faults are the faults that fired, with what they hit.
 	Faults []fault.Fired `json:"faults,omitempty"`
-	// Timeline is every system's phases in wall time. It is left out of
+	// Timeline is every system's phases in wall time, plus the link time
+	// charged meanwhile (LinkTime). It is left out of
 	// JSON, which must not depend on timing; the HTML report draws it.
 	Timeline []Span `json:"-"`
+	// LinkTime is the time each distant system's link charged to the
+	// scenario's virtual clock instead of waiting it (latency and
+	// bandwidth, docs/scenarios.md). Left out of the JSON report.
+	LinkTime map[string]time.Duration `json:"-"`
 }
 
 // Span is one phase of one system's work during a step, in wall time

@@ -64,6 +64,11 @@ type runner struct {
 	psys  *world.System
 	wire  *fleet.Wire
 	clock *cms.StepClock
+	// link is the world's virtual link time: every delay a distant
+	// system's link would wait is charged to it instead (netem.Link.Charge);
+	// the wire's Now and a roll-out wave's deadline run on it.
+	link    *netem.Clock
+	charged map[string]time.Duration // each system's link time, under mu
 	nodes map[string]*node
 	names []string // systems in world order
 	ports *regexp.Regexp
@@ -177,6 +182,9 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	rep.Faults = r.faults.plan.FiredAll()
 	rep.Systems = r.finalSystems()
 	rep.Timeline = r.spans
+	r.mu.Lock()
+	rep.LinkTime = maps.Clone(r.charged)
+	r.mu.Unlock()
 	return rep, nil
 }
 
@@ -231,8 +239,13 @@ func (r *runner) build(ctx context.Context) error {
 		now = cms.NewStepClock(scenarioStart(), time.Millisecond).Now
 	}
 	r.t0 = now()
+	r.link, r.charged = &netem.Clock{}, map[string]time.Duration{}
+	// The phases' times and the roll-out's deadlines include the link time
+	// charged: a distant system's transfer takes its time on the wire's
+	// clock, and none on the wall.
+	wireNow := func() time.Time { return now().Add(r.link.Elapsed()) }
 	r.wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 20 * time.Second}), Password: password,
-		Workers: 1, Pause: r.pause, Now: now, Observe: r.observe}
+		Workers: 1, Pause: r.pause, Now: wireNow, Observe: r.observe, Deadline: r.link.WithTimeout}
 	var ports []string
 	for i, spec := range sc.systemSpecs() {
 		fsys, err := fsFor(spec.Name)
@@ -247,6 +260,9 @@ func (r *runner) build(ctx context.Context) error {
 		link, err := sc.link(spec)
 		if err != nil {
 			return fmt.Errorf("system %s: %w", spec.Name, err)
+		}
+		if !link.IsZero() {
+			link.Charge = r.charge(spec.Name)
 		}
 		pw := password
 		if spec.Password != "" {
@@ -298,6 +314,17 @@ func (sc *Scenario) link(s System) (netem.Link, error) {
 		l.Bandwidth = b
 	}
 	return l, nil
+}
+
+// charge is system's link's Charge: the delay goes on the world's link
+// clock and on the system's account, and no wall time passes.
+func (r *runner) charge(system string) func(time.Duration) {
+	return func(d time.Duration) {
+		r.mu.Lock()
+		r.charged[system] += d
+		r.mu.Unlock()
+		r.link.Charge(d)
+	}
 }
 
 // envelope generates a fixture envelope against the sample BASE of its

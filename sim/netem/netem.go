@@ -24,6 +24,16 @@ type Link struct {
 	Sleep func(time.Duration)
 	// Now is the token bucket's clock; nil means time.Now.
 	Now func() time.Time
+
+	// Charge, if set, makes the link virtual (a simulation's in-memory
+	// world): no delay is waited, each is handed to Charge instead (a
+	// virtual clock, see Clock), and Sleep and Now are not used. Each
+	// direction's token bucket then runs on the time charged for that
+	// direction alone, so what a transfer costs depends on its bytes, its
+	// writes and the link, never on wall time nor on the order in which
+	// other connections' delays were charged. An idle connection earns no
+	// burst credit meanwhile: only its own latency waits credit it.
+	Charge func(time.Duration)
 }
 
 const (
@@ -40,11 +50,15 @@ func (l Link) Conn(c net.Conn) net.Conn {
 	if l.IsZero() {
 		return c
 	}
-	if l.Sleep == nil {
-		l.Sleep = time.Sleep
-	}
-	if l.Now == nil {
-		l.Now = time.Now
+	if l.Charge != nil {
+		l.Sleep, l.Now = nil, nil
+	} else {
+		if l.Sleep == nil {
+			l.Sleep = time.Sleep
+		}
+		if l.Now == nil {
+			l.Now = time.Now
+		}
 	}
 	burst := float64(max(minBurst, l.Bandwidth/10))
 	return &conn{Conn: c, l: l, burst: burst}
@@ -123,13 +137,38 @@ type conn struct {
 type bucket struct {
 	tokens float64   // bytes that may go now; negative is debt being slept off
 	last   time.Time // when tokens was last refilled; zero before first use
+	// charged is a virtual link's time for this direction: the delays
+	// charged so far (Link.Charge).
+	charged time.Duration
+}
+
+// virtualEpoch is where a virtual bucket's time starts; any fixed time does.
+var virtualEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// now is the bucket's clock: wall (or injected) time, or for a virtual
+// link the time charged for its direction.
+func (c *conn) now(b *bucket) time.Time {
+	if c.l.Charge != nil {
+		return virtualEpoch.Add(b.charged)
+	}
+	return c.l.Now()
+}
+
+// wait waits d, or charges it for a virtual link.
+func (c *conn) wait(b *bucket, d time.Duration) {
+	if c.l.Charge != nil {
+		b.charged += d
+		c.l.Charge(d)
+		return
+	}
+	c.l.Sleep(d)
 }
 
 func (c *conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.l.Latency > 0 {
-		c.l.Sleep(c.l.Latency)
+		c.wait(&c.out, c.l.Latency)
 	}
 	if c.l.Bandwidth <= 0 {
 		return c.Conn.Write(p)
@@ -171,13 +210,13 @@ func (c *conn) Read(p []byte) (int, error) {
 // wait is credited too, as the link is idle meanwhile: a stream of large
 // writes then runs at about Bandwidth, not slower by a latency per write.
 func (c *conn) pace(b *bucket, n int) {
-	now := c.l.Now()
+	now := c.now(b)
 	if !b.last.IsZero() {
 		b.tokens = min(c.burst, b.tokens+now.Sub(b.last).Seconds()*float64(c.l.Bandwidth))
 	}
 	b.last = now
 	b.tokens -= float64(n)
 	if b.tokens < 0 {
-		c.l.Sleep(time.Duration(-b.tokens / float64(c.l.Bandwidth) * float64(time.Second)))
+		c.wait(b, time.Duration(-b.tokens/float64(c.l.Bandwidth)*float64(time.Second)))
 	}
 }
