@@ -69,9 +69,9 @@ type runner struct {
 	// the wire's Now and a roll-out wave's deadline run on it.
 	link    *netem.Clock
 	charged map[string]time.Duration // each system's link time, under mu
-	nodes map[string]*node
-	names []string // systems in world order
-	ports *regexp.Regexp
+	nodes   map[string]*node
+	names   []string // systems in world order
+	ports   *regexp.Regexp
 
 	t0    time.Time // the timeline's zero
 	spans []Span    // the timeline, from the steps' outcomes
