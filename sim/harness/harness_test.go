@@ -188,7 +188,7 @@ var _ = Describe("reports", func() {
 		Expect(out[0].String()).NotTo(MatchRegexp(`127\.0\.0\.1:\d`))
 	})
 
-	It("are byte-identical for a roll-out whose wave misses a wall-time deadline", func() {
+	It("are byte-identical for a roll-out whose wave misses its deadline on the link's time", func() {
 		sc, err := harness.Load("../../scenarios/rollout-deadline.yaml")
 		Expect(err).NotTo(HaveOccurred())
 		var out [2]bytes.Buffer
