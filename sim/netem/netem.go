@@ -1,7 +1,8 @@
 // Package netem emulates a distant system's network link on real
 // connections (loopback in the simulator): one-way latency per write and a
 // bandwidth limit, so simulated managed systems are not unrealistically
-// close and fast.
+// close and fast. A link waits in wall time, or, given Charge (scenarios),
+// charges each delay to a virtual Clock and waits nothing.
 package netem
 
 import (
