@@ -11,5 +11,5 @@ import (
 // the sample BASE and envelopes.
 func TestLevel(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "engine/level")
+	RunSpecs(t, "sim/spec/level")
 }

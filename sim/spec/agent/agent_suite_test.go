@@ -11,7 +11,7 @@ import (
 // packages a principal made once for the suite (buildPrincipal).
 func TestAgent(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "engine/agent")
+	RunSpecs(t, "sim/spec/agent")
 }
 
 var _ = BeforeSuite(func() {

@@ -12,5 +12,5 @@ import (
 // scripted transport where the wire itself is the subject.
 func TestFleet(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "engine/fleet")
+	RunSpecs(t, "sim/spec/fleet")
 }
