@@ -1,12 +1,10 @@
 package table
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 )
 
 // The CMS NAMES tags MAINTCSM NAMES uses; every other tag (:userid.,
@@ -29,40 +27,18 @@ const (
 func ParseNames(fileName string, r io.Reader) (*Table, error) {
 	p := &namesParser{parser: parser{file: fileName, t: &Table{File: fileName, Name: Names().Name, KeyTag: namesNick, Gen: 1}, entries: -1},
 		first: map[string]int{}}
-	br := bufio.NewReader(io.LimitReader(r, MaxTableBytes+1))
-	for {
-		line, err := br.ReadString('\n')
-		if p.off+int64(len(line)) > MaxTableBytes {
-			p.n++
-			return nil, p.fail(&lineError{1, fmt.Sprintf("the file is larger than %d bytes: it is not a NAMES file, or it is damaged", MaxTableBytes)})
-		}
-		if line != "" || err == nil {
-			p.n++
-			// Only a file csmsim wrote (with a header and an entry count)
-			// can be told cut short by its missing last line end.
-			if err != nil && p.entries >= 0 {
-				return nil, p.fail(&lineError{utf8.RuneCountInString(line) + 1,
-					fmt.Sprintf("the file ends in the middle of line %d, without a line end: it was cut short (a torn write)%s", p.n, recoverHint)})
-			}
-			if perr := p.line(strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")); perr != nil {
-				return nil, p.fail(perr)
-			}
-			p.off += int64(len(line))
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, &Error{Table: fileName, Code: ReasonIOFailed, Err: fmt.Errorf("%w: %w", ErrIO, err),
-				Msg: fmt.Sprintf("%s: reading line %d: %v", fileName, p.n+1, err)}
-		}
+	// Only a file csmsim wrote (with a header and an entry count) can be
+	// told cut short by its missing last line end.
+	torn := func() bool { return p.entries >= 0 }
+	line := func(l string) *lineError { return p.line(strings.TrimSuffix(l, "\r")) }
+	if err := p.scan(r, "a NAMES file", torn, line); err != nil {
+		return nil, err
 	}
 	if perr := p.finish(); perr != nil {
 		return nil, p.fail(perr)
 	}
-	if p.entries >= 0 && p.entries != len(p.t.entries) {
-		p.n++
-		return nil, p.fail(&lineError{1, fmt.Sprintf("the header says %d entries, the file ends after %d: it was cut short or added to (a torn write)%s",
-			p.entries, len(p.t.entries), recoverHint)})
+	if err := p.checkCount(); err != nil {
+		return nil, err
 	}
 	return p.t, nil
 }

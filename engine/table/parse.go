@@ -34,33 +34,12 @@ func Parse(fileName string, r io.Reader) (*Table, error) {
 // every entry to start with keyTag; an empty name or keyTag is not checked.
 func ParseAs(fileName, name, keyTag string, r io.Reader) (*Table, error) {
 	p := parser{file: fileName, t: &Table{File: fileName, KeyTag: strings.ToUpper(keyTag)}, entries: -1}
-	br := bufio.NewReader(io.LimitReader(r, MaxTableBytes+1))
-	for {
-		line, err := br.ReadString('\n')
-		if p.off+int64(len(line)) > MaxTableBytes {
-			p.n++
-			return nil, p.fail(&lineError{1, fmt.Sprintf("the file is larger than %d bytes: it is not a CSM table, or it is damaged", MaxTableBytes)})
-		}
-		if line != "" || err == nil {
-			p.n++
-			// A last line without a line end was cut short in a table that
-			// counts its entries, or in its header; a hand-written table
-			// (no count) may just lack the final line end.
-			if err != nil && (p.n == 1 || p.entries >= 0) {
-				return nil, p.fail(&lineError{utf8.RuneCountInString(line) + 1,
-					fmt.Sprintf("the file ends in the middle of line %d, without a line end: it was cut short (a torn write)%s", p.n, recoverHint)})
-			}
-			if perr := p.line(strings.TrimSuffix(line, "\n")); perr != nil {
-				return nil, p.fail(perr)
-			}
-			p.off += int64(len(line))
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, &Error{Table: fileName, Code: ReasonIOFailed, Err: fmt.Errorf("%w: %w", ErrIO, err),
-				Msg: fmt.Sprintf("%s: reading line %d: %v", fileName, p.n+1, err)}
-		}
+	// A last line without a line end was cut short in a table that counts
+	// its entries, or in its header; a hand-written table (no count) may
+	// just lack the final line end.
+	torn := func() bool { return p.n == 1 || p.entries >= 0 }
+	if err := p.scan(r, "a CSM table", torn, p.line); err != nil {
+		return nil, err
 	}
 	if p.n == 0 {
 		p.n = 1
@@ -70,12 +49,54 @@ func ParseAs(fileName, name, keyTag string, r io.Reader) (*Table, error) {
 		p.n, p.off = 1, 0
 		return nil, p.fail(&lineError{len(":TABLE.") + 1, fmt.Sprintf("the header names table %s, expected %s", p.t.Name, strings.ToUpper(name))})
 	}
-	if p.entries >= 0 && p.entries != len(p.t.entries) {
-		p.n++
-		return nil, p.fail(&lineError{1, fmt.Sprintf("the header says %d entries, the file ends after %d: it was cut short or added to (a torn write)%s",
-			p.entries, len(p.t.entries), recoverHint)})
+	if err := p.checkCount(); err != nil {
+		return nil, err
 	}
 	return p.t, nil
+}
+
+// scan reads r line by line into line (without its line end), keeping
+// the line number and offset p.fail reports: the part of reading a table
+// file that does not depend on its format. what names the format in the
+// size error; torn says whether a last line without its line end was cut
+// short.
+func (p *parser) scan(r io.Reader, what string, torn func() bool, line func(string) *lineError) error {
+	br := bufio.NewReader(io.LimitReader(r, MaxTableBytes+1))
+	for {
+		l, err := br.ReadString('\n')
+		if p.off+int64(len(l)) > MaxTableBytes {
+			p.n++
+			return p.fail(&lineError{1, fmt.Sprintf("the file is larger than %d bytes: it is not %s, or it is damaged", MaxTableBytes, what)})
+		}
+		if l != "" || err == nil {
+			p.n++
+			if err != nil && torn() {
+				return p.fail(&lineError{utf8.RuneCountInString(l) + 1,
+					fmt.Sprintf("the file ends in the middle of line %d, without a line end: it was cut short (a torn write)%s", p.n, recoverHint)})
+			}
+			if perr := line(strings.TrimSuffix(l, "\n")); perr != nil {
+				return p.fail(perr)
+			}
+			p.off += int64(len(l))
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return &Error{Table: p.file, Code: ReasonIOFailed, Err: fmt.Errorf("%w: %w", ErrIO, err),
+				Msg: fmt.Sprintf("%s: reading line %d: %v", p.file, p.n+1, err)}
+		}
+	}
+}
+
+// checkCount refuses a file whose header's entry count is not the number
+// of entries it holds.
+func (p *parser) checkCount() error {
+	if p.entries >= 0 && p.entries != len(p.t.entries) {
+		p.n++
+		return p.fail(&lineError{1, fmt.Sprintf("the header says %d entries, the file ends after %d: it was cut short or added to (a torn write)%s",
+			p.entries, len(p.t.entries), recoverHint)})
+	}
+	return nil
 }
 
 // recoverHint says how to get a torn table back.
