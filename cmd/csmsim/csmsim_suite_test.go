@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -37,9 +38,21 @@ type result struct {
 }
 
 // csm runs the built binary in dir, as a user would from a shell.
-func csm(dir string, args ...string) result {
-	cmd := exec.Command(csmsim, args...)
+func csm(dir string, args ...string) result { return runBinary(csmsim, dir, nil, args...) }
+
+// runBinary runs build bin of csmsim in dir, as a user would from a shell,
+// with env added to an environment cleared of the shard variables, so that
+// a CI matrix running this suite does not shard the sweeps under test.
+func runBinary(bin, dir string, env []string, args ...string) result {
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if k != "CSMSIM_SHARD" && k != "JOB_COMPLETION_INDEX" && k != "JOB_COMPLETIONS" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -61,34 +60,9 @@ type sweepReport struct {
 	} `json:"runs"`
 }
 
-// csmEnv runs the binary as csm does, with env added to an environment
-// cleared of the shard variables, so that a CI matrix running this suite
-// does not shard the sweeps under test.
+// csmEnv runs the built binary as csm does, with env added.
 func csmEnv(dir string, env []string, args ...string) result {
 	return runBinary(csmsim, dir, env, args...)
-}
-
-// runBinary is csmEnv with another build of csmsim.
-func runBinary(bin, dir string, env []string, args ...string) result {
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if k != "CSMSIM_SHARD" && k != "JOB_COMPLETION_INDEX" && k != "JOB_COMPLETIONS" {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		Expect(err).NotTo(HaveOccurred())
-	}
-	return result{code: code, stdout: out.String(), stderr: errOut.String()}
 }
 
 func mustAtoi(s string) int {
