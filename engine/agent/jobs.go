@@ -38,6 +38,7 @@ type Jobs struct {
 	running int // 0 when idle
 	closed  bool
 	jobs    map[int]*job
+	changed chan struct{} // closed, and replaced, when a job starts, enters a phase or ends
 }
 
 type job struct {
@@ -51,7 +52,7 @@ type job struct {
 
 // NewJobs is the job runner of env's system.
 func NewJobs(env *Env) *Jobs {
-	j := &Jobs{env: env, next: 1, jobs: map[int]*job{}, keep: keepEnded}
+	j := &Jobs{env: env, next: 1, jobs: map[int]*job{}, keep: keepEnded, changed: make(chan struct{})}
 	if stage, err := env.staging(); err == nil {
 		if files, err := stage.List(); err == nil {
 			for _, f := range files {
@@ -80,9 +81,25 @@ func (j *Jobs) Submit(name string, fn func() (msg.Result, error)) (int, error) {
 	jb := &job{name: name, done: make(chan struct{})}
 	j.jobs[id] = jb
 	j.running = id
+	j.broadcast()
 	start := j.env.Clock.Now()
 	go j.run(id, jb, start, fn)
 	return id, nil
+}
+
+// Changed is closed at the next change of any job: one starts, enters a
+// phase or ends. A STATUS WAIT takes it before reading the status, then
+// waits on it, so it misses no change in between.
+func (j *Jobs) Changed() <-chan struct{} {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.changed
+}
+
+// broadcast wakes whoever waits on Changed; j.mu is held.
+func (j *Jobs) broadcast() {
+	close(j.changed)
+	j.changed = make(chan struct{})
 }
 
 // Running is the id of the running job, 0 when none runs.
@@ -109,6 +126,7 @@ func (j *Jobs) run(id int, jb *job, start time.Time, fn func() (msg.Result, erro
 	jb.rc, jb.lines, jb.lost = res.RC, lines, lost
 	j.running = 0
 	close(jb.done)
+	j.broadcast()
 	delete(j.jobs, id-j.keep) // ids count up one at a time: this is the one that falls out
 	j.mu.Unlock()
 }
@@ -150,6 +168,7 @@ func (j *Jobs) Mark(phase proto.Phase) {
 	j.mu.Lock()
 	if jb := j.jobs[j.running]; jb != nil {
 		jb.phase = phase
+		j.broadcast()
 	}
 	j.mu.Unlock()
 	if j.env.Watch != nil {

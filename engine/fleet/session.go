@@ -24,6 +24,9 @@ type session struct {
 	conn transport.Conn
 	addr string
 	vrm  string // the release SYSSTAT records for the system
+	// polled: the node does not know STATUS WAIT (501), so its jobs are
+	// polled with plain STATUS and Wire.Pause between.
+	polled bool
 }
 
 func (w *Wire) open(ctx context.Context, en table.Entry, out *SystemOutcome) (*session, error) {
@@ -43,6 +46,26 @@ func (s *session) system() string { return s.out.System }
 // refusal's message becomes the outcome's cause.
 func (s *session) request(req proto.Request) (proto.Reply, error) {
 	code, text, err := s.conn.Site(s.ctx, "CSMAGENT "+req.String())
+	return s.reply(req, code, text, err)
+}
+
+// status asks how job n stands: a long poll (STATUS n WAIT), which the
+// node answers when the job moves on, unless the node does not know it
+// (501); then plain STATUS, polled.
+func (s *session) status(n int) (proto.Reply, error) {
+	if !s.polled {
+		req := proto.Status{Job: n, Wait: true}
+		code, text, err := s.conn.Site(s.ctx, "CSMAGENT "+req.String())
+		if err != nil || code != 501 {
+			return s.reply(req, code, text, err)
+		}
+		s.polled = true
+	}
+	return s.request(proto.Status{Job: n})
+}
+
+// reply reads the node's answer to req.
+func (s *session) reply(req proto.Request, code int, text string, err error) (proto.Reply, error) {
 	if err != nil {
 		return nil, level.Refuse(msg.CSM3052E, s.system(), err.Error())
 	}
@@ -63,10 +86,11 @@ func (s *session) request(req proto.Request) (proto.Reply, error) {
 }
 
 // job starts an agent job, waits for it to end, fetches its messages and
-// returns it. The job is phases of[from:] of
-// its command (none for a nil of); the first starts with the job, the
-// agent's STATUS replies name the next ones (RUNNING PHASE LOAD), so a
-// phase's end is known to within one poll.
+// returns it. The job is phases of[from:] of its command (none for a nil
+// of); the first starts with the job, the agent's STATUS replies name the
+// next ones (RUNNING PHASE LOAD). A long poll answers as the job moves on,
+// so a phase's end is known when it happens; Wire.Pause runs only when a
+// reply brought no news (the node's wait ran out, or it is polled).
 func (s *session) job(req proto.Request, of []proto.Phase, from int) (job *Job, err error) {
 	phases := of[min(from, len(of)):]
 	var phase proto.Phase
@@ -95,7 +119,7 @@ func (s *session) job(req proto.Request, of []proto.Phase, from int) (job *Job, 
 		return nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("unexpected CSMAGENT reply to %s: %s", req, rep))
 	}
 	for {
-		rep, err := s.request(proto.Status{Job: started.Job})
+		rep, err := s.status(started.Job)
 		if err != nil {
 			return nil, err
 		}
@@ -125,6 +149,9 @@ func (s *session) job(req proto.Request, of []proto.Phase, from int) (job *Job, 
 			phase, end = next, s.w.phase(s.out, next, of)
 			if i := slices.Index(phases, next); i >= seen {
 				seen = i + 1
+			}
+			if !s.polled {
+				continue // the long poll saw the change: ask again at once
 			}
 		}
 		if err := s.w.pause(s.ctx); err != nil {

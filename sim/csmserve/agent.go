@@ -15,7 +15,13 @@ type agentJobs struct {
 	env  *agent.Env
 }
 
-var _ JobRunner = agentJobs{}
+var (
+	_ JobRunner = agentJobs{}
+	_ Waiter    = agentJobs{}
+)
+
+// Changed is closed at the next change of a job (agent.Jobs.Changed).
+func (a agentJobs) Changed() <-chan struct{} { return a.jobs.Changed() }
 
 func (a agentJobs) Handle(req proto.Request) proto.Reply { return agent.Handle(a.jobs, a.env, req) }
 

@@ -18,6 +18,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/spf13/afero"
 
+	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/table"
@@ -512,5 +513,93 @@ var _ = Describe("hard links in the staging directory", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(os.SameFile(before, after)).To(BeFalse())
 		Expect(os.ReadFile(filepath.Join(n.dir, "A.B"))).To(BeEquivalentTo("second"))
+	})
+})
+
+// waitingAgent is a fakeAgent whose job 1 runs in phase VALIDATE until
+// the spec moves it on (csmserve.Waiter).
+type waitingAgent struct {
+	fakeAgent
+	mu      sync.Mutex
+	phase   proto.Phase
+	ended   bool
+	changed chan struct{}
+}
+
+func (a *waitingAgent) Handle(req proto.Request) proto.Reply {
+	if _, ok := req.(proto.Status); !ok {
+		return a.fakeAgent.Handle(req)
+	}
+	a.fakeAgent.Handle(req)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return proto.JobStatus{Job: 1, Phase: a.phase, Ended: a.ended}
+}
+
+func (a *waitingAgent) Changed() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.changed
+}
+
+func (a *waitingAgent) move(phase proto.Phase, ended bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.phase, a.ended = phase, ended
+	close(a.changed)
+	a.changed = make(chan struct{})
+}
+
+var _ = Describe("SITE CSMAGENT STATUS n WAIT, a long poll", func() {
+	It("answers when the job moves on, at once for an ended job, and when the node stops", func() {
+		ag := &waitingAgent{phase: proto.PhaseValidate, changed: make(chan struct{})}
+		waiting := make(chan struct{}, 4)
+		n := startNode(csmserve.Config{Fs: afero.NewMemMapFs(), Agent: ag, AwaitChange: func(changed, stop <-chan struct{}) {
+			waiting <- struct{}{}
+			select {
+			case <-changed:
+			case <-stop:
+			}
+		}})
+		c := loggedIn(n)
+		type answer struct {
+			code int
+			text string
+			err  error
+		}
+		ask := func(line string) <-chan answer {
+			ch := make(chan answer, 1)
+			go func() {
+				if err := c.PrintfLine("%s", line); err != nil {
+					ch <- answer{err: err}
+					return
+				}
+				code, text, err := c.ReadResponse(0)
+				ch <- answer{code, text, err}
+			}()
+			return ch
+		}
+
+		got := ask("SITE CSMAGENT STATUS 1 WAIT")
+		Eventually(waiting).Should(Receive())
+		Consistently(got, "50ms").ShouldNot(Receive(), "no answer while the job stays in its phase")
+		ag.move(proto.PhaseLoad, false)
+		Eventually(got).Should(Receive(Equal(answer{200, "CSMAGENT JOB 1 RUNNING PHASE LOAD", nil})))
+
+		// Plain STATUS never waits.
+		Expect(<-ask("SITE CSMAGENT STATUS 1")).To(Equal(answer{200, "CSMAGENT JOB 1 RUNNING PHASE LOAD", nil}))
+		Expect(waiting).NotTo(Receive())
+
+		ag.move(proto.PhaseLoad, true)
+		Expect(<-ask("SITE CSMAGENT STATUS 1 WAIT")).To(Equal(answer{200, "CSMAGENT JOB 1 ENDED RC=0", nil}))
+		Expect(waiting).NotTo(Receive(), "an ended job is answered at once")
+
+		ag.move(proto.PhaseLoad, false)
+		got = ask("SITE CSMAGENT STATUS 1 WAIT")
+		Eventually(waiting).Should(Receive())
+		stopped := make(chan error, 1)
+		go func() { stopped <- n.srv.Stop(context.Background()) }()
+		Eventually(stopped, "5s").Should(Receive(BeNil()), "a waiting poll does not hold up Stop")
+		Eventually(got, "5s").Should(Receive(), "the poll ends with the node: an answer or a closed connection")
 	})
 })

@@ -47,6 +47,36 @@ type JobRunner interface {
 	Running() int
 }
 
+// Waiter is an optional extension of Agent: an agent that can say when a
+// job changes answers STATUS <n> WAIT as a long poll. Changed is closed at
+// the next change (a job starts, enters a phase or ends). An Agent without
+// it answers STATUS WAIT at once, as STATUS.
+type Waiter interface {
+	Changed() <-chan struct{}
+}
+
+// DefaultStatusWait bounds a long poll on real time: well under a
+// principal's command timeout (30s), so a phase longer than it is a
+// RUNNING reply and another poll, not a timeout.
+const DefaultStatusWait = 5 * time.Second
+
+// WaitUpTo is the real-mode AwaitChange: until the change, the stop, or d
+// of real time; d <= 0 means DefaultStatusWait.
+func WaitUpTo(d time.Duration) func(changed, stop <-chan struct{}) {
+	if d <= 0 {
+		d = DefaultStatusWait
+	}
+	return func(changed, stop <-chan struct{}) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-changed:
+		case <-stop:
+		case <-t.C:
+		}
+	}
+}
+
 // dataTimeout bounds opening a data connection, passive or active.
 const dataTimeout = 30 * time.Second
 
@@ -90,6 +120,14 @@ type Config struct {
 	// STOR/APPE; if it says flip, one bit of the byte at offset of that
 	// upload is flipped as it is stored, as a bad link would.
 	CorruptUpload func(name string) (offset int64, flip bool)
+
+	// AwaitChange holds a STATUS WAIT until changed is closed (the job
+	// moved on) or stop is (the server stops), or until it decides to
+	// answer anyway. nil: up to StatusWait of real time. A simulation hands
+	// in its own, on its own clock.
+	AwaitChange func(changed, stop <-chan struct{})
+	// StatusWait bounds the default AwaitChange; 0 means DefaultStatusWait.
+	StatusWait time.Duration
 
 	// Link, if not zero, shapes the node's control and data connections
 	// as a distant system's network would (sim/netem).
@@ -140,6 +178,10 @@ func (c *Config) defaults() {
 	set(&c.LoginDelay, 500*time.Millisecond)
 	set(&c.LoginDelayMax, 8*time.Second)
 	set(&c.LoginFailureWindow, 15*time.Minute)
+	set(&c.StatusWait, DefaultStatusWait)
+	if c.AwaitChange == nil {
+		c.AwaitChange = WaitUpTo(c.StatusWait)
+	}
 	set(&c.LoginLockout, 15*time.Minute)
 	if c.Sleep == nil {
 		c.Sleep = time.Sleep
@@ -164,6 +206,7 @@ type Server struct {
 	gates    map[string]*gate // control connections by remote address
 	served   chan error
 	stopped  bool
+	stop     chan struct{} // closed when Stop begins: long polls answer
 
 	agentMu sync.Mutex
 }
@@ -196,6 +239,7 @@ func New(cfg Config) (*Server, error) {
 		staging: NewStagingFs(cfg.Fs),
 		log:     log.With("system", cfg.System),
 		gates:   map[string]*gate{},
+		stop:    make(chan struct{}),
 	}
 	s.logins = newLogins(&s.cfg)
 	s.ftp = ftpserver.NewFtpServer(s)
@@ -282,6 +326,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		return nil
 	}
 	s.stopped = true
+	close(s.stop)
 	ch := s.served
 	gates := make([]*gate, 0, len(s.gates))
 	for _, g := range s.gates {
@@ -446,11 +491,38 @@ func (d *session) Site(param string) *ftpserver.AnswerCommand {
 		}
 		return &ftpserver.AnswerCommand{Code: m.Code(), Message: m.String()}
 	}
-	d.srv.agentMu.Lock()
-	rep := d.srv.cfg.Agent.Handle(req)
-	d.srv.agentMu.Unlock()
+	rep := d.srv.status(req)
+	if rep == nil {
+		d.srv.agentMu.Lock()
+		rep = d.srv.cfg.Agent.Handle(req)
+		d.srv.agentMu.Unlock()
+	}
 	d.srv.log.Debug("SITE CSMAGENT", "request", req.String(), "code", rep.Code())
 	return &ftpserver.AnswerCommand{Code: rep.Code(), Message: rep.String()}
+}
+
+// status answers STATUS <n> WAIT of an agent that is a Waiter: the status
+// now if the job has ended, else once the job changed (or AwaitChange
+// gave up waiting). It holds no lock while it waits: other sessions'
+// requests go on. nil for any other request.
+func (s *Server) status(req proto.Request) proto.Reply {
+	st, ok := req.(proto.Status)
+	w, waits := s.cfg.Agent.(Waiter)
+	if !ok || !st.Wait || !waits {
+		return nil
+	}
+	ask := func() proto.Reply {
+		s.agentMu.Lock()
+		defer s.agentMu.Unlock()
+		return s.cfg.Agent.Handle(st)
+	}
+	changed := w.Changed() // before the status: no change in between is missed
+	rep := ask()
+	if js, ok := rep.(proto.JobStatus); !ok || js.Ended {
+		return rep
+	}
+	s.cfg.AwaitChange(changed, s.stop)
+	return ask()
 }
 
 // cutFile writes its first left bytes, then drops the client's

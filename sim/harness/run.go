@@ -269,6 +269,7 @@ func (r *runner) build(ctx context.Context) error {
 			pw = spec.Password
 		}
 		served, err := s.Serve(s.Agent(r.clock, table.NewMemLocker()), csmserve.Config{Password: pw, ListenAddr: "127.0.0.1:0", Link: link,
+			AwaitChange: untilChanged,
 			CutUpload: r.cutUpload(spec.Name), CorruptUpload: r.corruptUpload(spec.Name)})
 		if err != nil {
 			return fmt.Errorf("system %s: %w", spec.Name, err)
@@ -287,6 +288,16 @@ func (r *runner) build(ctx context.Context) error {
 	}
 	r.progress("world built: principal and %d managed systems", len(r.names))
 	return nil
+}
+
+// untilChanged is the nodes' long poll in a scenario: until the job moves
+// on, on no clock. A job that cannot move on is stalled, and the node's
+// faults answer for it (world's awaitChange).
+func untilChanged(changed, stop <-chan struct{}) {
+	select {
+	case <-changed:
+	case <-stop:
+	}
 }
 
 // link is a system's network link from its own fields or the world's.

@@ -45,6 +45,7 @@ type Faults struct {
 	failNext int             // writes to fail with ErrIO
 	failSkip int             // writes to let through before the next failure
 	stalled  chan struct{}   // closed when the stall is healed; nil: none
+	began    chan struct{}   // closed when a stall begins; nil: nobody waits for one
 	skew     time.Duration
 }
 
@@ -76,6 +77,10 @@ func (f *Faults) Stall(on bool) {
 	switch {
 	case on && f.stalled == nil:
 		f.stalled = make(chan struct{})
+		if f.began != nil {
+			close(f.began)
+			f.began = nil
+		}
 	case !on && f.stalled != nil:
 		close(f.stalled)
 		f.stalled = nil
@@ -138,6 +143,36 @@ func (f *Faults) watch(phase proto.Phase) {
 	f.mu.Unlock()
 	if ch != nil {
 		<-ch
+	}
+}
+
+// awaitChange wraps a node's CSMSERVE AwaitChange: while a stall is in
+// force a long poll answers at once, and one under way answers when a
+// stall begins. A stalled job does not move on; the simulation's clock
+// does, one step per poll (the principal's Pause), until the stall heals.
+func (f *Faults) awaitChange(wait func(changed, stop <-chan struct{})) func(changed, stop <-chan struct{}) {
+	return func(changed, stop <-chan struct{}) {
+		f.mu.Lock()
+		if f.stalled != nil {
+			f.mu.Unlock()
+			return
+		}
+		if f.began == nil {
+			f.began = make(chan struct{})
+		}
+		began := f.began
+		f.mu.Unlock()
+		wake, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(wake)
+			select {
+			case <-changed:
+			case <-began:
+			case <-done:
+			}
+		}()
+		wait(wake, stop)
+		close(done)
 	}
 }
 

@@ -49,6 +49,11 @@ type Node struct {
 // SITE.
 func (s *System) Serve(env *agent.Env, cfg csmserve.Config) (*Node, error) {
 	n := &Node{Faults: &Faults{}, base: *env, cfg: cfg}
+	wait := cfg.AwaitChange
+	if wait == nil {
+		wait = csmserve.WaitUpTo(cfg.StatusWait)
+	}
+	n.cfg.AwaitChange = n.Faults.awaitChange(wait)
 	if err := n.incarnate(s); err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ var _ = Describe("requests", func() {
 		Entry("PUT2PROD", "put2prod l2", proto.Put2Prod{Level: "L2"}, "PUT2PROD L2"),
 		Entry("QUERY", "QUERY", proto.Query{}, "QUERY"),
 		Entry("STATUS with leading zeros", "status 007", proto.Status{Job: 7}, "STATUS 7"),
+		Entry("STATUS WAIT, a long poll", "status 7 wait", proto.Status{Job: 7, Wait: true}, "STATUS 7 WAIT"),
 	)
 
 	DescribeTable("refuse what is malformed with the problem and the form (501)",
@@ -53,6 +54,8 @@ var _ = Describe("requests", func() {
 		Entry("PUT2PROD two levels", "PUT2PROD L1 L2", "PUT2PROD needs one level, not 2 operands", proto.FormPut2Prod),
 		Entry("STATUS zero", "STATUS 0", "STATUS: job number 0 is not a positive number", proto.FormStatus),
 		Entry("STATUS signed", "STATUS +3", "STATUS: job number +3 is not a positive number", proto.FormStatus),
+		Entry("STATUS with another operand than WAIT", "STATUS 3 NOW", "STATUS: unexpected operand NOW", proto.FormStatus),
+		Entry("STATUS with three operands", "STATUS 3 WAIT X", "STATUS needs one job number, not 3 operands", proto.FormStatus),
 	)
 })
 

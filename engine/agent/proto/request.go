@@ -45,8 +45,14 @@ type Put2Prod struct{ Level string }
 // Query starts a job that writes the system's inventory: QUERY.
 type Query struct{}
 
-// Status asks how job n stands: STATUS <n>.
-type Status struct{ Job int }
+// Status asks how job n stands: STATUS <n> [WAIT]. With Wait the node
+// answers once the job has moved on (entered another phase, ended) or its
+// own bound passed: a long poll, so that the principal learns of a phase's
+// end when it happens instead of one poll interval later.
+type Status struct {
+	Job  int
+	Wait bool
+}
 
 func (Info) request()     {}
 func (Manage) request()   {}
@@ -66,7 +72,12 @@ func (r Load) String() string {
 }
 func (r Put2Prod) String() string { return "PUT2PROD " + r.Level }
 func (Query) String() string      { return "QUERY" }
-func (r Status) String() string   { return "STATUS " + strconv.Itoa(r.Job) }
+func (r Status) String() string {
+	if r.Wait {
+		return "STATUS " + strconv.Itoa(r.Job) + " WAIT"
+	}
+	return "STATUS " + strconv.Itoa(r.Job)
+}
 
 // Mode is TEST or STABLE.
 func (r Load) Mode() string {
@@ -83,7 +94,7 @@ const (
 	FormLoad     = "LOAD <level> TEST|STABLE [COND <base>]"
 	FormPut2Prod = "PUT2PROD <level>"
 	FormQuery    = "QUERY"
-	FormStatus   = "STATUS <n>"
+	FormStatus   = "STATUS <n> [WAIT]"
 	FormAny      = "INFO, MANAGE, " + FormLoad + ", " + FormPut2Prod + ", QUERY or " + FormStatus
 )
 
@@ -128,14 +139,18 @@ func ParseRequest(s string) (Request, error) {
 		}
 		return Put2Prod{Level: level}, nil
 	case "STATUS":
-		if len(args) != 1 {
+		if len(args) < 1 || len(args) > 2 {
 			return nil, &Malformed{fmt.Sprintf("STATUS needs one job number, not %d operands", len(args)), FormStatus}
+		}
+		wait := len(args) == 2
+		if wait && !strings.EqualFold(args[1], "WAIT") {
+			return nil, &Malformed{"STATUS: unexpected operand " + args[1], FormStatus}
 		}
 		n, ok := jobNumber(args[0])
 		if !ok {
 			return nil, &Malformed{"STATUS: job number " + args[0] + " is not a positive number", FormStatus}
 		}
-		return Status{Job: n}, nil
+		return Status{Job: n, Wait: wait}, nil
 	}
 	return nil, &Malformed{"unknown request " + w[0], FormAny}
 }

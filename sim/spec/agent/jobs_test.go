@@ -245,8 +245,8 @@ var shared sharedSystem
 var _ = Describe("Request", func() {
 	DescribeTable("answers 501 to malformed requests",
 		func(line, want string) { Expect(shared.req(line)).To(Equal(want)) },
-		Entry("nothing", "", "501 CSMAGENT no request given; INFO, MANAGE, LOAD <level> TEST|STABLE [COND <base>], PUT2PROD <level>, QUERY or STATUS <n>"),
-		Entry("unknown verb", "FROB x", "501 CSMAGENT unknown request FROB; INFO, MANAGE, LOAD <level> TEST|STABLE [COND <base>], PUT2PROD <level>, QUERY or STATUS <n>"),
+		Entry("nothing", "", "501 CSMAGENT no request given; INFO, MANAGE, LOAD <level> TEST|STABLE [COND <base>], PUT2PROD <level>, QUERY or STATUS <n> [WAIT]"),
+		Entry("unknown verb", "FROB x", "501 CSMAGENT unknown request FROB; INFO, MANAGE, LOAD <level> TEST|STABLE [COND <base>], PUT2PROD <level>, QUERY or STATUS <n> [WAIT]"),
 		Entry("INFO with operands", "INFO X", "501 CSMAGENT INFO takes no operands; INFO"),
 		Entry("MANAGE with operands", "MANAGE NOW", "501 CSMAGENT MANAGE takes no operands; MANAGE"),
 		Entry("LOAD alone", "LOAD", "501 CSMAGENT LOAD needs a level and TEST or STABLE; LOAD <level> TEST|STABLE [COND <base>]"),
@@ -258,9 +258,9 @@ var _ = Describe("Request", func() {
 		Entry("LOAD extra operand", "LOAD L1 TEST COND L0 X", "501 CSMAGENT LOAD: unexpected operand X; LOAD <level> TEST|STABLE [COND <base>]"),
 		Entry("PUT2PROD without level", "PUT2PROD", "501 CSMAGENT PUT2PROD needs one level, not 0 operands; PUT2PROD <level>"),
 		Entry("QUERY with operands", "QUERY ALL", "501 CSMAGENT QUERY takes no operands; QUERY"),
-		Entry("STATUS without job", "STATUS", "501 CSMAGENT STATUS needs one job number, not 0 operands; STATUS <n>"),
-		Entry("STATUS not a number", "STATUS x1", "501 CSMAGENT STATUS: job number x1 is not a positive number; STATUS <n>"),
-		Entry("STATUS zero", "STATUS 0", "501 CSMAGENT STATUS: job number 0 is not a positive number; STATUS <n>"),
+		Entry("STATUS without job", "STATUS", "501 CSMAGENT STATUS needs one job number, not 0 operands; STATUS <n> [WAIT]"),
+		Entry("STATUS not a number", "STATUS x1", "501 CSMAGENT STATUS: job number x1 is not a positive number; STATUS <n> [WAIT]"),
+		Entry("STATUS zero", "STATUS 0", "501 CSMAGENT STATUS: job number 0 is not a positive number; STATUS <n> [WAIT]"),
 	)
 })
 

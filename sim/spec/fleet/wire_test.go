@@ -25,6 +25,7 @@ import (
 type scripted struct {
 	replies map[string]scriptedReply
 	files   map[string]string
+	asked   []string // the requests, in order
 }
 
 type scriptedReply struct {
@@ -48,7 +49,9 @@ func (s *scripted) Get(_ context.Context, name string, w io.Writer) error {
 func (s *scripted) List(context.Context) ([]string, error) { return nil, nil }
 
 func (s *scripted) Site(_ context.Context, args string) (int, string, error) {
-	r, ok := s.replies[strings.TrimPrefix(args, "CSMAGENT ")]
+	req := strings.TrimPrefix(args, "CSMAGENT ")
+	s.asked = append(s.asked, req)
+	r, ok := s.replies[req]
 	if !ok {
 		return 502, "no script for " + args, nil
 	}
@@ -97,12 +100,34 @@ var _ = Describe("the wire to CSMAGENT", func() {
 	It("takes a refusal's message line as the system's cause", func() {
 		o := check(&scripted{replies: map[string]scriptedReply{
 			"QUERY":    {200, "CSMAGENT JOB 4 STARTED"},
-			"STATUS 4": {550, "CSMAGENT CSM3163E Job 4 is not known on system VM01"},
+			"STATUS 4 WAIT": {550, "CSMAGENT CSM3163E Job 4 is not known on system VM01"},
 		}})
 		Expect(o.OK).To(BeFalse())
 		Expect(o.Cause).NotTo(BeNil())
 		Expect(o.Cause.String()).To(Equal("CSM3163E Job 4 is not known on system VM01"))
-		Expect(o.Lines[0].String()).To(Equal("CSM3052E VM01: SITE CSMAGENT STATUS 4: 550 CSMAGENT CSM3163E Job 4 is not known on system VM01"))
+		Expect(o.Lines[0].String()).To(Equal("CSM3052E VM01: SITE CSMAGENT STATUS 4 WAIT: 550 CSMAGENT CSM3163E Job 4 is not known on system VM01"))
+	})
+
+	It("polls with plain STATUS, pausing between, a node that does not know STATUS WAIT (501)", func() {
+		s := &scripted{replies: map[string]scriptedReply{
+			"QUERY":         {200, "CSMAGENT JOB 3 STARTED"},
+			"STATUS 3 WAIT": {501, "CSMAGENT STATUS needs one job number, not 2 operands; STATUS <n>"},
+			"STATUS 3":      {200, "CSMAGENT JOB 3 RUNNING"},
+		}, files: map[string]string{"J0000003.MSGS": "CSM3160I CSMAGENT QUERY started as job 3\nCSM3161I CSMAGENT QUERY ended RC=0 (job 3)\n"}}
+		pauses := 0
+		w := &fleet.Wire{Transport: s, Pause: func(context.Context) error {
+			// The job ends after the third poll.
+			if pauses++; pauses == 3 {
+				s.replies["STATUS 3"] = scriptedReply{200, "CSMAGENT JOB 3 ENDED RC=0"}
+			}
+			return nil
+		}}
+		out, err := fleet.Servcheck(ctx, fe, w, fleet.ServcheckRequest{VRM: "720", Target: "VM01"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out.Systems[0].Job).NotTo(BeNil())
+		Expect(out.Systems[0].Job.RC).To(Equal(0))
+		Expect(pauses).To(Equal(3))
+		Expect(s.asked).To(Equal([]string{"QUERY", "STATUS 3 WAIT", "STATUS 3", "STATUS 3", "STATUS 3", "STATUS 3"}))
 	})
 
 	It("says which job a busy agent runs", func() {
@@ -112,7 +137,7 @@ var _ = Describe("the wire to CSMAGENT", func() {
 
 	It("reads the job's messages file as message lines and refuses one that is not", func() {
 		o := check(&scripted{
-			replies: map[string]scriptedReply{"QUERY": {200, "CSMAGENT JOB 2 STARTED"}, "STATUS 2": {200, "CSMAGENT JOB 2 ENDED RC=12"}},
+			replies: map[string]scriptedReply{"QUERY": {200, "CSMAGENT JOB 2 STARTED"}, "STATUS 2 WAIT": {200, "CSMAGENT JOB 2 ENDED RC=12"}},
 			files:   map[string]string{"J0000002.MSGS": "CSM3160I CSMAGENT QUERY started as job 2\nCSM0000S Internal error: boom\nCSM3161I CSMAGENT QUERY ended RC=12 (job 2)\n"},
 		})
 		Expect(o.Job).NotTo(BeNil())
@@ -125,7 +150,7 @@ var _ = Describe("the wire to CSMAGENT", func() {
 		// with a warning: the principal records what the node did.
 		emptyInventory := ":TABLE.INVENTRY :GEN.1 :ENTRIES.0\n"
 		o = check(&scripted{
-			replies: map[string]scriptedReply{"QUERY": {200, "CSMAGENT JOB 2 STARTED"}, "STATUS 2": {200, "CSMAGENT JOB 2 ENDED RC=0"}},
+			replies: map[string]scriptedReply{"QUERY": {200, "CSMAGENT JOB 2 STARTED"}, "STATUS 2 WAIT": {200, "CSMAGENT JOB 2 ENDED RC=0"}},
 			files:   map[string]string{"J0000002.MSGS": "all went well\n", "CSMAGENT.INVENTRY": emptyInventory},
 		})
 		Expect(o.OK).To(BeTrue())
@@ -134,7 +159,7 @@ var _ = Describe("the wire to CSMAGENT", func() {
 		Expect(o.Lines[1].ID).To(Equal("CSM3059W")) // the empty inventory drifts from the level
 
 		o = check(&scripted{
-			replies: map[string]scriptedReply{"QUERY": {200, "CSMAGENT JOB 3 STARTED"}, "STATUS 3": {200, "CSMAGENT JOB 3 ENDED RC=0 MESSAGES LOST"}},
+			replies: map[string]scriptedReply{"QUERY": {200, "CSMAGENT JOB 3 STARTED"}, "STATUS 3 WAIT": {200, "CSMAGENT JOB 3 ENDED RC=0 MESSAGES LOST"}},
 			files:   map[string]string{"CSMAGENT.INVENTRY": emptyInventory},
 		})
 		Expect(o.OK).To(BeTrue())
