@@ -270,7 +270,7 @@ func (r *runner) build(ctx context.Context) error {
 		}
 		served, err := s.Serve(s.Agent(r.clock, table.NewMemLocker()), csmserve.Config{Password: pw, ListenAddr: "127.0.0.1:0", Link: link,
 			AwaitChange: untilChanged,
-			CutUpload: r.cutUpload(spec.Name), CorruptUpload: r.corruptUpload(spec.Name)})
+			CutUpload:   r.cutUpload(spec.Name), CorruptUpload: r.corruptUpload(spec.Name)})
 		if err != nil {
 			return fmt.Errorf("system %s: %w", spec.Name, err)
 		}

@@ -99,7 +99,7 @@ var _ = Describe("the wire to CSMAGENT", func() {
 
 	It("takes a refusal's message line as the system's cause", func() {
 		o := check(&scripted{replies: map[string]scriptedReply{
-			"QUERY":    {200, "CSMAGENT JOB 4 STARTED"},
+			"QUERY":         {200, "CSMAGENT JOB 4 STARTED"},
 			"STATUS 4 WAIT": {550, "CSMAGENT CSM3163E Job 4 is not known on system VM01"},
 		}})
 		Expect(o.OK).To(BeFalse())
