@@ -24,6 +24,32 @@ type Env struct {
 	// Watch, if set, hears each phase a job enters, in the job, before the
 	// phase begins: the simulator crashes or stalls a node there.
 	Watch func(phase proto.Phase)
+	// Receipts, if set, are what CSMSERVE learnt of each staging file in
+	// the pass that stored it: LOAD checks a SERVLINK's size and SHA-256
+	// from its receipt instead of hashing the file again.
+	Receipts Receipts
+}
+
+// Receipts are what the node learnt of each file of its staging area as
+// it arrived (sim/csmserve keeps them).
+type Receipts interface {
+	// Receipt is id's, if the file is still as it was stored.
+	Receipt(id cms.FileID) (Receipt, bool)
+}
+
+// Receipt is a staging file's size and SHA-256 (lower-case hex), taken
+// as it was stored.
+type Receipt struct {
+	Size   int64
+	SHA256 string
+}
+
+// receipt is id's receipt, if the node has one.
+func (e *Env) receipt(id cms.FileID) (Receipt, bool) {
+	if e.Receipts == nil {
+		return Receipt{}, false
+	}
+	return e.Receipts.Receipt(id)
 }
 
 func (e *Env) progress(phase proto.Phase) {

@@ -2,12 +2,16 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/csmsim/csmsim/engine/agent/proto"
+	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/msg"
+	"github.com/csmsim/csmsim/engine/servlink"
 	"github.com/csmsim/csmsim/engine/table"
 )
 
@@ -43,6 +47,7 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 	if err != nil {
 		return Outcome{Targets: sc.systems}, err
 	}
+	sums := knownSums(pkg)
 	load := proto.Load{Level: lvl, Stable: r.Stable}
 	if r.Cond {
 		load.Cond = get(lv, "BASEDON")
@@ -68,7 +73,7 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 		}
 		var bytesSent int64
 		for _, f := range files {
-			rd := &reopener{a: pkg, id: f.ID}
+			rd := &reopener{a: pkg, id: f.ID, sum: sums[f.ID.Name()]}
 			err := ss.conn.Put(ctx, proto.FileName(f.ID), rd, f.Bytes)
 			rd.Close()
 			if err != nil {
@@ -121,6 +126,28 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 		}
 	}
 	return o.run(ctx, e, w, r.Rollout)
+}
+
+// knownSums are the SHA-256s the package manifest lists for its SERVLINK
+// files, by file name: each is sent to every system without being hashed
+// again (transport.KnownSum), and each node's copy must match it. A
+// manifest that cannot be read gives none: the files are hashed as they
+// are sent, and the node's LOAD refuses the package with the reason.
+func knownSums(pkg cms.FileArea) map[string]string {
+	sums := map[string]string{}
+	_ = cms.ReadFile(pkg, level.ManifestID, func(r io.Reader) error {
+		var m servlink.Manifest
+		if err := json.NewDecoder(io.LimitReader(r, servlink.MaxManifestSize)).Decode(&m); err != nil {
+			return err
+		}
+		for _, ref := range m.Servlinks {
+			if id, err := cms.ParseFileID(ref.File); err == nil {
+				sums[id.Name()] = ref.SHA256
+			}
+		}
+		return nil
+	})
+	return sums
 }
 
 // record adds each system's lines to res, writes the SYSSTAT changes in

@@ -205,9 +205,13 @@ func why(o *SystemOutcome) string {
 type reopener struct {
 	a   cms.FileArea
 	id  cms.FileID
+	sum string // the SHA-256 the package manifest lists; "" if none
 	r   io.ReadCloser
 	off int64
 }
+
+// SHA256 is transport.KnownSum.
+func (r *reopener) SHA256() string { return r.sum }
 
 func (r *reopener) Read(p []byte) (int, error) {
 	if r.r == nil {

@@ -26,7 +26,8 @@ type PutResult struct {
 // offsets, how it was verified).
 func (c *FTPConn) LastPut() PutResult { return c.last }
 
-// Put stores r as name, hashing while sending; see Conn.
+// Put stores r as name, hashing while sending unless r is a KnownSum;
+// see Conn.
 func (c *FTPConn) Put(ctx context.Context, name string, r io.ReadSeeker, size int64) error {
 	op := "put " + name
 	if err := checkName(name); err != nil {
@@ -34,6 +35,12 @@ func (c *FTPConn) Put(ctx context.Context, name string, r io.ReadSeeker, size in
 	}
 	res := PutResult{Name: name, Size: size}
 	hs := &hashState{h: sha256.New()}
+	known := ""
+	if k, ok := r.(KnownSum); ok {
+		if known = strings.ToLower(k.SHA256()); known != "" {
+			hs.h = nil // counted, not hashed
+		}
+	}
 	attempts := 1 + c.opts.Retries
 	var off int64
 	var lastErr error
@@ -73,7 +80,9 @@ func (c *FTPConn) Put(ctx context.Context, name string, r io.ReadSeeker, size in
 		return c.fail(&Error{Op: op, Detail: fmt.Sprintf("the source gave %d bytes, not the %d announced", hs.n, size)})
 	}
 	res.Size = hs.n
-	res.SHA256 = hex.EncodeToString(hs.h.Sum(nil))
+	if res.SHA256 = known; known == "" {
+		res.SHA256 = hex.EncodeToString(hs.h.Sum(nil))
+	}
 	by, warn, err := c.verify(ctx, op, name, res.Size, res.SHA256)
 	if err != nil {
 		return err
@@ -228,7 +237,8 @@ func (c *FTPConn) remoteSHA256(ctx context.Context, op, name string) (sum string
 		Detail: "no SHA-256 in the reply: " + oneLine(msg)})
 }
 
-// hashState is the SHA-256 of the source's first n bytes.
+// hashState is the SHA-256 of the source's first n bytes (h nil: the sum
+// is known, the bytes are only counted).
 type hashState struct {
 	h hash.Hash
 	n int64
@@ -248,7 +258,9 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 	if n > 0 {
 		end := h.pos + int64(n)
 		if end > h.hs.n && h.pos <= h.hs.n {
-			h.hs.h.Write(p[h.hs.n-h.pos : n])
+			if h.hs.h != nil {
+				h.hs.h.Write(p[h.hs.n-h.pos : n])
+			}
 			h.hs.n = end
 		}
 		h.pos = end

@@ -21,6 +21,14 @@ type Target struct {
 	Password string
 }
 
+// KnownSum is an optional extension of Put's source: a source whose
+// SHA-256 is known (a package file the manifest lists) is not hashed
+// again while it is sent; the node's copy must match the known sum, so a
+// damaged source is caught as surely as a damaged transfer.
+type KnownSum interface {
+	SHA256() string // lower-case hex; "" when not known
+}
+
 // Transport opens sessions to managed systems.
 type Transport interface {
 	Dial(ctx context.Context, t Target) (Conn, error)
@@ -31,7 +39,7 @@ type Conn interface {
 	// Put stores r as name in the staging area, streaming it. size is r's
 	// length. An interrupted transfer is resumed or sent again within the
 	// retry budget; afterwards the node's SHA-256 of the file must match
-	// the one computed while sending.
+	// the one computed while sending, or r's own if r is a KnownSum.
 	Put(ctx context.Context, name string, r io.ReadSeeker, size int64) error
 	// Get streams name from the staging area into w.
 	Get(ctx context.Context, name string, w io.Writer) error

@@ -1,6 +1,8 @@
 package csmserve
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -144,6 +146,30 @@ func (d *session) OpenFile(name string, flag int, perm os.FileMode) (afero.File,
 		}
 	}
 	return &file{File: f, d: d, name: name, up: up}, nil
+}
+
+// ComputeHash is ftpserverlib's ClientDriverExtensionHasher (XSHA256 and
+// HASH): a whole file's SHA-256 comes from its receipt, hashed as it was
+// stored, without reading it again; anything else is read and hashed.
+func (d *session) ComputeHash(name string, algo ftpserver.HASHAlgo, start, end int64) (string, error) {
+	if algo == ftpserver.HASHAlgoSHA256 && start == 0 {
+		if rc, ok := d.StagingFs.Receipt(name); ok && rc.Size == end {
+			return rc.SHA256, nil
+		}
+	}
+	if algo != ftpserver.HASHAlgoSHA256 {
+		return "", &replyError{msg: display(name) + ": CSMSERVE computes SHA-256 only"}
+	}
+	f, err := d.StagingFs.Open(name)
+	if err != nil {
+		return "", d.replyErr("hash", name, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, start, end-start)); err != nil {
+		return "", d.replyErr("hash", name, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Create goes through OpenFile.

@@ -121,6 +121,10 @@ type Config struct {
 	// upload is flipped as it is stored, as a bad link would.
 	CorruptUpload func(name string) (offset int64, flip bool)
 
+	// Receipts, if set, is the book the staging area keeps its receipts in
+	// (Receipt): the node's agent reads the same one. nil: its own.
+	Receipts *Receipts
+
 	// AwaitChange holds a STATUS WAIT until changed is closed (the job
 	// moved on) or stop is (the server stops), or until it decides to
 	// answer anyway. nil: up to StatusWait of real time. A simulation hands
@@ -182,6 +186,9 @@ func (c *Config) defaults() {
 	if c.AwaitChange == nil {
 		c.AwaitChange = WaitUpTo(c.StatusWait)
 	}
+	if c.Receipts == nil {
+		c.Receipts = NewReceipts()
+	}
 	set(&c.LoginLockout, 15*time.Minute)
 	if c.Sleep == nil {
 		c.Sleep = time.Sleep
@@ -236,7 +243,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:     cfg,
-		staging: NewStagingFs(cfg.Fs),
+		staging: &StagingFs{base: cfg.Fs, receipts: cfg.Receipts},
 		log:     log.With("system", cfg.System),
 		gates:   map[string]*gate{},
 		stop:    make(chan struct{}),
@@ -467,6 +474,7 @@ var (
 	_ ftpserver.ClientDriver                  = (*session)(nil)
 	_ ftpserver.ClientDriverExtensionSite     = (*session)(nil)
 	_ ftpserver.ClientDriverExtensionFileList = (*session)(nil)
+	_ ftpserver.ClientDriverExtensionHasher   = (*session)(nil)
 )
 
 // Site handles every SITE command: CSMAGENT goes to the agent, anything

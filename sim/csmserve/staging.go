@@ -38,11 +38,16 @@ var ErrRefused = errors.New("refused")
 // through whatever the name pointed to, and readers see the old file until
 // the new one is complete. Appends and resumed uploads write in place.
 type StagingFs struct {
-	base afero.Fs
+	base     afero.Fs
+	receipts *Receipts
 }
 
-// NewStagingFs confines base; base's "/" is the staging area.
-func NewStagingFs(base afero.Fs) *StagingFs { return &StagingFs{base: base} }
+// NewStagingFs confines base; base's "/" is the staging area. Its
+// receipts are its own.
+func NewStagingFs(base afero.Fs) *StagingFs { return &StagingFs{base: base, receipts: NewReceipts()} }
+
+// Receipt is the receipt of name if the file is still as it was stored.
+func (s *StagingFs) Receipt(name string) (Receipt, bool) { return s.receipts.Of(s.base, name) }
 
 var _ afero.Fs = (*StagingFs)(nil)
 
@@ -197,6 +202,9 @@ func (s *StagingFs) OpenFile(name string, flag int, perm os.FileMode) (afero.Fil
 	if _, err := s.checkFile("open", name, p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	if write {
+		s.receipts.drop(p)
+	}
 	if write && flag&(os.O_WRONLY|os.O_RDWR) != 0 && flag&os.O_TRUNC != 0 {
 		return s.replace(p)
 	}
@@ -228,7 +236,7 @@ func (s *StagingFs) replace(p string) (afero.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &upload{File: f, fs: s, target: p, tmp: f.Name()}, nil
+	return &upload{File: f, fs: s, target: p, tmp: f.Name(), digest: newDigest()}, nil
 }
 
 // upload is a staging file opened for writing: a temporary that replaces
@@ -245,14 +253,32 @@ type upload struct {
 	size0   int64  // in place: the file's size when opened
 	failed  error  // the first write that failed, or Abort's reason
 	aborted bool
+	digest  *digest // a whole upload's, hashed as it is written; nil in place
 }
 
 func (u *upload) Write(p []byte) (int, error) {
 	n, err := u.File.Write(p)
+	u.digest.wrote(p[:n])
 	if err != nil && u.failed == nil {
 		u.failed = err
 	}
 	return n, err
+}
+
+// WriteAt and Seek are not how a transfer writes; after either the
+// digest no longer describes the file, and the upload gets no receipt.
+func (u *upload) WriteAt(p []byte, off int64) (int, error) {
+	if u.digest != nil {
+		u.digest.broken = true
+	}
+	return u.File.WriteAt(p, off)
+}
+
+func (u *upload) Seek(off int64, whence int) (int64, error) {
+	if u.digest != nil && (off != 0 || whence != io.SeekCurrent) {
+		u.digest.broken = true
+	}
+	return u.File.Seek(off, whence)
 }
 
 func (u *upload) WriteString(s string) (int, error) { return u.Write([]byte(s)) }
@@ -287,6 +313,11 @@ func (u *upload) Close() error {
 		if err = u.fs.base.Chmod(u.tmp, 0o644); err == nil {
 			err = u.fs.base.Rename(u.tmp, u.target)
 		}
+		if err == nil && u.digest != nil && !u.digest.broken {
+			if fi, serr := u.fs.base.Stat(u.target); serr == nil && fi.Size() == u.digest.n {
+				u.fs.receipts.put(u.target, Receipt{Size: fi.Size(), SHA256: u.digest.sum(), mtime: fi.ModTime()})
+			}
+		}
 	}
 	if err != nil || u.failed != nil {
 		_ = u.fs.base.Remove(u.tmp)
@@ -305,6 +336,7 @@ func (s *StagingFs) Remove(name string) error {
 	if _, err := s.checkFile("remove", name, p); err != nil {
 		return err
 	}
+	s.receipts.drop(p)
 	return s.base.Remove(p)
 }
 
@@ -327,6 +359,7 @@ func (s *StagingFs) Rename(oldname, newname string) error {
 	if _, err := s.checkFile("rename", newname, to); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	s.receipts.drop(from, to)
 	return s.base.Rename(from, to)
 }
 

@@ -179,16 +179,39 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 	})
 
 	It("reports a SHA-256 mismatch naming the file, the system and both sums", func() {
-		n := startNode(csmserve.Config{Fs: corruptingFs{afero.NewMemMapFs()}})
+		n := startNode(csmserve.Config{Fs: afero.NewMemMapFs(), CorruptUpload: func(string) (int64, bool) { return 0, true }})
 		c := dial(n)
 		body := []byte("the real content")
 		err := c.Put(ctx, "CSMPKG.MANIFEST", bytes.NewReader(body), int64(len(body)))
 		sum := sha256.Sum256(body)
-		bad := sha256.Sum256([]byte("Xhe real content"))
+		bad := sha256.Sum256([]byte("uhe real content")) // t (0x74) became u (0x75)
 		Expect(err).To(MatchError(And(
 			HavePrefix("VM01 ("+n.srv.Addr()+"): put CSMPKG.MANIFEST: SHA-256 mismatch"),
 			ContainSubstring(hex.EncodeToString(sum[:])),
 			ContainSubstring(hex.EncodeToString(bad[:])))))
+	})
+
+	It("answers XSHA256 from the hash taken as the file arrived, and hashes a file changed since then again", func() {
+		// A disk that damages what it stores: the receipt is of the bytes
+		// CSMSERVE received; LOAD's reader, which checks every part's
+		// SHA-256 as it reads, is what finds damage done on the disk.
+		fs := afero.NewMemMapFs()
+		n := startNode(csmserve.Config{Fs: corruptingFs{fs}})
+		body := []byte("the real content")
+		Expect(dial(n).Put(ctx, "CSMPKG.MANIFEST", bytes.NewReader(body), int64(len(body)))).To(Succeed())
+		sum := sha256.Sum256(body)
+		c := loggedIn(n)
+		code, text := c.cmd("XSHA256 CSMPKG.MANIFEST")
+		Expect(code).To(Equal(250), text)
+		Expect(text).To(ContainSubstring(hex.EncodeToString(sum[:])))
+
+		// Changed behind CSMSERVE's back (here its time): no receipt, the
+		// file as stored is hashed.
+		Expect(fs.Chtimes("/CSMPKG.MANIFEST", time.Unix(1, 0), time.Unix(1, 0))).To(Succeed())
+		stored := sha256.Sum256([]byte("Xhe real content"))
+		code, text = c.cmd("XSHA256 CSMPKG.MANIFEST")
+		Expect(code).To(Equal(250), text)
+		Expect(text).To(ContainSubstring(hex.EncodeToString(stored[:])))
 	})
 
 	It("stops a transfer when the context ends, and reconnects for the next operation", func() {

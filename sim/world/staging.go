@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/agent"
+	"github.com/csmsim/csmsim/engine/agent/proto"
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/sim/csmserve"
 )
@@ -68,18 +69,34 @@ func (n *Node) incarnate(s *System) error {
 		return err
 	}
 	killed := new(bool)
-	env := n.base
-	env.Sys = cms.Guard(s, n.Faults.check(killed, &n.mu))
-	env.Clock = skewed{n.base.Clock, n.Faults}
-	env.Watch = n.Faults.watch
-	n.Sys, n.Env, n.Jobs, n.killed = s, &env, agent.NewJobs(&env), killed
 	dead := func() bool {
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		return *killed
 	}
-	n.cfg.Fs, n.cfg.Agent, n.cfg.System = stagingFs{Fs: staging, f: n.Faults, killed: dead}, csmserve.ForAgent(n.Jobs, &env), s.Name()
+	fs := stagingFs{Fs: staging, f: n.Faults, killed: dead}
+	// A new incarnation knows no receipts, as a restarted process would not.
+	book := csmserve.NewReceipts()
+	env := n.base
+	env.Sys = cms.Guard(s, n.Faults.check(killed, &n.mu))
+	env.Clock = skewed{n.base.Clock, n.Faults}
+	env.Watch = n.Faults.watch
+	env.Receipts = receipts{book: book, fs: fs}
+	n.Sys, n.Env, n.Jobs, n.killed = s, &env, agent.NewJobs(&env), killed
+	n.cfg.Fs, n.cfg.Agent, n.cfg.System, n.cfg.Receipts = fs, csmserve.ForAgent(n.Jobs, &env), s.Name(), book
 	return nil
+}
+
+// receipts are CSMSERVE's receipts of the staging area, as the agent
+// reads them.
+type receipts struct {
+	book *csmserve.Receipts
+	fs   afero.Fs
+}
+
+func (r receipts) Receipt(id cms.FileID) (agent.Receipt, bool) {
+	rc, ok := r.book.Of(r.fs, proto.FileName(id))
+	return agent.Receipt{Size: rc.Size, SHA256: rc.SHA256}, ok
 }
 
 // Crash kills the node as kill -9 would: CSMSERVE's connections drop at
