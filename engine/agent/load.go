@@ -23,6 +23,7 @@ type loadPlan struct {
 	pkg       servlink.Manifest
 	links     []servlink.Manifest // by component, as the package lists them
 	ids       []cms.FileID        // the SERVLINK files, parallel to links
+	received  []bool              // the file's receipt matched the manifest: its parts are not hashed again
 	nucleus   *dumpHeader         // the CMS SERVLINK carries CMSNUC DDRDUMP
 	testBuild cms.DASDMinidisk    // MAINTvrm 0490, when there is a nucleus
 }
@@ -117,12 +118,13 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 	}
 	plan := &loadPlan{pkg: pkg}
 	for _, ref := range pkg.Servlinks {
-		m, id, nuc, err := env.checkServlink(stage, pkg, ref)
+		m, id, nuc, received, err := env.checkServlink(stage, pkg, ref)
 		if err != nil {
 			return res, err
 		}
 		plan.links = append(plan.links, m)
 		plan.ids = append(plan.ids, id)
+		plan.received = append(plan.received, received)
 		if nuc != nil {
 			plan.nucleus = nuc
 		}
@@ -168,7 +170,7 @@ func Load(env *Env, level string, stable bool, condBase string) (msg.Result, err
 		var written []servlink.Part
 		if err := cms.ReadFile(stage, plan.ids[i], func(r io.Reader) error {
 			var err error
-			written, err = env.writeParts(p, r, nil)
+			written, err = env.writeParts(p, r, plan.received[i], nil)
 			return err
 		}); err != nil {
 			return res, err
@@ -315,29 +317,32 @@ func readPackageManifest(stage cms.FileArea) (servlink.Manifest, error) {
 // stream (servlink's reader verifies every member), its size and SHA-256
 // against the package manifest (from the file's receipt when the node
 // hashed it as it arrived, else hashed in the same pass), and that it is
-// the listed component of the package's level. It returns the SERVLINK's
-// manifest and, when it carries the nucleus dump, the dump's header.
-func (e *Env) checkServlink(stage cms.FileArea, pkg servlink.Manifest, ref servlink.ServlinkRef) (servlink.Manifest, cms.FileID, *dumpHeader, error) {
-	var m servlink.Manifest
-	id, err := cms.ParseFileID(ref.File)
-	if err != nil {
-		return m, id, nil, Refuse(msg.CSM3115E, ref.File, pkg.Level, err.Error())
+// the listed component of the package's level. A receipt that matches
+// vouches for every part: the stream is then read for its structure and
+// sizes only (servlink.NewTrustedReader), and so is it by the LOAD that
+// follows (received). It returns the SERVLINK's manifest and, when it
+// carries the nucleus dump, the dump's header.
+func (e *Env) checkServlink(stage cms.FileArea, pkg servlink.Manifest, ref servlink.ServlinkRef) (m servlink.Manifest, id cms.FileID, nuc *dumpHeader, received bool, err error) {
+	if id, err = cms.ParseFileID(ref.File); err != nil {
+		return m, id, nil, false, Refuse(msg.CSM3115E, ref.File, pkg.Level, err.Error())
 	}
 	if _, err := stage.Stat(id); errors.Is(err, cms.ErrNotFound) {
-		return m, id, nil, Refuse(msg.CSM3111E, id.Name(), stage.String())
+		return m, id, nil, false, Refuse(msg.CSM3111E, id.Name(), stage.String())
 	} else if err != nil {
-		return m, id, nil, err
+		return m, id, nil, false, err
 	}
-	var nuc *dumpHeader
+	// A receipt that does not match is no help: the file is read and
+	// verified in full, so that the refusal names the damaged member.
+	rc, ok := e.receipt(id)
+	received = ok && rc.Size == ref.Size && rc.SHA256 == ref.SHA256
 	var nucErr error
 	var sum servlink.Digest
-	rc, received := e.receipt(id)
 	err = cms.ReadFile(stage, id, func(r io.Reader) error {
-		tee := r
-		if !received {
-			tee = io.TeeReader(r, &sum)
+		open, in := servlink.NewReader, io.TeeReader(r, &sum)
+		if received {
+			open, in = servlink.NewTrustedReader, r
 		}
-		rd, err := servlink.NewReader(tee)
+		rd, err := open(in)
 		if err != nil {
 			return err
 		}
@@ -362,22 +367,18 @@ func (e *Env) checkServlink(stage cms.FileArea, pkg servlink.Manifest, ref servl
 		if received {
 			return nil
 		}
-		_, err = io.Copy(io.Discard, tee) // whatever the reader left: hash the whole file
+		_, err = io.Copy(io.Discard, in) // whatever the reader left: hash the whole file
 		return err
 	})
 	var se *servlink.Error
 	if errors.As(err, &se) {
-		return m, id, nil, Refuse(msg.CSM3112E, id.Name(), se.Reason.String(), se.Offset, se.Error())
+		return m, id, nil, false, Refuse(msg.CSM3112E, id.Name(), se.Reason.String(), se.Offset, se.Error())
 	}
 	if err != nil {
-		return m, id, nil, err
+		return m, id, nil, false, err
 	}
-	n, got := sum.Size(), sum.Sum()
-	if received {
-		n, got = rc.Size, rc.SHA256
-	}
-	if n != ref.Size || got != ref.SHA256 {
-		return m, id, nil, Refuse(msg.CSM3114E, id.Name(),
+	if n, got := sum.Size(), sum.Sum(); !received && (n != ref.Size || got != ref.SHA256) {
+		return m, id, nil, false, Refuse(msg.CSM3114E, id.Name(),
 			fmt.Sprintf("it has %d bytes with SHA-256 %s, the manifest lists %d bytes with SHA-256 %s", n, got, ref.Size, ref.SHA256))
 	}
 	switch {
@@ -389,12 +390,12 @@ func (e *Env) checkServlink(stage cms.FileArea, pkg servlink.Manifest, ref servl
 		err = fmt.Errorf("it is of level %s (based on %s) of release %s", m.Level, m.BasedOn, m.Release)
 	}
 	if err != nil {
-		return m, id, nil, Refuse(msg.CSM3115E, id.Name(), pkg.Level, err.Error())
+		return m, id, nil, false, Refuse(msg.CSM3115E, id.Name(), pkg.Level, err.Error())
 	}
 	if nucErr != nil {
-		return m, id, nil, Refuse(msg.CSM3118E, NucleusID.Name()+" in "+id.Name(), MaintUser(pkg.Release)+" "+TestBuildDisk, nucErr.Error())
+		return m, id, nil, false, Refuse(msg.CSM3118E, NucleusID.Name()+" in "+id.Name(), MaintUser(pkg.Release)+" "+TestBuildDisk, nucErr.Error())
 	}
-	return m, id, nuc, nil
+	return m, id, nuc, received, nil
 }
 
 // recompArea finds a minidisk of MAINTvrm that DDR can reach and checks

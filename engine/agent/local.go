@@ -96,7 +96,7 @@ func LocalService(env *Env, comp, envelope string) (msg.Result, error) {
 
 	var written []servlink.Part
 	if err := cms.ReadFile(disk, envID, func(r io.Reader) error {
-		written, err = env.writeParts(p, r, func(part servlink.Part) bool { return part.Component == comp })
+		written, err = env.writeParts(p, r, false, func(part servlink.Part) bool { return part.Component == comp })
 		return err
 	}); err != nil {
 		return res, err

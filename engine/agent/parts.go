@@ -81,8 +81,12 @@ func (e *Env) checkBlocks(p cms.FilePool, need int64, what string) error {
 // into their areas, creating directories as needed. The reader verifies
 // each part's size and SHA-256 again as it is written; a part that does
 // not match is not committed.
-func (e *Env) writeParts(p cms.FilePool, r io.Reader, keep func(servlink.Part) bool) ([]servlink.Part, error) {
-	rd, err := servlink.NewReader(r)
+func (e *Env) writeParts(p cms.FilePool, r io.Reader, trusted bool, keep func(servlink.Part) bool) ([]servlink.Part, error) {
+	open := servlink.NewReader
+	if trusted {
+		open = servlink.NewTrustedReader
+	}
+	rd, err := open(r)
 	if err != nil {
 		return nil, err
 	}

@@ -214,6 +214,25 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 		Expect(text).To(ContainSubstring(hex.EncodeToString(stored[:])))
 	})
 
+	It("answers the verifying XSHA256 of a whole upload without reading the file again; an append's file is read", func() {
+		fs := &readCounting{Fs: afero.NewMemMapFs(), reads: map[string]int{}}
+		n := startNode(csmserve.Config{Fs: fs})
+		c := dial(n)
+		body := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+		Expect(c.Put(ctx, "CMS.SERVLINK", bytes.NewReader(body), int64(len(body)))).To(Succeed())
+		Expect(c.LastPut().VerifiedBy).To(Equal("SHA-256"))
+		Expect(fs.count("/CMS.SERVLINK")).To(Equal(0), "hashed as it was stored")
+
+		ctl := loggedIn(n)
+		code, text := ctl.upload("APPE CMS.SERVLINK", []byte("more"))
+		Expect(code).To(Equal(226), text)
+		code, text = ctl.cmd("XSHA256 CMS.SERVLINK")
+		Expect(code).To(Equal(250), text)
+		sum := sha256.Sum256(append(body, "more"...))
+		Expect(text).To(ContainSubstring(hex.EncodeToString(sum[:])))
+		Expect(fs.count("/CMS.SERVLINK")).To(Equal(1), "an append's file has no receipt: it is read and hashed")
+	})
+
 	It("stops a transfer when the context ends, and reconnects for the next operation", func() {
 		n := startNode(csmserve.Config{Fs: afero.NewMemMapFs()})
 		c := dial(n)
@@ -484,3 +503,28 @@ func watchHeap() func() uint64 {
 }
 
 func itoa(i int) string { return fmtInt(i) }
+
+// readCounting counts the opens for reading of each file.
+type readCounting struct {
+	afero.Fs
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (c *readCounting) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	if flag&(os.O_WRONLY|os.O_RDWR) == 0 {
+		c.mu.Lock()
+		c.reads[name]++
+		c.mu.Unlock()
+	}
+	return c.Fs.OpenFile(name, flag, perm)
+}
+
+func (c *readCounting) Open(name string) (afero.File, error) { return c.OpenFile(name, os.O_RDONLY, 0) }
+
+func (c *readCounting) count(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reads[name]
+}
+
