@@ -527,4 +527,3 @@ func (c *readCounting) count(name string) int {
 	defer c.mu.Unlock()
 	return c.reads[name]
 }
-
