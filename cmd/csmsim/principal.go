@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -265,6 +266,18 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("RC=%d", int(e)) }
 
+// autoWorkers is --workers: n, or for 0 four systems per CPU and at
+// least 8. A system's SEND keeps the principal busy only while it reads
+// and sends (the node hashes, validates and loads), so a few per CPU keep
+// the wire full without the transfers slowing each other down
+// (docs/performance.md measures it).
+func autoWorkers(n int) int {
+	if n > 0 {
+		return n
+	}
+	return max(8, 4*runtime.GOMAXPROCS(0))
+}
+
 func newServmgrCmd(fs afero.Fs) *cobra.Command {
 	var state, user, at, pwFile, caFile string
 	var workers int
@@ -304,7 +317,7 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			if pw != "" { // no CSMWORK password, no transport
 				ftp := transport.NewFTP(transport.FTPOptions{Timeout: timeout, ConnectTo: connectTo})
 				wire = &fleet.Wire{Transport: ftp, Password: pw,
-					CAFile: caFile, Workers: workers, Pause: pause(100 * time.Millisecond)}
+					CAFile: caFile, Workers: autoWorkers(workers), Pause: pause(100 * time.Millisecond)}
 			}
 			res := servmgr.Run(cmd.Context(), env, wire, args)
 			for _, l := range res.Strings() {
@@ -322,7 +335,7 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 	cmd.Flags().StringVar(&at, "time", "", "fix the clock at this RFC 3339 time (reproducible logs); default: the wall clock")
 	cmd.Flags().StringVar(&pwFile, "password-file", "", "file whose first line is CSMWORK's password (or set "+PasswordEnv+"); without one, no transport")
 	cmd.Flags().StringVar(&caFile, "ca-file", "", "PEM CA that signed the nodes' certificates, for systems added with REQUIRE")
-	cmd.Flags().IntVar(&workers, "workers", 8, "managed systems served at once")
+	cmd.Flags().IntVar(&workers, "workers", 0, "managed systems served at once (0: 4 per CPU, at least 8; docs/performance.md)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "timeout of each FTP step")
 	cmd.Flags().StringToStringVar(&connectTo, "connect-to", nil,
 		"HOST:PORT=HOST2:PORT2: reach the system recorded at HOST:PORT at HOST2:PORT2 instead, as curl's --connect-to (a tunnel, a stand-in); repeatable")
