@@ -74,7 +74,8 @@ func Create(fs afero.Fs, path, devType string, cyls int, volser string) (*Volume
 		return nil, &Error{Path: path, Op: "create", Offset: -1, Reason: err.Error()}
 	}
 	v := &Volume{path: path, f: f, geo: g, cyls: cyls}
-	if err := v.format(vs); err != nil {
+	sp, sparse := fs.(SparseFs)
+	if err := v.format(vs, sparse && sp.SparseFiles()); err != nil {
 		f.Close()
 		_ = fs.Remove(path)
 		return nil, err
@@ -82,7 +83,7 @@ func Create(fs afero.Fs, path, devType string, cyls int, volser string) (*Volume
 	return v, nil
 }
 
-func (v *Volume) format(volser string) error {
+func (v *Volume) format(volser string, sparse bool) error {
 	hdr := make([]byte, HeaderSize)
 	copy(hdr, hercMagic)
 	binary.LittleEndian.PutUint32(hdr[8:], uint32(v.geo.Heads))
@@ -90,6 +91,13 @@ func (v *Volume) format(volser string) error {
 	hdr[16] = v.geo.Code
 	if _, err := v.f.WriteAt(hdr, 0); err != nil {
 		return v.err("create", 0, err.Error())
+	}
+	if sparse {
+		// the label track, and holes that read as empty tracks
+		if err := v.f.Truncate(HeaderSize + int64(v.cyls)*v.geo.CylinderBytes()); err != nil {
+			return v.err("create", -1, err.Error())
+		}
+		return v.WriteTrack(labelTrack(volser))
 	}
 	if _, inMemory := v.f.(*mem.File); inMemory {
 		return v.formatInOrder(volser)
@@ -114,6 +122,16 @@ func (v *Volume) format(volser string) error {
 		}
 	}
 	return nil
+}
+
+// SparseFs is an optional capability of an afero.Fs whose files keep
+// holes - bytes never written, or added by growing a file - without
+// storing them, and read them as zeros (sim/memfs). A volume created on
+// one holds only the tracks written: the image is sized, cylinder 0
+// track 0 (the label) is written, and every other track is a hole until
+// written, which reads as an empty track (see ReadTrackImage).
+type SparseFs interface {
+	SparseFiles() bool
 }
 
 // formatChunk bounds the bytes formatInOrder formats per write.
@@ -333,7 +351,22 @@ func (v *Volume) ReadTrackImage(cyl, head int, buf []byte) error {
 	if _, err := v.readAt(buf, v.trackOffset(cyl, head)); err != nil {
 		return v.err("read", v.trackOffset(cyl, head), err.Error())
 	}
+	if (cyl != 0 || head != 0) && unwritten(buf) {
+		emptyTrack(buf, cyl, head)
+	}
 	return nil
+}
+
+// unwritten says a track image is a hole of a sparse image (SparseFs):
+// zeros where its home address and R0 belong, which no formatted track
+// other than cylinder 0 track 0 has. It reads as the empty track.
+func unwritten(buf []byte) bool {
+	for _, b := range buf[:haSize+countSize+r0DataSize+eotSize] {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteTrackImage writes a raw track image. It must already be a valid
