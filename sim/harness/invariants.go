@@ -112,6 +112,48 @@ func (r *runner) checkRefused(step int, out *stepOutcome, before map[string]stri
 	}
 }
 
+// generational is an optional capability of a system's fs (sim/memfs):
+// a count that moves on at every change, so that an unchanged system's
+// state is not read and hashed again after every step.
+type generational interface{ Generation() uint64 }
+
+// readState is a system's state as read at a generation of its fs.
+type readState struct {
+	gen  uint64
+	st   *nodeState
+	prod map[string]string
+}
+
+// stateOf is the system's state and production, read again only when
+// its fs changed since the last read (always, on an fs that does not say).
+func (r *runner) stateOf(name string) (*nodeState, map[string]string, error) {
+	g, counts := r.nodes[name].Sys.FS().(generational)
+	var gen uint64
+	if counts {
+		gen = g.Generation() // before the read: a change during it is seen next time
+		if c, ok := r.states[name]; ok && c.gen == gen {
+			return c.st, c.prod, nil
+		}
+	}
+	st, err := r.readNode(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the system's state cannot be read: %v", err)
+	}
+	var prod map[string]string
+	if st.side != "" {
+		if prod, err = r.production(name, st); err != nil {
+			return nil, nil, fmt.Errorf("production cannot be read: %v", err)
+		}
+	}
+	if counts {
+		if r.states == nil {
+			r.states = map[string]readState{}
+		}
+		r.states[name] = readState{gen: gen, st: st, prod: prod}
+	}
+	return st, prod, nil
+}
+
 // nodeState is what a system says of itself: VM SYSSUF's CMS row, the
 // marks on its system row, and its files.
 type nodeState struct {
@@ -168,17 +210,10 @@ func (r *runner) readNode(name string) (*nodeState, error) {
 
 // checkNode holds one system to production-whole and test-build-whole.
 func (r *runner) checkNode(step int, name string, partsOf func(rel, lvl string) (map[string]string, error)) {
-	st, err := r.readNode(name)
+	st, prod, err := r.stateOf(name)
 	if err != nil {
-		r.violate(InvTablesParse, step, name, "the system's state cannot be read: %v", err)
+		r.violate(InvTablesParse, step, name, "%v", err)
 		return
-	}
-	var prod map[string]string
-	if st.side != "" {
-		if prod, err = r.production(name, st); err != nil {
-			r.violate(InvTablesParse, step, name, "production cannot be read: %v", err)
-			return
-		}
 	}
 	r.seen[name] = st.fingerprint(prod)
 	if st.loading == "" && st.level != "" && st.level != agent.None {

@@ -76,10 +76,11 @@ type runner struct {
 	t0    time.Time // the timeline's zero
 	spans []Span    // the timeline, from the steps' outcomes
 
-	violations []Violation       // the invariants broken, under mu
-	seen       map[string]string // each system's state after the last step (refused-nothing)
-	tablesSeen string            // the principal's tables after the last step
-	faults     *faults           // the run's fault plan and what it does
+	violations []Violation          // the invariants broken, under mu
+	seen       map[string]string    // each system's state after the last step (refused-nothing)
+	states     map[string]readState // each system's state as last read, by its fs's generation
+	tablesSeen string               // the principal's tables after the last step
+	faults     *faults              // the run's fault plan and what it does
 
 	// revisions are the parts each level had at the steps where a system
 	// was at it: a TEST level revised on the principal (SETLOCK OFF, more
