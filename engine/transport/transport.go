@@ -30,8 +30,9 @@ type Transport interface {
 type Conn interface {
 	// Put stores r as name in the staging area, streaming it. size is r's
 	// length. An interrupted transfer is resumed or sent again within the
-	// retry budget; afterwards the node's SHA-256 of the file must match
-	// the one computed while sending.
+	// retry budget; afterwards the node's copy is checked against what was
+	// sent: by the node's SHA-256 of it, unless the system is set to be
+	// checked by reading it back or by its size (FTPOptions.VerifyFor).
 	Put(ctx context.Context, name string, r io.ReadSeeker, size int64) error
 	// Get streams name from the staging area into w.
 	Get(ctx context.Context, name string, w io.Writer) error
@@ -43,8 +44,8 @@ type Conn interface {
 }
 
 // PutReporter is implemented by Conns that can tell how their last Put
-// went: attempts, where retries resumed, how the node's copy was verified
-// and any warning (e.g. verified by size only). FTPConn implements it.
+// went: attempts, where retries resumed, how the node's copy was verified.
+// FTPConn implements it.
 type PutReporter interface {
 	LastPut() PutResult
 }
