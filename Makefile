@@ -6,10 +6,22 @@ OUT   := out
 REPORTS := reports
 GINKGO := $(GO) tool ginkgo
 # Tools the tests use as outside referees, and the Debian packages that
-# bring them: Hercules' DASD utilities, real FTP clients, a real FTP server,
-# and headless Chromium, which renders the HTML report in a spec.
+# bring them: Hercules' DASD utilities, real FTP clients, real FTP servers
+# (pure-ftpd; vsftpd below), the tools the FTP server specs mount a small
+# tmpfs with, and headless Chromium, which renders the HTML report in a spec.
+# Servers live in /usr/sbin or /usr/local/sbin, which need not be on PATH.
 DEP_TOOLS := dasdinit:hercules dasdlist:hercules ckd2cckd:hercules cckd2ckd:hercules cckdcdsk:hercules \
-	curl:curl lftp:lftp python3:python3 pure-ftpd:pure-ftpd pure-pw:pure-ftpd openssl:openssl chromium:chromium
+	curl:curl lftp:lftp python3:python3 pure-ftpd:pure-ftpd pure-pw:pure-ftpd openssl:openssl chromium:chromium \
+	unshare:util-linux mount:mount
+# vsftpd, the second real FTP server: Debian's vsftpd and pure-ftpd conflict
+# (both provide ftp-server), and installing one removes the other, so
+# vsftpd's package is unpacked into VSFTPD_DIR and its binary linked into
+# /usr/local/sbin, with the libraries it links and the user ftp its
+# anonymous sessions run as (home /srv/ftp), which its postinst would make.
+# The specs start it with a configuration of their own; no service runs.
+VSFTPD_DIR  := /usr/local/lib/csmsim/vsftpd
+VSFTPD_LIBS := libcap2 libpam0g libpam-modules libssl3 libwrap0
+has = command -v $(1) >/dev/null || test -x /usr/sbin/$(1) || test -x /usr/local/sbin/$(1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build run run-real test sweep bench fuzz deps vet clean
@@ -22,13 +34,25 @@ build:
 # Installs what the tests need and is missing (as root, or with sudo).
 deps:
 	@missing=""; for tp in $(DEP_TOOLS); do t=$${tp%%:*}; p=$${tp##*:}; \
-		command -v $$t >/dev/null || missing="$$missing $$p"; done; \
+		$(call has,$$t) || missing="$$missing $$p"; done; \
 	missing=$$(echo $$missing | xargs -n1 | sort -u | xargs); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages: $$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi; \
-	for tp in $(DEP_TOOLS); do t=$${tp%%:*}; command -v $$t >/dev/null || { echo "$$t still missing after apt-get install" >&2; exit 1; }; done
+	for tp in $(DEP_TOOLS); do t=$${tp%%:*}; $(call has,$$t) || { echo "$$t still missing after apt-get install" >&2; exit 1; }; done
+	@set -e; if ! { $(call has,vsftpd); }; then \
+		echo "unpacking Debian's vsftpd into $(VSFTPD_DIR) (its package conflicts with pure-ftpd's)"; \
+		$(SUDO) apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(VSFTPD_LIBS) >/dev/null; \
+		tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; chmod 777 "$$tmp"; \
+		(cd "$$tmp" && $(SUDO) apt-get download -qq vsftpd); \
+		$(SUDO) mkdir -p $(VSFTPD_DIR); $(SUDO) dpkg-deb -x "$$tmp"/vsftpd_*.deb $(VSFTPD_DIR); \
+		$(SUDO) ln -sf $(VSFTPD_DIR)/usr/sbin/vsftpd /usr/local/sbin/vsftpd; \
+	fi; \
+	$(call has,vsftpd) || { echo "vsftpd still missing after unpacking it" >&2; exit 1; }; \
+	getent passwd ftp >/dev/null || $(SUDO) useradd --system --user-group --home-dir /srv/ftp --no-create-home --shell /usr/sbin/nologin ftp; \
+	home=$$(getent passwd ftp | cut -d: -f6); [ -d "$$home" ] || $(SUDO) mkdir -p "$$home"
 	$(GO) mod download
 
 # `make run` runs scenarios/sample.yaml, the seed's sample scenario, in

@@ -282,7 +282,8 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 	var state, user, at, pwFile, caFile string
 	var workers int
 	var timeout time.Duration
-	var connectTo map[string]string
+	var connectTo, verifyBy map[string]string
+	var activeFTP bool
 	cmd := &cobra.Command{
 		Use:   "servmgr OPERANDS... --state DIR",
 		Short: "Run one SERVMGR command on the principal in DIR; the exit status is its return code",
@@ -300,6 +301,10 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 					return fmt.Errorf("--connect-to %s=%s: %v", from, to, err)
 				}
 			}
+			verifyFor, err := verifyFlag(verifyBy)
+			if err != nil {
+				return err
+			}
 			s, err := openState(fs, state)
 			if err != nil {
 				return err
@@ -315,7 +320,8 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			}
 			var wire *fleet.Wire
 			if pw != "" { // no CSMWORK password, no transport
-				ftp := transport.NewFTP(transport.FTPOptions{Timeout: timeout, ConnectTo: connectTo})
+				ftp := transport.NewFTP(transport.FTPOptions{Timeout: timeout, ConnectTo: connectTo,
+					VerifyFor: verifyFor, Active: activeFTP})
 				wire = &fleet.Wire{Transport: ftp, Password: pw,
 					CAFile: caFile, Workers: autoWorkers(workers), Pause: pause(100 * time.Millisecond)}
 			}
@@ -339,7 +345,28 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "timeout of each FTP step")
 	cmd.Flags().StringToStringVar(&connectTo, "connect-to", nil,
 		"HOST:PORT=HOST2:PORT2: reach the system recorded at HOST:PORT at HOST2:PORT2 instead, as curl's --connect-to (a tunnel, a stand-in); repeatable")
+	cmd.Flags().StringToStringVar(&verifyBy, "verify", nil,
+		"SYSTEM=xsha256|readback|size: how uploads to SYSTEM are verified: the node's SHA-256 (XSHA256, the default), "+
+			"reading each file back and hashing it, or its SIZE only; for a system whose FTP server has no XSHA256; repeatable")
+	cmd.Flags().BoolVar(&activeFTP, "active-ftp", false,
+		"open FTP data connections in active mode (PORT/EPRT): each node connects back to this host; default passive (EPSV/PASV)")
 	return cmd
+}
+
+// verifyFlag reads --verify's SYSTEM=MODE pairs.
+func verifyFlag(pairs map[string]string) (map[string]transport.VerifyMode, error) {
+	out := make(map[string]transport.VerifyMode, len(pairs))
+	for system, mode := range pairs {
+		if system == "" || strings.ContainsAny(system, " \t:") {
+			return nil, fmt.Errorf("--verify %s=%s: %q is not a system name", system, mode, system)
+		}
+		m, err := transport.ParseVerifyMode(mode)
+		if err != nil {
+			return nil, fmt.Errorf("--verify %s=%s: %v", system, mode, err)
+		}
+		out[strings.ToUpper(system)] = m
+	}
+	return out, nil
 }
 
 // hostPort checks a host:port operand.

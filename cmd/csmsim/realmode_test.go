@@ -39,9 +39,9 @@ func serveNode(root, pwFile string) (*gexec.Session, string) {
 var _ = Describe("real mode: csmsim servmgr driving two csmsim node serve processes over TCP", Ordered, func() {
 	var dir, state, pwFile string
 	var nodes []*gexec.Session
-	smw := func(line string) string {
+	smw := func(line string, flags ...string) string {
 		GinkgoHelper()
-		r := csm(dir, "servmgr", "--state", state, "--time", logTime, "--password-file", pwFile, line)
+		r := csm(dir, append([]string{"servmgr", "--state", state, "--time", logTime, "--password-file", pwFile, line}, flags...)...)
 		Expect(r.code).To(Equal(0), "%s\n%s%s", line, r.stdout, r.stderr)
 		return r.stdout
 	}
@@ -69,7 +69,10 @@ var _ = Describe("real mode: csmsim servmgr driving two csmsim node serve proces
 		smOK(state, "srvlvl service 720 vm010802_BLD2 all rsu0802")
 		smOK(state, "srvlvl package 720 vm010802_BLD2")
 		Expect(smw("srvlvl send 720 vm010802_BLD2 all (test")).To(ContainSubstring("2 of 2 systems succeeded"))
-		Expect(smw("srvlvl send vm010802_BLD2 all (stable")).To(ContainSubstring("CSM3061I"))
+		// the second SEND in active mode, VM01's files verified by reading
+		// them back, VM02's by their size, as for nodes without XSHA256
+		Expect(smw("srvlvl send vm010802_BLD2 all (stable", "--active-ftp", "--verify", "vm01=readback", "--verify", "VM02=size")).
+			To(ContainSubstring("CSM3061I"))
 		// PUT2PROD as a staged roll-out, with the options a sysprog types.
 		out := smw("system put2prod 720 all (canary vm01 budget 1 deadline 120")
 		Expect(out).To(ContainSubstring("2 of 2 systems succeeded"))

@@ -118,4 +118,10 @@ var _ = Describe("the seed's sample, typed as the overview prints it, flags afte
 		fails(csm(dir, "servmgr", "system", "query", "720", "--state", filepath.Join(dir, "none"), "--connect-to", "vm01:port=127.0.0.1:4535"),
 			`--connect-to vm01:port=127.0.0.1:4535: "vm01:port" is not host:port with a port from 1 to 65535`)
 	})
+
+	It("refuses a --verify that names no verification before it touches the principal", func() {
+		dir := GinkgoT().TempDir()
+		fails(csm(dir, "servmgr", "system", "query", "720", "--state", filepath.Join(dir, "none"), "--verify", "vm01=md5"),
+			`--verify vm01=md5: unknown verification "md5": choose xsha256 (the node's SHA-256, the default), readback (read the file back and hash it) or size (SIZE only)`)
+	})
 })

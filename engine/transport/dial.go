@@ -20,13 +20,17 @@ import (
 // against t.CAFile for the name t.Host.
 func (f *FTP) Dial(ctx context.Context, t Target) (Conn, error) {
 	c := &FTPConn{
-		opts:   f.opts,
-		system: t.System,
-		addr:   net.JoinHostPort(t.Host, strconv.Itoa(t.Port)),
-		user:   t.User,
-		caFile: t.CAFile,
-		tls:    t.Require,
-		red:    redactor(t.Password),
+		opts:     f.opts,
+		system:   t.System,
+		addr:     net.JoinHostPort(t.Host, strconv.Itoa(t.Port)),
+		user:     t.User,
+		caFile:   t.CAFile,
+		tls:      t.Require,
+		red:      redactor(t.Password),
+		verifyBy: f.opts.VerifyBy,
+	}
+	if m, ok := f.opts.VerifyFor[strings.ToUpper(t.System)]; ok {
+		c.verifyBy = m
 	}
 	if c.system == "" {
 		c.system = "?"
@@ -56,10 +60,19 @@ func (f *FTP) Dial(ctx context.Context, t Target) (Conn, error) {
 		}
 		cfg.TLSConfig = tc
 		cfg.TLSMode = goftp.TLSExplicit
+		c.tlsCfg = tc
 	}
 	if t.Port <= 0 || t.Port > 65535 {
 		return nil, c.fail(&Error{Op: "connect", Detail: fmt.Sprintf("invalid port %d", t.Port),
 			Hint: "check the system's PORT in the System Status Table"})
+	}
+	if f.opts.Active {
+		local, remote, err := route(dial)
+		if err != nil {
+			d, h := describeNetErr(err)
+			return nil, c.fail(&Error{Op: "connect (active mode)", Detail: d, Hint: h, Err: err})
+		}
+		c.local, c.remote = local, remote
 	}
 	client, err := goftp.DialConfig(cfg, dial)
 	if err != nil {
@@ -72,6 +85,29 @@ func (f *FTP) Dial(ctx context.Context, t Target) (Conn, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// route finds the local address the kernel sends from to addr, and addr's
+// IP: in active mode the node connects to the former, and only a
+// connection from the latter is taken. goftp does not show its control
+// connection's addresses; a UDP "connection" sends nothing and asks the
+// routing table the same question. IPv4 unless addr is an IPv6 literal, as
+// goftp dials.
+func route(addr string) (local, remote net.IP, err error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	network := "udp4"
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		network = "udp6"
+	}
+	u, err := net.Dial(network, addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer u.Close()
+	return u.LocalAddr().(*net.UDPAddr).IP, u.RemoteAddr().(*net.UDPAddr).IP, nil
 }
 
 func tlsConfig(t Target) (*tls.Config, error) {

@@ -13,7 +13,12 @@ import (
 // Get streams name into w, resuming after an interruption when the node
 // allows it.
 func (c *FTPConn) Get(ctx context.Context, name string, w io.Writer) error {
-	op := "get " + name
+	return c.get(ctx, "get "+name, name, w)
+}
+
+// get is Get naming the operation op in errors and the log (a Put's read
+// back is one).
+func (c *FTPConn) get(ctx context.Context, op, name string, w io.Writer) error {
 	if err := checkName(name); err != nil {
 		return c.fail(&Error{Op: op, Detail: err.Error()})
 	}

@@ -16,10 +16,9 @@ type PutResult struct {
 	Name       string
 	Size       int64
 	SHA256     string  // hex, computed while sending
-	VerifiedBy string  // "SHA-256" or "SIZE"
+	VerifiedBy string  // "SHA-256" (the node's), "READBACK" (read back and hashed) or "SIZE"
 	Attempts   int     // 1 when the first transfer went through
 	Resumed    []int64 // for each retry, the byte it resumed at (0: sent again)
-	Warning    string  // e.g. verified by size only
 }
 
 // LastPut tells how the last successful Put went (attempts, resume
@@ -83,14 +82,11 @@ func (c *FTPConn) Put(ctx context.Context, name string, r io.ReadSeeker, size in
 	if res.SHA256 = known; known == "" {
 		res.SHA256 = hex.EncodeToString(hs.h.Sum(nil))
 	}
-	by, warn, err := c.verify(ctx, op, name, res.Size, res.SHA256)
+	by, err := c.verify(ctx, op, name, res.Size, res.SHA256)
 	if err != nil {
 		return err
 	}
-	res.VerifiedBy, res.Warning = by, warn
-	if warn != "" {
-		c.logf("%s (%s): %s: warning: %s", c.system, c.addr, op, warn)
-	}
+	res.VerifiedBy = by
 	c.last = res
 	return nil
 }
@@ -147,93 +143,139 @@ func (c *FTPConn) storeOnce(ctx context.Context, op, name string, r io.ReadSeeke
 		return false, c.fail(&Error{Op: op, Detail: "reading the source: " + readErr.Error(), Err: readErr})
 	}
 	if err != nil {
-		e := c.opErr(ctx, op, err)
-		return e.Temporary(), e
+		e := c.opError(ctx, op, err)
+		if e.Hint == "" {
+			e.Hint = c.storeHint(e.Code)
+		}
+		return e.Temporary(), c.fail(e)
 	}
 	return false, nil
 }
 
-// verify checks the node's copy after a Put.
-func (c *FTPConn) verify(ctx context.Context, op, name string, size int64, sum string) (by, warn string, err error) {
-	if c.opts.VerifyBy != VerifySize {
-		theirs, ok, err := c.remoteSHA256(ctx, op, name)
+// storeHint says what to do about a node's refusal of a STOR.
+func (c *FTPConn) storeHint(code int) string {
+	switch code {
+	case 452, 552:
+		return "the node has no room for the file: free space there (or enlarge its disk), then send it again"
+	case 451:
+		return "the node could not write the file; a full disk or a quota does that: check the node's free space"
+	case 550, 553:
+		return "the node refused to create the file: check that " + c.user + " may write it there"
+	}
+	return ""
+}
+
+// verify checks the node's copy after a Put as the system's VerifyMode
+// says, and returns how (PutResult.VerifiedBy). Each mode does its check
+// or fails: none lets an unchecked file pass.
+func (c *FTPConn) verify(ctx context.Context, op, name string, size int64, sum string) (string, error) {
+	switch c.verifyBy {
+	case VerifyReadback:
+		return "READBACK", c.readBack(ctx, op, name, sum)
+	case VerifySize:
+		return "SIZE", c.sizeCheck(ctx, op, name, size)
+	case VerifyHash:
+		theirs, err := c.remoteSHA256(ctx, op, name)
 		if err != nil {
-			return "", "", err
+			return "", err
 		}
-		if ok {
-			if !strings.EqualFold(theirs, sum) {
-				return "", "", c.fail(&Error{Op: op,
-					Detail: fmt.Sprintf("SHA-256 mismatch: sent %s, the node has %s", sum, strings.ToLower(theirs)),
-					Hint:   "the file was damaged on the way or on the node; send it again"})
-			}
-			return "SHA-256", "", nil
+		if !strings.EqualFold(theirs, sum) {
+			return "", c.fail(&Error{Op: op,
+				Detail: fmt.Sprintf("SHA-256 mismatch: sent %s, the node has %s", sum, strings.ToLower(theirs)),
+				Hint:   "the file was damaged on the way or on the node; send it again"})
 		}
-		if c.opts.VerifyBy == VerifyHash {
-			return "", "", c.fail(&Error{Op: op, Detail: "cannot verify: the node offers no SHA-256 command (XSHA256 or HASH)",
-				Hint: "CSMSERVE answers XSHA256; for a plain FTP server choose VerifyBy Auto or Size"})
-		}
-		warn = "the node offers no SHA-256 command (XSHA256 or HASH): verified by size only"
+		return "SHA-256", nil
 	}
-	if !c.hasFeat("SIZE") {
-		w := "the node offers no SIZE either: not verified"
-		if warn != "" {
-			w = warn + "; " + w
-		}
-		return "", w, nil
+	return "", c.fail(&Error{Op: op, Detail: "unknown verification " + c.verifyBy.String(), permanent: true,
+		Hint: "choose xsha256, readback or size"})
+}
+
+// unknownCommand reports whether a reply code says the server does not
+// know a command (or that argument of it): 500, 502 or 504.
+func unknownCommand(code int) bool { return code == 500 || code == 502 || code == 504 }
+
+// readBack reads name back (RETR) and compares its SHA-256 with sum.
+func (c *FTPConn) readBack(ctx context.Context, op, name, sum string) error {
+	h := sha256.New()
+	if err := c.get(ctx, op+": reading it back", name, h); err != nil {
+		return err
 	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+		return c.fail(&Error{Op: op, Detail: fmt.Sprintf("SHA-256 mismatch: sent %s, read back %s", sum, got),
+			Hint: "the file was damaged on the way or on the node; send it again"})
+	}
+	return nil
+}
+
+// sizeCheck compares the node's SIZE of name with the bytes sent. SIZE is
+// sent even when FEAT does not list it: the reply is what to show.
+func (c *FTPConn) sizeCheck(ctx context.Context, op, name string, size int64) error {
 	if err := c.ensure(ctx); err != nil {
-		return "", "", err
+		return err
 	}
 	if err := c.setBinary(); err != nil {
-		return "", "", c.opErr(ctx, op, err)
+		return c.opErr(ctx, op, err)
 	}
 	code, msg, err := c.command(ctx, op+": SIZE", "SIZE %s", name)
 	if err != nil {
-		return "", "", err
+		return err
+	}
+	if unknownCommand(code) {
+		return c.fail(&Error{Op: op + ": SIZE", Code: code, Detail: oneLine(msg),
+			Hint: fmt.Sprintf("the node answers no SIZE, so this file is not verified: choose readback for %s (servmgr --verify %s=readback)", c.system, c.system)})
 	}
 	if code != 213 {
-		return "", "", c.fail(&Error{Op: op + ": SIZE", Code: code, Detail: oneLine(msg)})
+		return c.fail(&Error{Op: op + ": SIZE", Code: code, Detail: oneLine(msg)})
 	}
 	n, perr := strconv.ParseInt(strings.TrimSpace(msg), 10, 64)
 	if perr != nil || n != size {
-		return "", "", c.fail(&Error{Op: op, Detail: fmt.Sprintf("size mismatch: sent %d bytes, the node has %s", size, strings.TrimSpace(msg)),
+		return c.fail(&Error{Op: op, Detail: fmt.Sprintf("size mismatch: sent %d bytes, the node has %s", size, strings.TrimSpace(msg)),
 			Hint: "send it again"})
 	}
-	return "SIZE", warn, nil
+	return nil
 }
 
-// remoteSHA256 asks the node for name's SHA-256; ok is false when the
-// node offers no way to.
-func (c *FTPConn) remoteSHA256(ctx context.Context, op, name string) (sum string, ok bool, err error) {
+// remoteSHA256 asks the node for name's SHA-256: HASH when FEAT offers it
+// with SHA-256, else XSHA256, which is sent even when FEAT does not list it
+// (a server need not list every command; its reply is what to show). A
+// server that does not know the command fails the Put with its reply and
+// the other verifications to choose.
+func (c *FTPConn) remoteSHA256(ctx context.Context, op, name string) (string, error) {
 	if err := c.ensure(ctx); err != nil {
-		return "", false, err
+		return "", err
 	}
 	var code int
-	var msg string
-	switch {
-	case c.hasFeat("XSHA256"):
-		code, msg, err = c.command(ctx, op+": XSHA256", "XSHA256 %s", name)
-	case strings.Contains(c.feat["HASH"], "SHA-256"):
+	var msg, cmd string
+	var err error
+	if !c.hasFeat("XSHA256") && strings.Contains(c.feat["HASH"], "SHA-256") {
+		cmd = "HASH"
 		if code, msg, err = c.command(ctx, op+": OPTS HASH", "OPTS HASH SHA-256"); err == nil && code/100 == 2 {
 			code, msg, err = c.command(ctx, op+": HASH", "HASH %s", name)
 		}
-	default:
-		return "", false, nil
+	} else {
+		cmd = "XSHA256"
+		code, msg, err = c.command(ctx, op+": XSHA256", "XSHA256 %s", name)
 	}
 	if err != nil {
-		return "", false, err
+		return "", err
+	}
+	if unknownCommand(code) {
+		return "", c.fail(&Error{Op: op + ": " + cmd, Code: code, Detail: oneLine(msg),
+			Hint: fmt.Sprintf("the node computes no SHA-256 (neither XSHA256 nor HASH), so this file is not verified: "+
+				"choose readback (read each file back and hash it) or size (SIZE only) for %s, e.g. servmgr --verify %s=readback",
+				c.system, c.system)})
 	}
 	if code/100 != 2 {
-		return "", false, c.fail(&Error{Op: op + ": asking the node for the SHA-256", Code: code, Detail: oneLine(msg)})
+		return "", c.fail(&Error{Op: op + ": asking the node for the SHA-256", Code: code, Detail: oneLine(msg)})
 	}
 	for _, w := range strings.Fields(msg) {
 		if len(w) == 64 {
 			if _, err := hex.DecodeString(w); err == nil {
-				return w, true, nil
+				return w, nil
 			}
 		}
 	}
-	return "", false, c.fail(&Error{Op: op + ": asking the node for the SHA-256", Code: code,
+	return "", c.fail(&Error{Op: op + ": asking the node for the SHA-256", Code: code,
 		Detail: "no SHA-256 in the reply: " + oneLine(msg)})
 }
 

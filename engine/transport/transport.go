@@ -38,8 +38,10 @@ type Transport interface {
 type Conn interface {
 	// Put stores r as name in the staging area, streaming it. size is r's
 	// length. An interrupted transfer is resumed or sent again within the
-	// retry budget; afterwards the node's SHA-256 of the file must match
-	// the one computed while sending, or r's own if r is a KnownSum.
+	// retry budget; afterwards the node's copy is checked against the
+	// SHA-256 computed while sending, or r's own if r is a KnownSum: by the
+	// node's SHA-256 of it, unless the system is set to be checked by
+	// reading it back or by its size (FTPOptions.VerifyFor).
 	Put(ctx context.Context, name string, r io.ReadSeeker, size int64) error
 	// Get streams name from the staging area into w.
 	Get(ctx context.Context, name string, w io.Writer) error
@@ -51,8 +53,8 @@ type Conn interface {
 }
 
 // PutReporter is implemented by Conns that can tell how their last Put
-// went: attempts, where retries resumed, how the node's copy was verified
-// and any warning (e.g. verified by size only). FTPConn implements it.
+// went: attempts, where retries resumed, how the node's copy was verified.
+// FTPConn implements it.
 type PutReporter interface {
 	LastPut() PutResult
 }

@@ -92,6 +92,70 @@ var _ = Describe("CSMSERVE with real FTP clients", func() {
 		})
 	})
 
+	// A system added with REQUIRE is reached over FTPS only: the node
+	// (csmserve.Config RequireTLS, node serve --tls-cert --tls-key) wants
+	// AUTH TLS before the login, and curl, told so (--ssl-reqd), checks its
+	// certificate against the CA, as the principal's transport does.
+	Describe("curl with FTPS (AUTH TLS), for systems added with REQUIRE", func() {
+		var (
+			curl string
+			ca   pki
+			tn   *node
+		)
+		BeforeEach(func() {
+			curl = tool("curl", "curl")
+			ca = newPKI(tmp, "ftps")
+			tn = startNode(csmserve.Config{TLS: ca.serverTLS, RequireTLS: true})
+		})
+		// curlFTPS runs curl -v with FTPS required; the password curl -v
+		// shows in PASS is blanked out of what it printed
+		curlFTPS := func(args ...string) (string, string, int) {
+			GinkgoHelper()
+			out, errOut, code := run(30*time.Second, curl,
+				append([]string{"-sS", "-v", "--max-time", "20", "--ssl-reqd", "--cacert", ca.caFile, "-u", "CSMWORK:" + password}, args...)...)
+			return out, strings.ReplaceAll(errOut, password, "********"), code
+		}
+
+		It("logs in as CSMWORK over TLS, checking the node's certificate, and uploads, lists and downloads with the data protected (PROT P)", func() {
+			_, errOut, code := curlFTPS("-T", src, tn.url("profile.exec"))
+			Expect(code).To(Equal(0), errOut)
+			// curl asks AUTH SSL first, the older name, which the node
+			// takes as AUTH TLS
+			Expect(errOut).To(MatchRegexp(`> AUTH (TLS|SSL)\s+(?:[{}*].*\s+)*< 234 `))
+			Expect(errOut).To(MatchRegexp(`SSL connection using TLSv1\.[23]`))
+			Expect(errOut).To(ContainSubstring("SSL certificate verify ok"))
+			// PROT P accepted: the next reply, past curl's own lines ({, }, *)
+			Expect(errOut).To(MatchRegexp(`> PROT P\s+(?:[{}*].*\s+)*< 200 `))
+			Expect(strings.Index(errOut, "> AUTH ")).To(BeNumerically("<", strings.Index(errOut, "> USER CSMWORK")), "TLS before the login")
+			Expect(os.ReadFile(filepath.Join(tn.dir, "PROFILE.EXEC"))).To(BeEquivalentTo(body))
+
+			out, errOut, code := curlFTPS("-l", tn.url(""))
+			Expect(code).To(Equal(0), errOut)
+			Expect(strings.Fields(out)).To(Equal([]string{"PROFILE.EXEC"}))
+			dst := filepath.Join(tmp, "back")
+			_, errOut, code = curlFTPS("-o", dst, tn.url("PROFILE.EXEC"))
+			Expect(code).To(Equal(0), errOut)
+			Expect(os.ReadFile(dst)).To(BeEquivalentTo(body))
+		})
+
+		It("is refused a plaintext login, before CSMWORK's password is sent", func() {
+			_, errOut, code := run(30*time.Second, curl, "-sS", "-v", "--max-time", "20", "-u", "CSMWORK:"+password, "-T", src, tn.url("PROFILE.EXEC"))
+			errOut = strings.ReplaceAll(errOut, password, "********")
+			Expect(code).NotTo(Equal(0), errOut)
+			Expect(errOut).To(MatchRegexp(`< 421 .*TLS`))
+			Expect(errOut).NotTo(ContainSubstring("> PASS"))
+			Expect(os.ReadDir(tn.dir)).To(BeEmpty())
+		})
+
+		It("is refused by curl when the node's certificate is not one the CA signed", func() {
+			other := newPKI(tmp, "other")
+			_, errOut, code := run(30*time.Second, curl, "-sS", "--max-time", "20", "--ssl-reqd", "--cacert", other.caFile,
+				"-u", "CSMWORK:"+password, "-T", src, tn.url("PROFILE.EXEC"))
+			Expect(code).To(Equal(60), errOut) // CURLE_PEER_FAILED_VERIFICATION
+			Expect(os.ReadDir(tn.dir)).To(BeEmpty())
+		})
+	})
+
 	Describe("lftp", func() {
 		var lftp string
 		BeforeEach(func() { lftp = tool("lftp", "lftp") })

@@ -244,6 +244,21 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 		Expect(log.String()).To(ContainSubstring("reconnecting"))
 	})
 
+	It("works in active mode (PORT), the node connecting back from its data port", func() {
+		n := startNode(csmserve.Config{Fs: afero.NewMemMapFs(), ActiveFromDataPort: true})
+		c, err := transport.NewFTP(transport.FTPOptions{Timeout: 10 * time.Second, Logger: log, Debug: true, Active: true}).Dial(ctx, target(n))
+		Expect(err).NotTo(HaveOccurred())
+		defer c.Close()
+		body := bytes.Repeat([]byte("active "), 100000)
+		Expect(c.Put(ctx, "CMS.SERVLINK", bytes.NewReader(body), int64(len(body)))).To(Succeed())
+		Expect(c.(*transport.FTPConn).LastPut().VerifiedBy).To(Equal("SHA-256"))
+		var got bytes.Buffer
+		Expect(c.Get(ctx, "CMS.SERVLINK", &got)).To(Succeed())
+		Expect(got.Bytes()).To(Equal(body))
+		Expect(log.String()).To(MatchRegexp(`sending command PORT 127,0,0,1,\d+,\d+`))
+		Expect(log.String()).NotTo(ContainSubstring("sending command EPSV"))
+	})
+
 	It("uses the configured passive ports", func() {
 		lo := freePort()
 		n := startNode(csmserve.Config{Fs: afero.NewMemMapFs(), PassivePorts: &csmserve.PortRange{Start: lo, End: lo}})
@@ -328,6 +343,23 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(code).To(Equal(200))
 			Expect(c.(*transport.FTPConn).Features()).To(HaveKey("AUTH"))
+		})
+
+		It("works in active mode too, the transport the TLS client of the node's data connections (PROT P)", func() {
+			m := startNode(csmserve.Config{TLS: p.serverTLS, RequireTLS: true, ActiveFromDataPort: true})
+			t := target(m)
+			t.Require, t.CAFile = true, p.caFile
+			c, err := transport.NewFTP(transport.FTPOptions{Timeout: 10 * time.Second, Logger: log, Debug: true, Active: true}).Dial(ctx, t)
+			Expect(err).NotTo(HaveOccurred())
+			defer c.Close()
+			body := bytes.Repeat([]byte("active over TLS "), 50000)
+			Expect(c.Put(ctx, "CSMPKG.MANIFEST", bytes.NewReader(body), int64(len(body)))).To(Succeed())
+			var got bytes.Buffer
+			Expect(c.Get(ctx, "CSMPKG.MANIFEST", &got)).To(Succeed())
+			Expect(got.Bytes()).To(Equal(body))
+			Expect(fileSHA(filepath.Join(m.dir, "CSMPKG.MANIFEST"))).To(Equal(c.(*transport.FTPConn).LastPut().SHA256))
+			Expect(log.String()).To(ContainSubstring("sending command PROT P"))
+			Expect(log.String()).To(MatchRegexp(`sending command PORT 127,0,0,1,\d+,\d+`))
 		})
 
 		It("fails with another CA, saying the certificate does not verify", func() {
