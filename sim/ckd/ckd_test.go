@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/sim/ckd"
+	"github.com/csmsim/csmsim/sim/memfs"
 )
 
 func fileHash(path string) [32]byte {
@@ -420,5 +421,37 @@ var _ = Describe("device types", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(again.Heads).To(Equal(15))
 		Expect(cyls).To(Equal(3339))
+	})
+})
+
+var _ = Describe("a volume on a sparse file system (sim/memfs)", func() {
+	It("holds only the tracks written, and reads every other track as the empty track a formatted image has", func() {
+		sparse := memfs.New(memfs.Options{})
+		full := afero.NewMemMapFs()
+		const cyls = 100 // a 3390 of 100 cylinders: 85 MB formatted
+		sv, err := ckd.Create(sparse, "/vol.img", "3390", cyls, "CSM001")
+		Expect(err).NotTo(HaveOccurred())
+		fv, err := ckd.Create(full, "/vol.img", "3390", cyls, "CSM001")
+		Expect(err).NotTo(HaveOccurred())
+		t := &ckd.Track{Cyl: 42, Head: 7, Records: records(42, 7, 3, 4096, 0x5a)}
+		for _, v := range []*ckd.Volume{sv, fv} {
+			Expect(v.WriteTrack(t)).To(Succeed())
+			Expect(v.Sync()).To(Succeed())
+		}
+		u := sparse.Usage()
+		Expect(u.Logical).To(Equal(ckd.HeaderSize + int64(cyls)*sv.Geometry().CylinderBytes()))
+		Expect(u.Private+u.Sealed).To(BeNumerically("<", 4*memfs.PageSize), "the header, the label track and track 42/7")
+
+		a := make([]byte, sv.Geometry().ImageTrackSize())
+		b := make([]byte, len(a))
+		for _, at := range [][2]int{{0, 0}, {0, 1}, {42, 6}, {42, 7}, {42, 8}, {99, 14}} {
+			Expect(sv.ReadTrackImage(at[0], at[1], a)).To(Succeed())
+			Expect(fv.ReadTrackImage(at[0], at[1], b)).To(Succeed())
+			Expect(bytes.Equal(a, b)).To(BeTrue(), "track %d/%d", at[0], at[1])
+		}
+		got, err := sv.ReadTrack(42, 7)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(got.Records).To(HaveLen(3))
+		Expect(sv.Volser()).To(Equal("CSM001"))
 	})
 })

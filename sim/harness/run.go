@@ -23,6 +23,7 @@ import (
 	"github.com/csmsim/csmsim/engine/transport"
 	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/sim/csmserve"
+	"github.com/csmsim/csmsim/sim/memfs"
 	"github.com/csmsim/csmsim/sim/netem"
 	"github.com/csmsim/csmsim/sim/world"
 )
@@ -191,7 +192,9 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 
 func (r *runner) build(ctx context.Context) error {
 	sc := r.sc
-	fsFor := func(name string) (afero.Fs, error) { return afero.NewMemMapFs(), nil }
+	// In memory: sparse images, and the bytes systems share (one level's
+	// parts on every system) held once.
+	fsFor := func(name string) (afero.Fs, error) { return memfs.New(memfs.Options{}), nil }
 	if r.opts.Workdir != "" {
 		if err := os.MkdirAll(r.opts.Workdir, 0o755); err != nil {
 			return err

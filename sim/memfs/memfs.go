@@ -37,6 +37,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unique"
@@ -64,11 +65,29 @@ type Options struct {
 // handle reports fs.ErrClosed; files may not grow beyond MaxSize (EFBIG);
 // and RemoveAll("/") empties the file system instead of failing.
 type Fs struct {
-	now func() time.Time
+	clock func() time.Time
+	gen   atomic.Uint64 // changes so far (Generation)
 
 	mu   sync.RWMutex // guards the tree: every directory's children
 	root *node
 }
+
+// now is the time of a change being made: every caller changes the file
+// system, so it also counts the change.
+func (fsys *Fs) now() time.Time {
+	fsys.gen.Add(1)
+	return fsys.clock()
+}
+
+// Generation counts the changes made so far: contents, sizes, names and
+// the tree (not modes or times). A reader that saw the same Generation
+// before and after reading saw a state nothing changed meanwhile; the
+// simulator skips re-reading a system whose Generation has not moved.
+func (fsys *Fs) Generation() uint64 { return fsys.gen.Load() }
+
+// SparseFiles says that holes cost no memory and read as zeros
+// (ckd.SparseFs): a CKD image here holds only the tracks written.
+func (*Fs) SparseFiles() bool { return true }
 
 var (
 	_ afero.Fs      = (*Fs)(nil)
@@ -81,7 +100,7 @@ func New(opts Options) *Fs {
 	if now == nil {
 		now = func() time.Time { return time.Unix(0, 0).UTC() }
 	}
-	return &Fs{now: now, root: newDir(0o755, now())}
+	return &Fs{clock: now, root: newDir(0o755, now())}
 }
 
 // Name is the name of this file system type.

@@ -409,3 +409,42 @@ var _ = Describe("the tree", func() {
 		Expect(os.IsNotExist(err)).To(BeTrue())
 	})
 })
+
+var _ = Describe("Generation", func() {
+	It("moves on at every change of contents, sizes, names or the tree, and not when read", func() {
+		fsys := memfs.New(memfs.Options{})
+		changes := func(what string, do func() error) {
+			GinkgoHelper()
+			before := fsys.Generation()
+			Expect(do()).To(Succeed(), what)
+			Expect(fsys.Generation()).To(BeNumerically(">", before), what)
+		}
+		same := func(what string, do func() error) {
+			GinkgoHelper()
+			before := fsys.Generation()
+			Expect(do()).To(Succeed(), what)
+			Expect(fsys.Generation()).To(Equal(before), what)
+		}
+		changes("mkdir", func() error { return fsys.MkdirAll("/a/b", 0o755) })
+		var f afero.File
+		changes("create", func() (err error) { f, err = fsys.Create("/a/b/f"); return err })
+		changes("write", func() error { _, err := f.Write([]byte("data")); return err })
+		changes("write at", func() error { _, err := f.WriteAt([]byte("D"), 0); return err })
+		changes("truncate", func() error { return f.Truncate(2) })
+		same("close", f.Close)
+		same("read", func() error { _, err := afero.ReadFile(fsys, "/a/b/f"); return err })
+		same("stat", func() error { _, err := fsys.Stat("/a/b/f"); return err })
+		same("list", func() error { _, err := afero.ReadDir(fsys, "/a/b"); return err })
+		changes("rename", func() error { return fsys.Rename("/a/b/f", "/a/g") })
+		changes("copy", func() error { return fsys.CopyFile("/a/g", "/a/h") })
+		changes("open truncating", func() error {
+			f, err := fsys.OpenFile("/a/h", os.O_WRONLY|os.O_TRUNC, 0)
+			if err == nil {
+				err = f.Close()
+			}
+			return err
+		})
+		changes("remove", func() error { return fsys.Remove("/a/h") })
+		changes("remove all", func() error { return fsys.RemoveAll("/a") })
+	})
+})

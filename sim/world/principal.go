@@ -10,6 +10,7 @@ import (
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/sim/cmsfs"
+	"github.com/csmsim/csmsim/sim/memfs"
 )
 
 // The principal's fixed resources, as on a z/VM 7.2 system prepared for CSM.
@@ -138,7 +139,7 @@ func (s *System) writeUnload(release string, write func(w io.Writer) error) erro
 // as IBM builds it once for the product.
 func BaseUnload(base fixtures.BaseSpec) func(w io.Writer) error {
 	return func(w io.Writer) error {
-		scratch, err := cmsfs.New(afero.NewMemMapFs())
+		scratch, err := cmsfs.New(memfs.New(memfs.Options{}))
 		if err != nil {
 			return err
 		}
