@@ -113,8 +113,16 @@ sweep: build
 	$(BIN) sweep scenarios/swarm-rollout.yaml --seeds $(SWEEP_SEEDS) --swarm --jobs $$(nproc) --check-determinism 5 \
 		--report junit --out $(REPORTS)/sweep.xml
 
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# `make bench` (bench/run.sh): the Go benchmarks that have a peer in the
+# same run (DDR COPY vs dd and dasdcopy, the sweep's seeds/s, one upload
+# vs curl, Validate vs SHA-256), then real-mode SEND vs parallel curl for
+# 1/6/18/54 systems x 4/16/64 MiB (bench/send.sh) and a 6 x 64 MiB
+# scenario (bench/scenario.sh); prints the tables docs/performance.md
+# keeps and writes them to reports/bench.md. About 20 minutes on 2 cores;
+# BENCH_QUICK=1 is a fast check (1 and 6 systems x 4 MiB). Never part of
+# `make test`: it starts real processes (node serve, curl, dasdcopy).
+bench: deps build
+	CSMSIM=$(CURDIR)/$(BIN) bench/run.sh
 
 FUZZTIME ?= 20s
 fuzz:
