@@ -7,9 +7,11 @@ REPORTS := reports
 GINKGO := $(GO) tool ginkgo
 # Tools the tests use as outside referees, and the Debian packages that
 # bring them: Hercules' DASD utilities, real FTP clients, a real FTP server,
-# and headless Chromium, which renders the HTML report in a spec.
+# and headless Chromium, which renders the HTML report in a spec; GNU time
+# (by its path: `time` alone is the shell's keyword) for `make bench`.
 DEP_TOOLS := dasdinit:hercules dasdlist:hercules ckd2cckd:hercules cckd2ckd:hercules cckdcdsk:hercules \
-	curl:curl lftp:lftp python3:python3 pure-ftpd:pure-ftpd pure-pw:pure-ftpd openssl:openssl chromium:chromium
+	curl:curl lftp:lftp python3:python3 pure-ftpd:pure-ftpd pure-pw:pure-ftpd openssl:openssl chromium:chromium \
+	/usr/bin/time:time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build run run-real test sweep bench fuzz deps vet clean

@@ -58,7 +58,7 @@ done
 if ! [[ $systems =~ ^[1-9][0-9]?$ ]]; then die "SYSTEMS must be 1 to 99 (usage: bench/scenario.sh SYSTEMS MIB)"; fi
 if ! [[ $target_mib =~ ^[1-9][0-9]*$ ]]; then die "MIB must be a whole number of MiB, 1 or more"; fi
 
-[[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) is missing: install the Debian package time"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) is missing: install the Debian package time (make deps)"
 need python3 "install the Debian package python3 (make deps)"
 BIN=$(csmsim_bin)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/send.sh SYSTEMS MIB [--workdir DIR] [--workers N] [--row]
+# bench/send.sh SYSTEMS MIB [--workdir DIR] [--workers N] [--trace] [--peer-passive] [--row]
 #
 # Real mode, as `make run-real` drives it, for SYSTEMS managed systems: a
 # principal, a level L2 of about MIB MiB (packaged, locked) based on L1,
@@ -69,7 +69,7 @@ if ! [[ $target_mib =~ ^[1-9][0-9]*$ ]]; then die "MIB must be a whole number of
 [[ -z $workers || $workers =~ ^[1-9][0-9]*$ ]] || die "--workers must be a positive number"
 
 need curl "install the Debian package curl (make deps)"
-[[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) is missing: install the Debian package time"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) is missing: install the Debian package time (make deps)"
 [[ -r /proc/self/io && -r /proc/self/status ]] || die "/proc/PID/io is not readable: Linux with task I/O accounting is needed"
 if ((trace)); then
 	need strace "install the Debian package strace"
