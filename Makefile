@@ -8,11 +8,12 @@ GINKGO := $(GO) tool ginkgo
 # Tools the tests use as outside referees, and the Debian packages that
 # bring them: Hercules' DASD utilities, real FTP clients, real FTP servers
 # (pure-ftpd; vsftpd below), the tools the FTP server specs mount a small
-# tmpfs with, and headless Chromium, which renders the HTML report in a spec.
+# tmpfs with, headless Chromium, which renders the HTML report in a spec, and
+# GNU time (by its path: `time` alone is the shell's keyword) for `make bench`.
 # Servers live in /usr/sbin or /usr/local/sbin, which need not be on PATH.
 DEP_TOOLS := dasdinit:hercules dasdlist:hercules ckd2cckd:hercules cckd2ckd:hercules cckdcdsk:hercules \
 	curl:curl lftp:lftp python3:python3 pure-ftpd:pure-ftpd pure-pw:pure-ftpd openssl:openssl chromium:chromium \
-	unshare:util-linux mount:mount
+	unshare:util-linux mount:mount /usr/bin/time:time
 # vsftpd, the second real FTP server: Debian's vsftpd and pure-ftpd conflict
 # (both provide ftp-server), and installing one removes the other, so
 # vsftpd's package is unpacked into VSFTPD_DIR and its binary linked into
@@ -137,8 +138,16 @@ sweep: build
 	$(BIN) sweep scenarios/swarm-rollout.yaml --seeds $(SWEEP_SEEDS) --swarm --jobs $$(nproc) --check-determinism 5 \
 		--report junit --out $(REPORTS)/sweep.xml
 
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# `make bench` (bench/run.sh): the Go benchmarks that have a peer in the
+# same run (DDR COPY vs dd and dasdcopy, the sweep's seeds/s, one upload
+# vs curl, Validate vs SHA-256), then real-mode SEND vs parallel curl for
+# 1/6/18/54 systems x 4/16/64 MiB (bench/send.sh) and a 6 x 64 MiB
+# scenario (bench/scenario.sh); prints the tables docs/performance.md
+# keeps and writes them to reports/bench.md. About 20 minutes on 2 cores;
+# BENCH_QUICK=1 is a fast check (1 and 6 systems x 4 MiB). Never part of
+# `make test`: it starts real processes (node serve, curl, dasdcopy).
+bench: deps build
+	CSMSIM=$(CURDIR)/$(BIN) bench/run.sh
 
 FUZZTIME ?= 20s
 fuzz:

@@ -1,0 +1,54 @@
+# shellcheck shell=bash
+# Helpers the bench scripts share: sourced, never run.
+
+# The repository's root: this file is in bench/.
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+die() {
+	echo "${0##*/}: $*" >&2
+	exit 1
+}
+
+say() { echo "${0##*/}: $*" >&2; }
+
+# need TOOL WHAT-INSTALLS-IT: fail with a message saying how to get TOOL.
+need() {
+	command -v "$1" >/dev/null 2>&1 || die "$1 is missing: $2"
+}
+
+# csmsim_bin: the binary to measure. CSMSIM names one; otherwise
+# bin/csmsim is built from this worktree (go build, cached when nothing
+# changed) so a row measures the code beside it.
+csmsim_bin() {
+	if [[ -n ${CSMSIM:-} ]]; then
+		[[ -x $CSMSIM ]] || die "CSMSIM=$CSMSIM is not an executable"
+		echo "$CSMSIM"
+		return
+	fi
+	need go "install Go 1.26 (see README.md)"
+	(cd "$REPO" && go build -o bin/csmsim ./cmd/csmsim) || die "go build ./cmd/csmsim failed"
+	echo "$REPO/bin/csmsim"
+}
+
+# now: seconds since the epoch, microseconds (bash 5's EPOCHREALTIME).
+now() { echo "${EPOCHREALTIME/,/.}"; }
+
+# secs T0 T1: T1-T0 in seconds with 2 decimals.
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# mib BYTES [DECIMALS]: BYTES in MiB.
+mib() { awk -v b="$1" -v d="${2:-1}" 'BEGIN { printf "%.*f", d, b / 1048576 }'; }
+
+# maxrss FILE: the peak RSS in MiB from /usr/bin/time -v's report in FILE.
+maxrss() {
+	local kb
+	kb=$(sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' "$1")
+	[[ -n $kb ]] || die "no peak RSS in $1 (is /usr/bin/time GNU time?)"
+	awk -v k="$kb" 'BEGIN { printf "%.0f", k / 1024 }'
+}
+
+# new_password FILE: a random CSMWORK password in FILE (mode 600), never
+# on a command line or in output.
+new_password() {
+	(umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$1" && echo >>"$1")
+}
