@@ -220,7 +220,7 @@ type result struct {
 func (sw *sweep) run(ctx context.Context, files []string, jobs int) (*sweepReport, int, error) {
 	srcs := make([][]byte, len(files))
 	for i, f := range files {
-		if _, err := harness.Load(f); err != nil {
+		if _, err := loadScenario(sw.fs, f); err != nil {
 			return nil, 0, oneLine(err)
 		}
 		b, err := afero.ReadFile(sw.fs, f)
