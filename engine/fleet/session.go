@@ -95,7 +95,7 @@ func (s *session) job(req proto.Request, of []proto.Phase, from int) (job *Job, 
 		return nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("unexpected CSMAGENT reply to %s: %s", req, rep))
 	}
 	for {
-		rep, err := s.request(proto.Status{Job: started.Job})
+		rep, err := s.request(proto.Status(started))
 		if err != nil {
 			return nil, err
 		}

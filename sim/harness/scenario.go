@@ -114,8 +114,6 @@ type FaultSpec struct {
 	Times        int     `yaml:"times,omitempty"`
 	Disk         string  `yaml:"disk,omitempty"`
 	By           string  `yaml:"by,omitempty"`
-
-	line, col int
 }
 
 // Liveness is the bound of the liveness check: the end state must be
