@@ -16,8 +16,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
+# -buildvcs=auto records the git revision (csmsim version, every report)
+# even where GOFLAGS says -buildvcs=false, as on this team's machines.
 build:
-	$(GO) build -o $(BIN) ./cmd/csmsim
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/csmsim
 
 # Installs what the tests need and is missing (as root, or with sudo).
 deps:

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/csmsim/csmsim/internal/buildinfo"
 	"github.com/csmsim/csmsim/sim/harness"
 )
 
@@ -265,7 +266,7 @@ func (sw *sweep) run(ctx context.Context, files []string, jobs int) (*sweepRepor
 	if err := g.Wait(); err != nil {
 		return nil, 0, err
 	}
-	rep := &sweepReport{Format: sweepFormat, Files: files, Seeds: fmt.Sprintf("%d..%d", sw.first, sw.last), Shard: sw.shard.String(), Swarm: sw.swarm}
+	rep := &sweepReport{Format: sweepFormat, Version: buildinfo.Read().String(), Files: files, Seeds: fmt.Sprintf("%d..%d", sw.first, sw.last), Shard: sw.shard.String(), Swarm: sw.swarm}
 	runs := 0
 	for ti, t := range tasks {
 		if results[ti].skipped {

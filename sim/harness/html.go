@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,9 +64,13 @@ func (r *Report) WriteHTML(w io.Writer) error { return WriteHTMLAll(w, []*Report
 func WriteHTMLAll(w io.Writer, reports []*Report) error {
 	p := htmlPage{Multi: len(reports) > 1}
 	failed := 0
+	var versions []string
 	for i, r := range reports {
 		if r == nil {
 			continue
+		}
+		if r.Version != "" && !slices.Contains(versions, r.Version) {
+			versions = append(versions, r.Version)
 		}
 		s := newHTMLSection(i, r)
 		if !r.Pass {
@@ -84,6 +89,7 @@ func WriteHTMLAll(w io.Writer, reports []*Report) error {
 		}
 		p.Title = fmt.Sprintf("csmsim %s: %d scenarios, %d failed", verdict, len(p.Sections), failed)
 	}
+	p.Version = strings.Join(versions, ", ")
 	// Render in full first: a template error writes nothing.
 	var b bytes.Buffer
 	if err := htmlTmpl.Execute(&b, p); err != nil {
@@ -95,6 +101,7 @@ func WriteHTMLAll(w io.Writer, reports []*Report) error {
 
 type htmlPage struct {
 	Title    string
+	Version  string // the csmsim that wrote the reports
 	Multi    bool
 	Sections []htmlSection
 }

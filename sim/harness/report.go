@@ -10,6 +10,9 @@ import (
 // Report is the outcome of one scenario run. It holds no wall time and no
 // port: the same scenario and seed give the same report, byte for byte.
 type Report struct {
+	// Version is the csmsim that ran the scenario (internal/buildinfo),
+	// so that a report, a CI failure's say, names the binary.
+	Version      string         `json:"csmsim"`
 	Scenario     string         `json:"scenario"`
 	File         string         `json:"file"`
 	Seed         uint64         `json:"seed"`

@@ -22,6 +22,7 @@ import (
 	"github.com/csmsim/csmsim/engine/table"
 	"github.com/csmsim/csmsim/engine/transport"
 	"github.com/csmsim/csmsim/fixtures"
+	"github.com/csmsim/csmsim/internal/buildinfo"
 	"github.com/csmsim/csmsim/sim/csmserve"
 	"github.com/csmsim/csmsim/sim/netem"
 	"github.com/csmsim/csmsim/sim/world"
@@ -134,7 +135,7 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	if err := r.build(ctx); err != nil {
 		return nil, fmt.Errorf("%s: building the world: %w", sc.File, err)
 	}
-	rep := &Report{Scenario: sc.Name, File: filepath.Base(sc.File), Seed: r.seed, Release: sc.Release}
+	rep := &Report{Version: buildinfo.Read().String(), Scenario: sc.Name, File: filepath.Base(sc.File), Seed: r.seed, Release: sc.Release}
 	stopped := false
 	for i, st := range sc.Steps {
 		if ctx.Err() != nil {
