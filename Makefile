@@ -29,8 +29,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
+# -buildvcs=auto records the git revision (csmsim version, every report)
+# even where GOFLAGS says -buildvcs=false, as on this team's machines.
 build:
-	$(GO) build -o $(BIN) ./cmd/csmsim
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/csmsim
 
 # Installs what the tests need and is missing (as root, or with sudo).
 deps:
@@ -105,11 +107,13 @@ run-real: deps build
 	ckd2cckd -q -r $(N)/dasd/M01RES.img $(OUT)/m01res.cckd && cckdcdsk -3 -ro $(OUT)/m01res.cckd && echo "cckdcdsk -3: VM01's M01RES volume is clean after CSMPKGLD and PUT2PROD"
 	@echo "run: sample scenario done; principal in $(P), VM01 in $(N)"
 
-# Dependencies point one way, cmd -> sim -> engine: no engine package may
-# depend on sim or cmd, its tests included, and no sim package on cmd.
+# go vet, then staticcheck (pinned in go.mod's tool directives, as ginkgo
+# is). Dependencies point one way, cmd -> sim -> engine: no engine package
+# may depend on sim or cmd, its tests included, and no sim package on cmd.
 MODULE := github.com/csmsim/csmsim
 vet:
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	@$(GO) list -f '{{.ImportPath}} {{join .Deps " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./engine/... ./sim/... | awk '\
 		{ up = ($$1 ~ "^$(MODULE)/engine") ? "^$(MODULE)/(sim|cmd)(/|$$)" : "^$(MODULE)/cmd(/|$$)"; \
 		  for (i = 2; i <= NF; i++) if ($$i ~ up) { print $$1 " depends on " $$i " (cmd -> sim -> engine)"; bad = 1 } } \

@@ -53,7 +53,7 @@ var _ = Describe("flags anywhere on the command line", func() {
 		r = csm(dir, "servmgr", "--state", state, "--", "srvlvl", "query", "720", "--time", logTime)
 		Expect(r.code).To(Equal(8), r.stderr)
 		Expect(r.stdout).To(ContainSubstring(`CSM0010E Syntax error in SERVMGR SRVLVL QUERY, token 4 "--time"`))
-		fails(csm(dir, "servmgr", "--", "srvlvl", "query", "720", "--state", state), `required flag(s) "state" not set`)
+		fails(csm(dir, "servmgr", "--", "srvlvl", "query", "720", "--state", state), "--state DIR is required: the state directory holds a principal on disk")
 	})
 
 	It("cms and node run take their flags anywhere too", func() {

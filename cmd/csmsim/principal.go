@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -80,7 +81,7 @@ func newPrincipalCmd(fs afero.Fs) *cobra.Command {
 			return nil
 		},
 	}
-	stateFlag(initCmd, &state)
+	requiredState(initCmd, &state, "--state DIR is required: the directory to create the principal in, e.g. csmsim principal init --state out/principal")
 	initCmd.Flags().Int64Var(&blocks, "vmpsfs-blocks", world.DefaultVMPSFSBlocks, "VMPSFS capacity in 4K blocks (INITIALIZE needs 355,800 free)")
 	initCmd.Flags().StringSliceVar(&releases, "release", []string{world.DefaultRelease}, "the releases the principal carries, each with its MAINTvrm 05BC and CSMvrm UNLOAD: 720,730,740")
 	initCmd.Flags().StringVar(&ssi, "ssi", "", "make the principal a member of this SSI cluster (to rehearse INITIALIZE's refusal)")
@@ -97,13 +98,32 @@ func newPrincipalCmd(fs afero.Fs) *cobra.Command {
 // it goes.
 func operandFlags(cmd *cobra.Command) {
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%v; an operand that starts with - goes after --: %s [flags] -- OPERANDS...", err, c.CommandPath())
+		return fmt.Errorf("%v; an operand that starts with - goes after --, as in %s [flags] -- OPERANDS", err, c.CommandPath())
 	})
 }
 
+// stateFlag is --state DIR of a command working in a principal's state
+// directory.
 func stateFlag(cmd *cobra.Command, state *string) {
+	requiredState(cmd, state, "--state DIR is required: the state directory holds a principal on disk "+
+		"(its VMPSFS file pool, MAINTCSM and the CSM tables); create one with csmsim principal init --state DIR")
+}
+
+// requiredState adds --state DIR; left out, the command fails with
+// missing, which says what the directory is and how to make one (cobra's
+// own error for a required flag says neither).
+func requiredState(cmd *cobra.Command, state *string, missing string) {
 	cmd.Flags().StringVar(state, "state", "", "state directory of the system (required)")
-	_ = cmd.MarkFlagRequired("state")
+	pre := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if *state == "" {
+			return errors.New(missing)
+		}
+		if pre != nil {
+			return pre(c, args)
+		}
+		return nil
+	}
 }
 
 // stateLocks are the locks of the commands working in a state directory,

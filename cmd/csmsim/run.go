@@ -57,7 +57,7 @@ func newRunCmd(fs afero.Fs) *cobra.Command {
 			var reports []*harness.Report
 			var failed []string
 			for _, f := range files {
-				sc, err := harness.Load(f)
+				sc, err := loadScenario(fs, f)
 				if err != nil {
 					return oneLine(err)
 				}
@@ -141,7 +141,7 @@ func newValidateCmd(fs afero.Fs) *cobra.Command {
 		RunE: func(cmd *cobra.Command, files []string) error {
 			bad := 0
 			for _, f := range files {
-				_, err := harness.Load(f)
+				_, err := loadScenario(fs, f)
 				if err == nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", f)
 					continue
@@ -172,18 +172,17 @@ func newListCmd(fs afero.Fs) *cobra.Command {
 		Short: "List the scenarios in DIR (default ./scenarios): name and description",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "scenarios"
+			dir := defaultScenarios
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			files, err := afero.Glob(fs, filepath.Join(dir, "*.yaml"))
+			files, err := scenarioFiles(fs, dir)
 			if err != nil {
 				return err
 			}
 			if len(files) == 0 {
 				return fmt.Errorf("no scenarios (*.yaml) in %s", dir)
 			}
-			sort.Strings(files)
 			w := cmd.OutOrStdout()
 			for _, f := range files {
 				sc, err := harness.Load(f)
@@ -196,4 +195,36 @@ func newListCmd(fs afero.Fs) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// defaultScenarios is where csmsim list looks, and where a scenario that
+// does not exist is looked for instead.
+const defaultScenarios = "scenarios"
+
+// scenarioFiles are the scenarios (*.yaml) in dir, sorted.
+func scenarioFiles(fs afero.Fs, dir string) ([]string, error) {
+	files, err := afero.Glob(fs, filepath.Join(dir, "*.yaml"))
+	sort.Strings(files)
+	return files, err
+}
+
+// loadScenario is harness.Load; a file that does not exist is an error
+// that lists the scenarios that do, beside it or else in ./scenarios, as
+// csmsim list would.
+func loadScenario(fs afero.Fs, file string) (*harness.Scenario, error) {
+	sc, err := harness.Load(file)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return sc, err
+	}
+	for _, dir := range []string{filepath.Dir(file), defaultScenarios} {
+		if files, _ := scenarioFiles(fs, dir); len(files) > 0 {
+			list := "csmsim list"
+			if dir != defaultScenarios {
+				list += " " + dir
+			}
+			return nil, fmt.Errorf("%s: no such scenario file; the scenarios in %s (%s shows what each does): %s",
+				file, dir, list, strings.Join(files, ", "))
+		}
+	}
+	return nil, fmt.Errorf("%s: no such scenario file, and no scenarios (*.yaml) beside it nor in ./%s: write one (docs/scenarios.md)", file, defaultScenarios)
 }

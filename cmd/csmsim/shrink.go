@@ -37,7 +37,7 @@ The result is written to --out with the seed in it: csmsim run MIN.yaml fails.`,
 					return fmt.Errorf("--out %s is the scenario being shrunk: write the shrunk one to another file", out)
 				}
 			}
-			sc, err := harness.Load(file)
+			sc, err := loadScenario(fs, file)
 			if err != nil {
 				return oneLine(err)
 			}

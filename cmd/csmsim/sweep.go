@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/csmsim/csmsim/internal/buildinfo"
 	"github.com/csmsim/csmsim/sim/harness"
 )
 
@@ -220,7 +221,7 @@ type result struct {
 func (sw *sweep) run(ctx context.Context, files []string, jobs int) (*sweepReport, int, error) {
 	srcs := make([][]byte, len(files))
 	for i, f := range files {
-		if _, err := harness.Load(f); err != nil {
+		if _, err := loadScenario(sw.fs, f); err != nil {
 			return nil, 0, oneLine(err)
 		}
 		b, err := afero.ReadFile(sw.fs, f)
@@ -265,7 +266,7 @@ func (sw *sweep) run(ctx context.Context, files []string, jobs int) (*sweepRepor
 	if err := g.Wait(); err != nil {
 		return nil, 0, err
 	}
-	rep := &sweepReport{Format: sweepFormat, Files: files, Seeds: fmt.Sprintf("%d..%d", sw.first, sw.last), Shard: sw.shard.String(), Swarm: sw.swarm}
+	rep := &sweepReport{Format: sweepFormat, Version: buildinfo.Read().String(), Files: files, Seeds: fmt.Sprintf("%d..%d", sw.first, sw.last), Shard: sw.shard.String(), Swarm: sw.swarm}
 	runs := 0
 	for ti, t := range tasks {
 		if results[ti].skipped {

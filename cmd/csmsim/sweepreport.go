@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/csmsim/csmsim/sim/harness"
 	"github.com/spf13/afero"
 	"github.com/spf13/cobra"
 )
@@ -28,8 +29,11 @@ const maxSweepReportBytes = 1 << 30
 // sweepReport is a sweep's JSON report, or a merge of several. It holds no
 // wall time: the same sweep gives the same bytes.
 type sweepReport struct {
-	Format string   `json:"format"`
-	Files  []string `json:"files"`
+	Format string `json:"format"`
+	// Version is the csmsim that ran the seeds; a merge takes the shards
+	// of one csmsim only.
+	Version string   `json:"csmsim"`
+	Files   []string `json:"files"`
 	// Seeds is the range swept, A..B; a merge of several ranges lists
 	// them, joined where they meet: 1..500,601..700.
 	Seeds string `json:"seeds"`
@@ -112,10 +116,11 @@ func (r *sweepReport) writeJUnit(w io.Writer) error {
 		Failure   *failure `xml:"failure,omitempty"`
 	}
 	type testsuite struct {
-		Name     string     `xml:"name,attr"`
-		Tests    int        `xml:"tests,attr"`
-		Failures int        `xml:"failures,attr"`
-		Cases    []testcase `xml:"testcase"`
+		Name       string                   `xml:"name,attr"`
+		Tests      int                      `xml:"tests,attr"`
+		Failures   int                      `xml:"failures,attr"`
+		Properties *harness.JUnitProperties `xml:"properties,omitempty"`
+		Cases      []testcase               `xml:"testcase"`
 	}
 	all := struct {
 		XMLName  xml.Name     `xml:"testsuites"`
@@ -125,7 +130,7 @@ func (r *sweepReport) writeJUnit(w io.Writer) error {
 	}{}
 	suites := map[string]*testsuite{}
 	for _, f := range r.Files {
-		suites[f] = &testsuite{Name: "sweep " + f}
+		suites[f] = &testsuite{Name: "sweep " + f, Properties: harness.VersionProperties(r.Version)}
 		all.Suites = append(all.Suites, suites[f])
 	}
 	for _, run := range r.Runs {
@@ -277,7 +282,7 @@ func joinRanges(rs [][2]uint64) string {
 // shards of one range, all of them, merge into the report of the whole
 // range; missing lists the shards of it that were not given.
 func mergeSweepReports(names []string, reps []*sweepReport) (*sweepReport, []string, error) {
-	m := &sweepReport{Format: sweepFormat, Swarm: reps[0].Swarm}
+	m := &sweepReport{Format: sweepFormat, Version: reps[0].Version, Swarm: reps[0].Swarm}
 	type key struct {
 		file string
 		seed uint64
@@ -288,6 +293,9 @@ func mergeSweepReports(names []string, reps []*sweepReport) (*sweepReport, []str
 	shards := map[int]map[int]bool{} // n -> the i of it given
 	whole := false
 	for k, r := range reps {
+		if r.Version != m.Version {
+			return nil, nil, fmt.Errorf("%s was written by csmsim %s, %s by csmsim %s: merge the shards of one sweep, run by one csmsim (csmsim version)", names[k], r.Version, names[0], m.Version)
+		}
 		if r.Swarm != m.Swarm {
 			return nil, nil, fmt.Errorf("%s was swept with --swarm=%v, %s with --swarm=%v: merge the reports of one sweep", names[0], m.Swarm, names[k], r.Swarm)
 		}

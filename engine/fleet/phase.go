@@ -16,6 +16,7 @@ type Phase struct {
 	Begin, End time.Time
 	OK         bool
 	Detail     string
+	Bytes      int64 // sent to the system in the phase (transfer: whole files sent, before a failure too)
 }
 
 // Last says the phase is the system's last in the command: when it ends
@@ -32,7 +33,7 @@ func put2prodPhases() []proto.Phase { return []proto.Phase{proto.PhasePut2Prod} 
 // phase starts phase name of the command phases of on out's system and
 // returns the function that ends it. Listeners hear both; out keeps the
 // ended phase.
-func (w *Wire) phase(out *SystemOutcome, name proto.Phase, of []proto.Phase) func(ok bool, detail string) {
+func (w *Wire) phase(out *SystemOutcome, name proto.Phase, of []proto.Phase) func(ok bool, detail string, bytes int64) {
 	p := Phase{System: out.System, Name: name, Of: len(of), Begin: w.now()}
 	for i, n := range of {
 		if n == name {
@@ -40,8 +41,8 @@ func (w *Wire) phase(out *SystemOutcome, name proto.Phase, of []proto.Phase) fun
 		}
 	}
 	w.observe(p)
-	return func(ok bool, detail string) {
-		p.End, p.OK, p.Detail = w.now(), ok, detail
+	return func(ok bool, detail string, bytes int64) {
+		p.End, p.OK, p.Detail, p.Bytes = w.now(), ok, detail, bytes
 		out.Phases = append(out.Phases, p)
 		w.observe(p)
 	}

@@ -62,13 +62,13 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 		ss, err := w.open(ctx, en, &out)
 		if err != nil {
 			out.Lines = level.Lines(err)
-			sent(false, err.Error())
+			sent(false, err.Error(), 0)
 			return out
 		}
 		defer ss.conn.Close()
 		if err := ss.confirm(en); err != nil {
 			out.Lines = append(out.Lines, level.Lines(err)...)
-			sent(false, err.Error())
+			sent(false, err.Error(), 0)
 			return out
 		}
 		var bytesSent int64
@@ -78,12 +78,12 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 			rd.Close()
 			if err != nil {
 				out.Lines = []msg.Line{msg.Messagef(msg.CSM3052E, s, err.Error())}
-				sent(false, err.Error())
+				sent(false, err.Error(), bytesSent)
 				return out
 			}
 			bytesSent += f.Bytes
 		}
-		sent(true, fmt.Sprintf("%d files, %d bytes", len(files), bytesSent))
+		sent(true, fmt.Sprintf("%d files, %d bytes", len(files), bytesSent), bytesSent)
 		out.Lines = append(out.Lines, msg.Messagef(msg.CSM3053I, s, lvl, ss.addr, len(files), bytesSent))
 		job, err := ss.job(load, sendPhases(), 1)
 		if err != nil {

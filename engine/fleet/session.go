@@ -94,18 +94,18 @@ func (s *session) reply(req proto.Request, code int, text string, err error) (pr
 func (s *session) job(req proto.Request, of []proto.Phase, from int) (job *Job, err error) {
 	phases := of[min(from, len(of)):]
 	var phase proto.Phase
-	end, seen := func(bool, string) {}, 0
+	end, seen := func(bool, string, int64) {}, 0
 	if len(phases) > 0 {
 		phase, seen = phases[0], 1
 		end = s.w.phase(s.out, phase, of)
 		defer func() {
 			ok := err == nil && job.RC < 8
-			end(ok, "")
+			end(ok, "", 0)
 			// A phase shorter than one poll was not seen; it still
 			// happened, in no measurable time.
 			for _, p := range phases[seen:] {
 				if ok {
-					s.w.phase(s.out, p, of)(ok, "shorter than one STATUS poll")
+					s.w.phase(s.out, p, of)(ok, "shorter than one STATUS poll", 0)
 				}
 			}
 		}()
@@ -145,7 +145,7 @@ func (s *session) job(req proto.Request, of []proto.Phase, from int) (job *Job, 
 			return job, nil
 		}
 		if next := st.Phase; phase != "" && next != "" && next != phase {
-			end(true, "")
+			end(true, "", 0)
 			phase, end = next, s.w.phase(s.out, next, of)
 			if i := slices.Index(phases, next); i >= seen {
 				seen = i + 1

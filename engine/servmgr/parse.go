@@ -143,16 +143,6 @@ func (p *parser) end() {
 	}
 }
 
-// rest takes all remaining positional tokens, joined by single blanks.
-func (p *parser) rest(expected string) (string, token) {
-	first := p.take(expected)
-	ws := []string{first.text}
-	for p.more() {
-		ws = append(ws, p.take(expected).text)
-	}
-	return strings.Join(ws, " "), first
-}
-
 func (p *parser) vrm() string {
 	t := p.take("vrm")
 	if len(t.text) != 3 || !isDigits(t.text) {

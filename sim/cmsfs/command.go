@@ -119,7 +119,7 @@ func (w *World) Exec(user string, words []string, out io.Writer) error {
 func (w *World) poolArg(s string) (*FilePool, error) {
 	name, ok := strings.CutSuffix(s, ":")
 	if !ok {
-		return nil, fmt.Errorf("%q is not a file pool id; write it with a colon, e.g. VMPSFS:", s)
+		return nil, fmt.Errorf("%q is not a file pool id; write it with a colon (VMPSFS: for VMPSFS)", s)
 	}
 	return w.FilePool(name)
 }

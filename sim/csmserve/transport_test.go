@@ -85,6 +85,8 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 		code, text, err = c.Site(ctx, "CSMAGENT load vm010802_bld2 stable")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(code).To(Equal(200))
+		// The fake agent has one job, whatever it is asked.
+		Expect(text).To(Equal("CSMAGENT JOB 1 STARTED"))
 		Expect(n.agent.Calls()).To(ContainElement("LOAD VM010802_BLD2 STABLE")) // parsed, folded, as the agent gets it
 		code, text, err = c.Site(ctx, "CSMAGENT PUT2PROD VM010802_BLD2")
 		Expect(err).NotTo(HaveOccurred()) // a reply is not a transport error

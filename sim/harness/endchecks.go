@@ -123,14 +123,23 @@ func (r *runner) endChecks(ctx context.Context) []Expectation {
 			want = append(want, strings.ToUpper(d))
 		}
 		sort.Strings(want)
+		// clean: false without a list wants drift on some system, any.
+		anyDrift := len(want) == 0 && sc.Clean != nil && !*sc.Clean
 		e := Expectation{Name: "servcheck", Want: "clean", Got: "clean", Status: "pass"}
-		if len(want) > 0 {
+		switch {
+		case len(want) > 0:
 			e.Want = "drift " + strings.Join(want, " ")
+		case anyDrift:
+			e.Want = "drift"
 		}
 		if len(got) > 0 {
 			e.Got = "drift " + strings.Join(got, " ")
 		}
-		if e.Want != e.Got {
+		if anyDrift {
+			if len(got) == 0 {
+				e.Status, e.Reason = "fail", "got clean, expected drift on at least one system"
+			}
+		} else if e.Want != e.Got {
 			e.Status, e.Reason = "fail", fmt.Sprintf("got %s, expected %s", e.Got, e.Want)
 		} else if len(want) == 0 && res.RC != 0 {
 			e.Status, e.Reason = "fail", fmt.Sprintf("SERVCHECK ended RC=%d", res.RC)

@@ -26,11 +26,10 @@ var errPrincipalKilled = errors.New("SERVMGR was killed")
 type faults struct {
 	plan *fault.Plan
 
-	mu       sync.Mutex
-	killed   bool // the principal's SERVMGR died; the next step restarts it
-	full     map[string]bool
-	failNext int
-	stalls   int // stalls in force: polls advance the scenario clock
+	mu     sync.Mutex
+	killed bool // the principal's SERVMGR died; the next step restarts it
+	full   map[string]bool
+	stalls int // stalls in force: polls advance the scenario clock
 }
 
 // armFaults makes the run's plan from the scenario's faults and the seed.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,6 +52,7 @@ const (
 
 	tlRowH     = 18   // one row per system
 	tlAxisH    = 26   // the time axis above the rows
+	tlStepsH   = 22   // the steps' marks and numbers below the rows
 	tlPlotW    = 1000 // the time plot
 	tlRightPad = 48   // room for the last tick label
 	tlBottom   = 6
@@ -63,9 +65,13 @@ func (r *Report) WriteHTML(w io.Writer) error { return WriteHTMLAll(w, []*Report
 func WriteHTMLAll(w io.Writer, reports []*Report) error {
 	p := htmlPage{Multi: len(reports) > 1}
 	failed := 0
+	var versions []string
 	for i, r := range reports {
 		if r == nil {
 			continue
+		}
+		if r.Version != "" && !slices.Contains(versions, r.Version) {
+			versions = append(versions, r.Version)
 		}
 		s := newHTMLSection(i, r)
 		if !r.Pass {
@@ -84,6 +90,7 @@ func WriteHTMLAll(w io.Writer, reports []*Report) error {
 		}
 		p.Title = fmt.Sprintf("csmsim %s: %d scenarios, %d failed", verdict, len(p.Sections), failed)
 	}
+	p.Version = strings.Join(versions, ", ")
 	// Render in full first: a template error writes nothing.
 	var b bytes.Buffer
 	if err := htmlTmpl.Execute(&b, p); err != nil {
@@ -95,6 +102,7 @@ func WriteHTMLAll(w io.Writer, reports []*Report) error {
 
 type htmlPage struct {
 	Title    string
+	Version  string // the csmsim that wrote the reports
 	Multi    bool
 	Sections []htmlSection
 }
@@ -130,10 +138,12 @@ type htmlTimeline struct {
 	LabelW     int
 	PlotRight  int
 	AxisY      int
+	StepsY     int // the baseline of the steps lane's numbers
 	Total      string
 	Rows       []htmlTLRow
 	Ticks      []htmlTick
 	StepLines  []htmlStepLine
+	StepMarks  []htmlStepMark
 	Patterns   []htmlPattern
 	Spans      []htmlSpan
 	Phases     []string // the table's phase columns
@@ -158,6 +168,15 @@ type htmlTick struct {
 type htmlStepLine struct {
 	Path  string
 	Title string
+}
+
+// htmlStepMark is a step's tick in the steps lane, whose title names it,
+// and its number where there is room for it ("" where not).
+type htmlStepMark struct {
+	Path   string
+	Title  string
+	Label  string
+	LabelX int
 }
 
 type htmlPattern struct {
@@ -284,23 +303,24 @@ func newHTMLTimeline(id string, r *Report) htmlTimeline {
 	t.Width = t.PlotRight + tlRightPad
 	t.AxisY = tlAxisH
 	plotBottom := tlAxisH + len(names)*tlRowH
-	t.Height = plotBottom + tlBottom
 
-	// The axis runs from the first phase to the last: building the world
-	// and the principal-only steps before the first SEND are not drawn.
+	// The axis runs from the scenario's start (the world built) to the
+	// last phase, so that a reader sees when in the run each phase was.
 	var end time.Duration
-	origin := time.Duration(1<<63 - 1)
 	for _, sp := range r.Timeline {
 		end = max(end, sp.End, sp.Start)
-		origin = min(origin, sp.Start)
 	}
-	origin = max(origin, 0)
-	total := max(end-origin, time.Millisecond)
+	for _, at := range r.StepStart {
+		end = max(end, at)
+	}
+	total := max(end, time.Millisecond)
 	t.Total = fmtSeconds(total)
 	xOf := func(d time.Duration) float64 {
-		d = min(max(d-origin, 0), total)
+		d = min(max(d, 0), total)
 		return float64(t.LabelW) + float64(d)/float64(total)*tlPlotW
 	}
+	t.StepsY = plotBottom + tlStepsH - 6
+	t.Height = plotBottom + tlStepsH + tlBottom
 
 	for i, n := range names {
 		top := tlAxisH + i*tlRowH
@@ -312,7 +332,7 @@ func newHTMLTimeline(id string, r *Report) htmlTimeline {
 	}
 
 	step, useMs := tickStep(total)
-	for v := (origin + step - 1) / step * step; v <= origin+total; v += step {
+	for v := time.Duration(0); v <= total; v += step {
 		x := int(xOf(v) + 0.5)
 		t.Ticks = append(t.Ticks, htmlTick{
 			X:     x,
@@ -322,7 +342,8 @@ func newHTMLTimeline(id string, r *Report) htmlTimeline {
 		})
 	}
 
-	// Step boundaries: a dashed line where each step's first phase starts.
+	// Where each step with phases starts: when it began if the report
+	// says, else its first phase. A dashed line marks it across the rows.
 	type stepStart struct {
 		step  int
 		start time.Duration
@@ -337,6 +358,11 @@ func newHTMLTimeline(id string, r *Report) htmlTimeline {
 		seen[sp.Step] = len(starts)
 		starts = append(starts, stepStart{sp.Step, sp.Start})
 	}
+	for i := range starts {
+		if at, ok := r.StepStart[starts[i].step]; ok {
+			starts[i].start = at
+		}
+	}
 	sort.SliceStable(starts, func(i, j int) bool {
 		if starts[i].start != starts[j].start {
 			return starts[i].start < starts[j].start
@@ -350,6 +376,7 @@ func newHTMLTimeline(id string, r *Report) htmlTimeline {
 			Title: fmt.Sprintf("step %d starts at %s", st.step, fmtSeconds(st.start)),
 		})
 	}
+	t.StepMarks = stepLane(r, seen, xOf, plotBottom)
 
 	// Spans, and per system and phase the total time and count.
 	type agg struct {
@@ -375,10 +402,7 @@ func newHTMLTimeline(id string, r *Report) htmlTimeline {
 			failedPhase[pi] = true
 			t.HasFailure = true
 		}
-		title := fmt.Sprintf("%s %s step %d: %s–%s %s", sp.System, sp.Phase, sp.Step, fmtSeconds(sp.Start), fmtSeconds(sp.End), status)
-		if sp.Detail != "" {
-			title += " — " + sp.Detail
-		}
+		title := spanTitle(sp, status)
 		top := tlAxisH + ri*tlRowH
 		t.Spans = append(t.Spans, htmlSpan{
 			X:     strconv.FormatFloat(x0, 'f', 1, 64),
@@ -421,6 +445,65 @@ func newHTMLTimeline(id string, r *Report) htmlTimeline {
 		t.PhaseRows = append(t.PhaseRows, pr)
 	}
 	return t
+}
+
+// spanTitle is what a reader sees on hovering a phase's bar: system,
+// phase, step, duration with start and end, a transfer's bytes, the
+// outcome and its detail.
+func spanTitle(sp Span, status string) string {
+	title := fmt.Sprintf("%s %s, step %d: %s, from %s to %s", sp.System, sp.Phase, sp.Step,
+		fmtSeconds(max(sp.End-sp.Start, 0)), fmtSeconds(sp.Start), fmtSeconds(sp.End))
+	if proto.Phase(sp.Phase) == proto.PhaseTransfer {
+		title += fmt.Sprintf(", %d bytes", sp.Bytes)
+	}
+	title += ", " + status
+	if sp.Detail != "" {
+		title += " — " + sp.Detail
+	}
+	return title
+}
+
+// stepLane is the lane below the rows: a tick where each step that ran
+// began, titled with the step, and its number where it fits. Steps with
+// phases (hasPhases) get their numbers first, the others where room is
+// left, so that the principal's quick steps do not crowd out a roll-out.
+func stepLane(r *Report, hasPhases map[int]int, xOf func(time.Duration) float64, top int) []htmlStepMark {
+	steps := map[int]StepReport{}
+	for _, st := range r.Steps {
+		steps[st.Index] = st
+	}
+	var order []int
+	for i := range r.StepStart {
+		order = append(order, i)
+	}
+	sort.Ints(order)
+	marks := make([]htmlStepMark, len(order))
+	for k, i := range order {
+		at := r.StepStart[i]
+		title := fmt.Sprintf("step %d at %s", i, fmtSeconds(at))
+		if st, ok := steps[i]; ok {
+			title = fmt.Sprintf("step %d (%s) at %s: %s", i, st.Kind, fmtSeconds(at), st.Line)
+		}
+		marks[k] = htmlStepMark{Path: fmt.Sprintf("M%.1f %dV%d", xOf(at), top, top+6), Title: title}
+	}
+	// A digit is about 6.5px wide at 11px; numbers stay 4px apart.
+	type extent struct{ from, to float64 }
+	var taken []extent
+	for _, first := range []bool{true, false} {
+		for k, i := range order {
+			if _, ok := hasPhases[i]; ok != first {
+				continue
+			}
+			x := xOf(r.StepStart[i])
+			w := 6.5*float64(len(strconv.Itoa(i))) + 4
+			e := extent{x - w/2, x + w/2}
+			if !slices.ContainsFunc(taken, func(o extent) bool { return e.from < o.to && o.from < e.to }) {
+				taken = append(taken, e)
+				marks[k].Label, marks[k].LabelX = strconv.Itoa(i), int(x+0.5)
+			}
+		}
+	}
+	return marks
 }
 
 // fmtSeconds is a duration as seconds with millisecond precision: 0.120s.

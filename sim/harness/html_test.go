@@ -2,14 +2,10 @@ package harness_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +16,7 @@ import (
 
 	"github.com/csmsim/csmsim/sim/fault"
 	"github.com/csmsim/csmsim/sim/harness"
+	"github.com/csmsim/csmsim/sim/harness/htmltest"
 )
 
 var htmlPhases = []string{"transfer", "validate", "load", "put2prod"}
@@ -63,7 +60,7 @@ func htmlSampleReport() *harness.Report {
 			},
 		}},
 		Timeline: []harness.Span{
-			{Step: 2, System: "VM01", Phase: "transfer", Start: 0, End: 120 * ms, OK: true, Detail: "3 files, 1.2 MB"},
+			{Step: 2, System: "VM01", Phase: "transfer", Start: 0, End: 120 * ms, OK: true, Detail: "3 files, 1.2 MB", Bytes: 1_200_000},
 			{Step: 2, System: "VM01", Phase: "validate", Start: 120 * ms, End: 480 * ms, OK: true},
 			{Step: 2, System: "VM01", Phase: "load", Start: 480 * ms, End: 900 * ms, OK: true},
 			{Step: 2, System: "VM01", Phase: "put2prod", Start: 900 * ms, End: 900 * ms, OK: true, Detail: "instant"},
@@ -224,7 +221,7 @@ var _ = Describe("HTML report", func() {
 			Expect(w).To(BeNumerically(">=", 1), "instant phases stay visible")
 			titles := findAll(r, "title")
 			Expect(titles).To(HaveLen(1))
-			Expect(textOf(titles[0])).To(HavePrefix(fmt.Sprintf("%s %s step %d: ", sp.System, sp.Phase, sp.Step)))
+			Expect(textOf(titles[0])).To(HavePrefix(fmt.Sprintf("%s %s, step %d: ", sp.System, sp.Phase, sp.Step)))
 			if sp.OK {
 				Expect(cls).NotTo(ContainElement("failed"))
 			} else {
@@ -232,8 +229,11 @@ var _ = Describe("HTML report", func() {
 				Expect(attr(r, "fill")).To(HavePrefix("url(#"))
 			}
 		}
-		Expect(textOf(findAll(rects[0], "title")[0])).To(Equal("VM01 transfer step 2: 0.000s–0.120s ok — 3 files, 1.2 MB"))
-		Expect(textOf(findAll(rects[5], "title")[0])).To(Equal("VM02 validate step 2: 1.200s–1.300s failed — checksum mismatch <a&b>"))
+		// Hovering a bar names system, phase, step, duration, a transfer's
+		// bytes and the outcome.
+		Expect(textOf(findAll(rects[0], "title")[0])).To(Equal("VM01 transfer, step 2: 0.120s, from 0.000s to 0.120s, 1200000 bytes, ok — 3 files, 1.2 MB"))
+		Expect(textOf(findAll(rects[4], "title")[0])).To(Equal("VM02 transfer, step 2: 0.250s, from 0.950s to 1.200s, 0 bytes, ok"))
+		Expect(textOf(findAll(rects[5], "title")[0])).To(Equal("VM02 validate, step 2: 0.100s, from 1.200s to 1.300s, failed — checksum mismatch <a&b>"))
 		// each phase has its own colour
 		fills := map[string]string{}
 		for i, sp := range rep.Timeline {
@@ -271,6 +271,16 @@ var _ = Describe("HTML report", func() {
 		short := htmlSampleReport()
 		short.Timeline = short.Timeline[:3] // up to 900ms: millisecond ticks
 		Expect(ticks(parseHTML(renderHTML(short)))).To(Equal([]string{"0ms", "100ms", "200ms", "300ms", "400ms", "500ms", "600ms", "700ms", "800ms", "900ms"}))
+		// The axis starts at the scenario's start, not at the first phase.
+		late := htmlSampleReport()
+		for i := range late.Timeline {
+			late.Timeline[i].Start += 1900 * time.Millisecond
+			late.Timeline[i].End += 1900 * time.Millisecond
+		}
+		d := parseHTML(renderHTML(late))
+		Expect(ticks(d)).To(Equal([]string{"0s", "0.5s", "1s", "1.5s", "2s", "2.5s", "3s"}))
+		first := findAll(d, "rect")[0]
+		Expect(attr(first, "x")).To(Equal("630.8"), "1.9s of 3.4s along the 1000px plot, after the 72px labels")
 
 		var legend *html.Node
 		for _, d := range findAll(doc, "div") {
@@ -401,6 +411,35 @@ var _ = Describe("HTML report", func() {
 		}
 	})
 
+	It("marks each step that ran along the axis, numbered where there is room, with its line on hover", func() {
+		ms := time.Millisecond
+		rep.StepStart = map[int]time.Duration{1: 0, 2: 1 * ms}
+		d := parseHTML(renderHTML(rep))
+		var titles, labels []string
+		for _, g := range findAll(d, "g") {
+			if attr(g, "class") != "step" {
+				continue
+			}
+			titles = append(titles, textOf(findAll(g, "title")[0]))
+			for _, t := range findAll(g, "text") {
+				labels = append(labels, textOf(t))
+			}
+		}
+		Expect(titles).To(Equal([]string{
+			"step 1 (cms) at 0.000s: BUILD VM010802_BLD2",
+			`step 2 (cms) at 0.001s: SEND TEST <b>&"x"</b>`,
+		}))
+		Expect(labels).To(Equal([]string{"2"}), "step 2 has phases: its number wins the room over step 1's, a pixel away")
+		var dashed []string
+		for _, p := range findAll(d, "path") {
+			if attr(p, "class") == "stepline" {
+				dashed = append(dashed, textOf(p))
+			}
+		}
+		Expect(dashed).To(Equal([]string{"step 2 starts at 0.001s", "step 3 starts at 1.400s"}), "when the step began, where the report says")
+		Expect(findAll(parseHTML(renderHTML(htmlSampleReport())), "g")).To(BeEmpty(), "no step times, no marks")
+	})
+
 	It("says so when there is no timeline", func() {
 		rep.Timeline = nil
 		p := renderHTML(rep)
@@ -456,6 +495,8 @@ var _ = Describe("HTML report", func() {
 		Expect(strings.Count(dom, "<rect ")).To(Equal(len(rep.Timeline)))
 		Expect(dom).To(ContainSubstring(`class="span ph-validate failed"`))
 		Expect(dom).To(ContainSubstring("rollout-canary-fails"))
+		Expect(dom).To(ContainSubstring(`<text class="tick" x="72" y="18">0s</text>`), "the axis starts at 0")
+		Expect(dom).To(ContainSubstring("<title>VM01 transfer, step 2: 0.120s, from 0.000s to 0.120s, 1200000 bytes, ok — 3 files, 1.2 MB</title>"))
 	})
 })
 
@@ -463,31 +504,7 @@ var _ = Describe("HTML report", func() {
 // DOM it built. A machine without chromium fails: `make deps` installs it.
 func chromiumDOM(page string) string {
 	GinkgoHelper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		bin, err = exec.LookPath("chromium-browser")
-	}
-	if err != nil {
-		Fail("chromium not installed: run make deps")
-	}
-	dir := GinkgoT().TempDir()
-	path := filepath.Join(dir, "report.html")
-	Expect(os.WriteFile(path, []byte(page), 0o644)).To(Succeed())
-	profile := filepath.Join(dir, "profile")
-	Expect(os.Mkdir(profile, 0o700)).To(Succeed())
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-		"--disable-background-networking", "--disable-component-update", "--disable-default-apps",
-		"--disable-extensions", "--disable-sync", "--no-first-run", "--mute-audio",
-		"--user-data-dir="+profile, "--dump-dom", "file://"+path)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	Expect(ctx.Err()).NotTo(HaveOccurred(), "chromium timed out; stderr:\n%s", stderr.String())
-	Expect(err).NotTo(HaveOccurred(), "chromium failed; stderr:\n%s", stderr.String())
-	Expect(stdout.String()).To(ContainSubstring("<html"), "stderr:\n%s", stderr.String())
-	return stdout.String()
+	dom, err := htmltest.ChromiumDOM(GinkgoT().TempDir(), page)
+	Expect(err).NotTo(HaveOccurred())
+	return dom
 }

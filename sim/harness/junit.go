@@ -15,7 +15,7 @@ func (r *Report) WriteJUnit(w io.Writer) error { return WriteJUnitAll(w, []*Repo
 func WriteJUnitAll(w io.Writer, reports []*Report) error {
 	var all junitSuites
 	for _, r := range reports {
-		s := junitSuite{Name: r.Scenario}
+		s := junitSuite{Name: r.Scenario, Properties: VersionProperties(r.Version)}
 		add := func(name, status, reason, out string) {
 			c := junitCase{Name: name, Classname: "scenario." + r.Scenario, SystemOut: out}
 			switch status {
@@ -59,11 +59,33 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string           `xml:"name,attr"`
+	Tests      int              `xml:"tests,attr"`
+	Failures   int              `xml:"failures,attr"`
+	Skipped    int              `xml:"skipped,attr"`
+	Properties *JUnitProperties `xml:"properties,omitempty"`
+	Cases      []junitCase      `xml:"testcase"`
+}
+
+// JUnitProperties are a testsuite's <properties>: here the csmsim that
+// wrote the report, which CI systems show beside a failure.
+type JUnitProperties struct {
+	Property []JUnitProperty `xml:"property"`
+}
+
+// JUnitProperty is one <property name= value=>.
+type JUnitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+// VersionProperties are the properties naming csmsim's version; nil for
+// no version.
+func VersionProperties(version string) *JUnitProperties {
+	if version == "" {
+		return nil
+	}
+	return &JUnitProperties{Property: []JUnitProperty{{Name: "csmsim.version", Value: version}}}
 }
 
 type junitCase struct {

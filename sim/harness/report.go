@@ -10,6 +10,9 @@ import (
 // Report is the outcome of one scenario run. It holds no wall time and no
 // port: the same scenario and seed give the same report, byte for byte.
 type Report struct {
+	// Version is the csmsim that ran the scenario (internal/buildinfo),
+	// so that a report, a CI failure's say, names the binary.
+	Version      string         `json:"csmsim"`
 	Scenario     string         `json:"scenario"`
 	File         string         `json:"file"`
 	Seed         uint64         `json:"seed"`
@@ -33,6 +36,10 @@ type Report struct {
 	// scenario's virtual clock instead of waiting it (latency and
 	// bandwidth, docs/scenarios.md). Left out of the JSON report.
 	LinkTime map[string]time.Duration `json:"-"`
+	// StepStart is when each step that ran began (by StepReport.Index),
+	// on the timeline's clock; the HTML timeline marks the steps along
+	// its axis. Left out of the JSON report.
+	StepStart map[int]time.Duration `json:"-"`
 }
 
 // Span is one phase of one system's work during a step, in wall time
@@ -45,6 +52,7 @@ type Span struct {
 	End    time.Duration
 	OK     bool
 	Detail string // e.g. "3 files, 1.2 MB" or the failure's message
+	Bytes  int64  // sent to the system in the phase (a transfer's files)
 }
 
 // RolloutReport is one staged roll-out run by a step: every system of the

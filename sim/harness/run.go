@@ -22,6 +22,7 @@ import (
 	"github.com/csmsim/csmsim/engine/table"
 	"github.com/csmsim/csmsim/engine/transport"
 	"github.com/csmsim/csmsim/fixtures"
+	"github.com/csmsim/csmsim/internal/buildinfo"
 	"github.com/csmsim/csmsim/sim/csmserve"
 	"github.com/csmsim/csmsim/sim/memfs"
 	"github.com/csmsim/csmsim/sim/netem"
@@ -74,8 +75,9 @@ type runner struct {
 	names   []string // systems in world order
 	ports   *regexp.Regexp
 
-	t0    time.Time // the timeline's zero
-	spans []Span    // the timeline, from the steps' outcomes
+	t0        time.Time             // the timeline's zero
+	spans     []Span                // the timeline, from the steps' outcomes
+	stepStart map[int]time.Duration // when each step began, since t0
 
 	violations []Violation          // the invariants broken, under mu
 	seen       map[string]string    // each system's state after the last step (refused-nothing)
@@ -136,7 +138,7 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	if err := r.build(ctx); err != nil {
 		return nil, fmt.Errorf("%s: building the world: %w", sc.File, err)
 	}
-	rep := &Report{Scenario: sc.Name, File: filepath.Base(sc.File), Seed: r.seed, Release: sc.Release}
+	rep := &Report{Version: buildinfo.Read().String(), Scenario: sc.Name, File: filepath.Base(sc.File), Seed: r.seed, Release: sc.Release}
 	stopped := false
 	for i, st := range sc.Steps {
 		if ctx.Err() != nil {
@@ -150,6 +152,7 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 		r.mu.Lock()
 		r.cur = len(rep.Steps) + 1
 		r.mu.Unlock()
+		r.stepStarts(len(rep.Steps) + 1) // a servmgr step marks each repetition again
 		results, err := r.step(ctx, i, st)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d:%d: step %d: %w", sc.File, st.line, st.col, i+1, err)
@@ -184,10 +187,20 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	rep.Faults = r.faults.plan.FiredAll()
 	rep.Systems = r.finalSystems()
 	rep.Timeline = r.spans
+	rep.StepStart = r.stepStart
 	r.mu.Lock()
 	rep.LinkTime = maps.Clone(r.charged)
 	r.mu.Unlock()
 	return rep, nil
+}
+
+// stepStarts marks step (a StepReport.Index) as beginning now, on the
+// timeline's clock.
+func (r *runner) stepStarts(step int) {
+	if r.stepStart == nil {
+		r.stepStart = map[int]time.Duration{}
+	}
+	r.stepStart[step] = r.wire.Now().Sub(r.t0)
 }
 
 func (r *runner) build(ctx context.Context) error {
@@ -242,7 +255,6 @@ func (r *runner) build(ctx context.Context) error {
 	if now == nil {
 		now = cms.NewStepClock(scenarioStart(), time.Millisecond).Now
 	}
-	r.t0 = now()
 	r.link, r.charged = &netem.Clock{}, map[string]time.Duration{}
 	// The phases' times and the roll-out's deadlines include the link time
 	// charged: a distant system's transfer takes its time on the wire's
@@ -290,6 +302,8 @@ func (r *runner) build(ctx context.Context) error {
 	if err := r.armFaults(); err != nil {
 		return err
 	}
+	// The timeline's zero: the world built, the first step about to run.
+	r.t0 = now()
 	r.progress("world built: principal and %d managed systems", len(r.names))
 	return nil
 }

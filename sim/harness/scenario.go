@@ -114,8 +114,6 @@ type FaultSpec struct {
 	Times        int     `yaml:"times,omitempty"`
 	Disk         string  `yaml:"disk,omitempty"`
 	By           string  `yaml:"by,omitempty"`
-
-	line, col int
 }
 
 // Liveness is the bound of the liveness check: the end state must be
@@ -323,9 +321,11 @@ type LevelCheck struct {
 
 // Servcheck runs SYSTEM SERVCHECK <release> ALL at the end, for the
 // scenario's release and each other initialized release the systems run.
+// Clean is a pointer so that clean: false (drift on at least one system)
+// is not taken for a missing clean:.
 type Servcheck struct {
-	Clean bool     `yaml:"clean,omitempty"`
-	Drift []string `yaml:"drift,omitempty"`
+	Clean *bool    `yaml:"clean,omitempty"`
+	Drift []string `yaml:"drift,omitempty"` // exactly these systems drift
 }
 
 // releases are the releases the principal carries: the scenario's, then

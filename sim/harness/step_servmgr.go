@@ -41,6 +41,7 @@ func (r *runner) servmgrStep(ctx context.Context, st Step) []StepReport {
 			wire = nil
 		}
 		mark := r.faults.plan.Mark()
+		r.stepStarts(cur)
 		out := servmgr.Run(stepCtx, r.penv, wire, []string{line})
 		cancel()
 		shown := *st.Servmgr
@@ -187,7 +188,7 @@ func (r *runner) record(step int, out *fleet.Outcome) {
 	for _, s := range out.Systems {
 		for _, p := range s.Phases {
 			r.spans = append(r.spans, Span{Step: step, System: s.System, Phase: string(p.Name), Start: p.Begin.Sub(r.t0),
-				End: p.End.Sub(r.t0), OK: p.OK, Detail: r.normalize(p.Detail)})
+				End: p.End.Sub(r.t0), OK: p.OK, Detail: r.normalize(p.Detail), Bytes: p.Bytes})
 		}
 	}
 }

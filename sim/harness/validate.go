@@ -275,8 +275,15 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 				at(n, "give sha256: or same_as:", "file check needs exactly one of sha256 and same_as")
 			}
 		}
-		if sc.Expect.Servcheck != nil && sc.Expect.Servcheck.Clean && len(sc.Expect.Servcheck.Drift) > 0 {
-			at(valueOf(ex, "servcheck"), "", "servcheck cannot be both clean and drift")
+		if c := sc.Expect.Servcheck; c != nil {
+			switch {
+			case c.Clean != nil && *c.Clean && len(c.Drift) > 0:
+				at(valueOf(ex, "servcheck"), "clean: false or no clean: with drift: [...] wants exactly those systems to drift; clean: true alone wants none",
+					"servcheck: clean: true wants no drift, and drift: lists %s", strings.Join(c.Drift, " "))
+			case c.Clean == nil && len(c.Drift) == 0:
+				at(valueOf(ex, "servcheck"), "write {clean: true}, {clean: false} (drift on at least one system) or {drift: [VM02]}",
+					"servcheck says neither clean nor drift")
+			}
 		}
 	}
 	return errs

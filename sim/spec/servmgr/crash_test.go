@@ -242,11 +242,9 @@ var _ = Describe("a SERVMGR command killed at any write", func() {
 
 			// The command undisturbed: how many writes it makes, what it leaves.
 			clean := copyTree(base)
-			s, err := world.Open(clean)
-			Expect(err).NotTo(HaveOccurred())
 			var left atomic.Int64
 			left.Store(1 << 40)
-			s, err = world.Open(killFs{clean, &left})
+			s, err := world.Open(killFs{clean, &left})
 			Expect(err).NotTo(HaveOccurred())
 			env := &level.Env{Sys: s, Locker: table.NewMemLocker(), Clock: cms.FixedClock{T: time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)}, User: "MAINTCSM"}
 			left.Store(1 << 40)
@@ -258,10 +256,8 @@ var _ = Describe("a SERVMGR command killed at any write", func() {
 
 			for _, n := range killPoints(total) {
 				fsys := copyTree(base)
-				s, err := world.Open(fsys)
-				Expect(err).NotTo(HaveOccurred())
 				left.Store(1 << 40)
-				s, err = world.Open(killFs{fsys, &left})
+				s, err := world.Open(killFs{fsys, &left})
 				Expect(err).NotTo(HaveOccurred())
 				left.Store(n)
 				env := &level.Env{Sys: s, Locker: table.NewMemLocker(), Clock: cms.FixedClock{T: time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)}, User: "MAINTCSM"}
