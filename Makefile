@@ -104,27 +104,43 @@ run-real: deps build
 	ckd2cckd -q -r $(N)/dasd/M01RES.img $(OUT)/m01res.cckd && cckdcdsk -3 -ro $(OUT)/m01res.cckd && echo "cckdcdsk -3: VM01's M01RES volume is clean after CSMPKGLD and PUT2PROD"
 	@echo "run: sample scenario done; principal in $(P), VM01 in $(N)"
 
-# Dependencies point one way, cmd -> sim -> engine: no engine package may
-# depend on sim or cmd, its tests included, and no sim package on cmd.
+# Dependencies point one way, cmd -> sim -> engine, and csmsimtest (the
+# public package that starts a simulated fleet in a Go test) -> sim ->
+# engine: no engine package may depend on sim, csmsimtest or cmd, its
+# tests included; no sim package on csmsimtest or cmd; cmd and csmsimtest
+# not on each other. Each module under examples/ (its own go.mod, which
+# ./... leaves out) is vetted too.
 MODULE := github.com/csmsim/csmsim
+EXAMPLE_MODULES := $(patsubst %/go.mod,%,$(wildcard examples/*/go.mod))
 vet:
 	$(GO) vet ./...
-	@$(GO) list -f '{{.ImportPath}} {{join .Deps " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./engine/... ./sim/... | awk '\
-		{ up = ($$1 ~ "^$(MODULE)/engine") ? "^$(MODULE)/(sim|cmd)(/|$$)" : "^$(MODULE)/cmd(/|$$)"; \
-		  for (i = 2; i <= NF; i++) if ($$i ~ up) { print $$1 " depends on " $$i " (cmd -> sim -> engine)"; bad = 1 } } \
+	@$(GO) list -f '{{.ImportPath}} {{join .Deps " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./engine/... ./sim/... ./csmsimtest/... ./cmd/... | awk '\
+		{ if ($$1 ~ "^$(MODULE)/engine(/|$$)") up = "^$(MODULE)/(sim|csmsimtest|cmd)(/|$$)"; \
+		  else if ($$1 ~ "^$(MODULE)/sim(/|$$)") up = "^$(MODULE)/(csmsimtest|cmd)(/|$$)"; \
+		  else if ($$1 ~ "^$(MODULE)/csmsimtest(/|$$)") up = "^$(MODULE)/cmd(/|$$)"; \
+		  else up = "^$(MODULE)/csmsimtest(/|$$)"; \
+		  for (i = 2; i <= NF; i++) if ($$i ~ up) { print $$1 " depends on " $$i " (cmd -> sim -> engine, csmsimtest -> sim -> engine)"; bad = 1 } } \
 		END { exit bad }'
+	@for m in $(EXAMPLE_MODULES); do (cd $$m && $(GO) vet ./...) || { echo "go vet failed in the module $$m" >&2; exit 1; }; done
 
 # Every suite runs with the race detector, sim/harness's 13 scenarios
-# (54 systems in fleet54) included.
+# (54 systems in fleet54) included. Then each module under examples/, as
+# an outside user's module would run its tests: its own go test with its
+# own go.mod (ginkgo -r would find it too, and run it uncounted, so it is
+# skipped there).
 GINKGO_FLAGS := --keep-going --randomize-all --trace $(if $(CI),--no-color)
 test: deps vet
 	@mkdir -p $(REPORTS) && rm -f $(REPORTS)/junit.xml
 	@status=0; \
-	$(GINKGO) -r $(GINKGO_FLAGS) --race --junit-report=junit.xml --output-dir=$(REPORTS) ./... || status=$$?; \
+	$(GINKGO) -r $(GINKGO_FLAGS) --race --skip-package=examples/ --junit-report=junit.xml --output-dir=$(REPORTS) ./... || status=$$?; \
 	sed -n 's/.*<testsuites tests="\([0-9]*\)" disabled="\([0-9]*\)" errors="\([0-9]*\)" failures="\([0-9]*\)".*/\1 \2 \3 \4/p' $(REPORTS)/junit.xml \
 	| { t=0; f=0; while read -r tests disabled errors failures; do \
 		t=$$((t + tests - disabled - errors - failures)); f=$$((f + errors + failures)); done; \
 		echo "specs: $$t passed, $$f failed"; }; \
+	for m in $(EXAMPLE_MODULES); do \
+		if (cd $$m && $(GO) test -race -count=1 ./...); then echo "example module $$m: passed"; \
+		else status=1; echo "example module $$m: FAILED"; fi; \
+	done; \
 	$(MAKE) --no-print-directory sweep || status=$$?; \
 	exit $$status
 
