@@ -120,7 +120,7 @@ var _ = Describe("a fleet's life", func() {
 			"goroutines of the fleet still run after Close")
 	})
 
-	It("with GinkgoT() as its testing.TB, is closed at the spec's cleanup", func() {
+	It("with GinkgoT() as its TB, is closed at the spec's cleanup", func() {
 		var addr string
 		// Cleanups run last-in first-out: this one runs after NewFleet's Close.
 		DeferCleanup(func() {
