@@ -108,22 +108,34 @@ run-real: deps build
 	@echo "run: sample scenario done; principal in $(P), VM01 in $(N)"
 
 # go vet, then staticcheck (pinned in go.mod's tool directives, as ginkgo
-# is). Dependencies point one way, cmd -> sim -> engine: no engine package
-# may depend on sim or cmd, its tests included, and no sim package on cmd.
+# is). Dependencies point one way, cmd -> sim -> engine, and csmsimtest (the
+# public package that starts a simulated fleet in a Go test) -> sim ->
+# engine: no engine package may depend on sim, csmsimtest or cmd, its
+# tests included; no sim package on csmsimtest or cmd; cmd and csmsimtest
+# not on each other. Each module under examples/ (its own go.mod, which
+# ./... leaves out) is vetted too.
 MODULE := github.com/csmsim/csmsim
+EXAMPLE_MODULES := $(patsubst %/go.mod,%,$(wildcard examples/*/go.mod))
 vet:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
-	@$(GO) list -f '{{.ImportPath}} {{join .Deps " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./engine/... ./sim/... | awk '\
-		{ up = ($$1 ~ "^$(MODULE)/engine") ? "^$(MODULE)/(sim|cmd)(/|$$)" : "^$(MODULE)/cmd(/|$$)"; \
-		  for (i = 2; i <= NF; i++) if ($$i ~ up) { print $$1 " depends on " $$i " (cmd -> sim -> engine)"; bad = 1 } } \
+	@$(GO) list -f '{{.ImportPath}} {{join .Deps " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./engine/... ./sim/... ./csmsimtest/... ./cmd/... | awk '\
+		{ if ($$1 ~ "^$(MODULE)/engine(/|$$)") up = "^$(MODULE)/(sim|csmsimtest|cmd)(/|$$)"; \
+		  else if ($$1 ~ "^$(MODULE)/sim(/|$$)") up = "^$(MODULE)/(csmsimtest|cmd)(/|$$)"; \
+		  else if ($$1 ~ "^$(MODULE)/csmsimtest(/|$$)") up = "^$(MODULE)/cmd(/|$$)"; \
+		  else up = "^$(MODULE)/csmsimtest(/|$$)"; \
+		  for (i = 2; i <= NF; i++) if ($$i ~ up) { print $$1 " depends on " $$i " (cmd -> sim -> engine, csmsimtest -> sim -> engine)"; bad = 1 } } \
 		END { exit bad }'
+	@for m in $(EXAMPLE_MODULES); do (cd $$m && $(GO) vet ./...) || { echo "go vet failed in the module $$m" >&2; exit 1; }; done
 
 # Every suite runs with the race detector, sim/harness's 13 scenarios
 # (54 systems in fleet54) included. The suites run as two halves at once:
 # ginkgo runs one suite at a time, and most specs wait on sockets, child
 # processes and disks, so one half alone keeps 2 cores less than half busy.
 # The CLI's half (cmd and sim/spec) prints when it ends; JUnit per half.
+# Then each module under examples/, as an outside user's module would run
+# its tests: its own go test with its own go.mod (ginkgo -r would find it
+# too, and run it uncounted, so it is skipped there).
 GINKGO_FLAGS := --keep-going --randomize-all --trace $(if $(CI),--no-color)
 HALF_CLI     := ./cmd/... ./sim/spec/...
 test: deps vet
@@ -132,13 +144,17 @@ test: deps vet
 	$(GINKGO) -r $(GINKGO_FLAGS) --race --junit-report=junit-cli.xml --output-dir=$(REPORTS) $(HALF_CLI) \
 		> $(REPORTS)/ginkgo-cli.log 2>&1 & cli=$$!; \
 	$(GINKGO) -r $(GINKGO_FLAGS) --race --junit-report=junit.xml --output-dir=$(REPORTS) \
-		--skip-package=cmd/csmsim,sim/spec ./... || status=$$?; \
+		--skip-package=cmd/csmsim,sim/spec,examples/ ./... || status=$$?; \
 	wait $$cli || status=$$?; \
 	cat $(REPORTS)/ginkgo-cli.log; \
 	sed -n 's/.*<testsuites tests="\([0-9]*\)" disabled="\([0-9]*\)" errors="\([0-9]*\)" failures="\([0-9]*\)".*/\1 \2 \3 \4/p' $(REPORTS)/junit.xml $(REPORTS)/junit-cli.xml \
 	| { t=0; f=0; while read -r tests disabled errors failures; do \
 		t=$$((t + tests - disabled - errors - failures)); f=$$((f + errors + failures)); done; \
 		echo "specs: $$t passed, $$f failed"; }; \
+	for m in $(EXAMPLE_MODULES); do \
+		if (cd $$m && $(GO) test -race -count=1 ./...); then echo "example module $$m: passed"; \
+		else status=1; echo "example module $$m: FAILED"; fi; \
+	done; \
 	$(MAKE) --no-print-directory sweep || status=$$?; \
 	exit $$status
 

@@ -84,6 +84,9 @@ func (s *Server) admit(c net.Conn) net.Conn {
 		s: s, client: c, pipe: front, key: remote, ip: hostOf(c.RemoteAddr()), out: c,
 		done: make(chan struct{}), authed: make(chan *tls.Conn), switched: make(chan struct{}),
 	}
+	// The timer is set before Stop can find the gate among s.gates and
+	// close it, which stops the timer.
+	g.timer = time.AfterFunc(s.cfg.LoginTimeout, g.loginTimeout)
 	s.gates[remote] = g
 	s.mu.Unlock()
 	g.start()
@@ -134,7 +137,6 @@ type gate struct {
 }
 
 func (g *gate) start() {
-	g.timer = time.AfterFunc(g.s.cfg.LoginTimeout, g.loginTimeout)
 	go g.replies()
 	go g.commands()
 }

@@ -63,7 +63,7 @@ func (r *runner) targets(system string) ([]string, error) {
 	if _, ok := r.nodes[strings.ToUpper(system)]; ok {
 		return []string{strings.ToUpper(system)}, nil
 	}
-	names, err := namesTable(r.sc.World.Names)
+	names, err := world.NamesTable(r.sc.World.Names)
 	if err != nil {
 		return nil, err
 	}

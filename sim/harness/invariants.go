@@ -168,11 +168,7 @@ type nodeState struct {
 func (r *runner) readNode(name string) (*nodeState, error) {
 	n := r.nodes[name]
 	env := n.Env
-	disk, err := n.Sys.Minidisk(agent.MaintUser(env.Release), agent.SysufVaddr)
-	if err != nil {
-		return nil, err
-	}
-	t, err := agent.Sysuf().Read(table.NewStore(disk, table.NewMemLocker()))
+	t, err := n.Sys.Sysuf()
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/internal/buildinfo"
 	"github.com/csmsim/csmsim/sim/csmserve"
+	"github.com/csmsim/csmsim/sim/leakcheck"
 	"github.com/csmsim/csmsim/sim/memfs"
 	"github.com/csmsim/csmsim/sim/netem"
 	"github.com/csmsim/csmsim/sim/world"
@@ -32,6 +32,10 @@ import (
 // scenarioStart is the fixed start of every scenario's clock; the clock
 // advances one second per reading (cms.NewStepClock), never with wall time.
 func scenarioStart() time.Time { return time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC) }
+
+// leakGrace is how long goroutines of a stopped world get to finish
+// (closing connections end asynchronously) before they count as leaked.
+const leakGrace = 5 * time.Second
 
 // password is CSMWORK's on every simulated node.
 const password = "scenario-csmwork-1"
@@ -119,11 +123,11 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Report, error) {
 		err error
 	)
 	id := fmt.Sprintf("%p", r)
-	pprof.Do(ctx, pprof.Labels(runLabel, id), func(ctx context.Context) { rep, err = r.run(ctx) })
+	leakcheck.Do(ctx, id, func(ctx context.Context) { rep, err = r.run(ctx) })
 	if err != nil {
 		return nil, err
 	}
-	if n, first := leaked(id, leakGrace); n > 0 {
+	if n, first := leakcheck.Wait(id, leakGrace); n > 0 {
 		r.violate(InvNoLeak, 0, "", "%d goroutines of the run are still running once its world stopped; the first: %s", n, first)
 		rep.Violations = r.violations
 	}
@@ -244,7 +248,7 @@ func (r *runner) build(ctx context.Context) error {
 		}
 	}
 	if len(sc.World.Names) > 0 {
-		if err := writeNames(ps, sc.World.Names); err != nil {
+		if err := ps.WriteNames(sc.World.Names); err != nil {
 			return err
 		}
 	}
@@ -285,7 +289,7 @@ func (r *runner) build(ctx context.Context) error {
 			pw = spec.Password
 		}
 		served, err := s.Serve(s.Agent(r.clock, table.NewMemLocker()), csmserve.Config{Password: pw, ListenAddr: "127.0.0.1:0", Link: link,
-			AwaitChange: untilChanged,
+			AwaitChange: world.UntilChanged,
 			CutUpload:   r.cutUpload(spec.Name), CorruptUpload: r.corruptUpload(spec.Name)})
 		if err != nil {
 			return fmt.Errorf("system %s: %w", spec.Name, err)
@@ -306,16 +310,6 @@ func (r *runner) build(ctx context.Context) error {
 	r.t0 = now()
 	r.progress("world built: principal and %d managed systems", len(r.names))
 	return nil
-}
-
-// untilChanged is the nodes' long poll in a scenario: until the job moves
-// on, on no clock. A job that cannot move on is stalled, and the node's
-// faults answer for it (world's awaitChange).
-func untilChanged(changed, stop <-chan struct{}) {
-	select {
-	case <-changed:
-	case <-stop:
-	}
 }
 
 // link is a system's network link from its own fields or the world's.
@@ -356,57 +350,18 @@ func (r *runner) charge(system string) func(time.Duration) {
 	}
 }
 
-// envelope generates a fixture envelope against the sample BASE of its
-// release, its parts sized around PartBytes.
+// envelope is a fixture envelope, its release and seed the scenario's
+// unless it names its own.
 func (r *runner) envelope(f EnvelopeFixture) fixtures.EnvelopeSpec {
-	rel := f.Release
-	if rel == "" {
-		rel = r.sc.Release
+	e := world.Envelope{Name: f.Name, Kind: f.Kind, Component: f.Component, Release: f.Release, Parts: f.Parts,
+		PartBytes: f.PartBytes, Seed: f.Seed}
+	if e.Release == "" {
+		e.Release = r.sc.Release
 	}
-	base := world.SampleBase(rel)
-	if f.PartBytes > 0 {
-		base.Scale.PartBytes = f.PartBytes
+	if e.Seed == 0 {
+		e.Seed = r.seed
 	}
-	seed, parts := f.Seed, f.Parts
-	if seed == 0 {
-		seed = r.seed
-	}
-	if parts == 0 {
-		parts = 3
-	}
-	name := strings.ToUpper(f.Name)
-	if strings.EqualFold(f.Kind, "COR") {
-		return fixtures.COR(rel, name, seed, base, strings.ToUpper(f.Component), parts)
-	}
-	return fixtures.RSU(rel, name, seed, base, parts)
-}
-
-// writeNames writes MAINTCSM NAMES on MAINTCSM's A-disk, nicknames sorted
-// so the same scenario always gives the same file.
-func writeNames(ps *world.System, names map[string][]string) error {
-	t, err := namesTable(names)
-	if err != nil {
-		return err
-	}
-	return ps.WriteAdminFile(table.Names().File.Name(), func(w io.Writer) error {
-		_, err := t.WriteTo(w)
-		return err
-	})
-}
-
-// namesTable is the world's nicknames as MAINTCSM NAMES, checked as SERVMGR
-// checks it (no cycles).
-func namesTable(names map[string][]string) (*table.Table, error) {
-	t, err := table.New(table.Names().Name, table.Names().KeyTag)
-	if err != nil {
-		return nil, err
-	}
-	for _, nick := range slices.Sorted(maps.Keys(names)) {
-		if err := t.Add(table.NewEntry(table.Names().KeyTag, strings.ToUpper(nick), table.TagList, strings.ToUpper(strings.Join(names[nick], " ")))); err != nil {
-			return nil, err
-		}
-	}
-	return t, table.CheckNames(t)
+	return e.Spec()
 }
 
 func (r *runner) stop() {

@@ -13,6 +13,7 @@ import (
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/engine/table"
 	"github.com/csmsim/csmsim/sim/fault"
+	"github.com/csmsim/csmsim/sim/world"
 )
 
 // Signature is what makes two failing runs the same failure, for the
@@ -339,7 +340,7 @@ func (sc *Scenario) faultTargets() func(string) ([]string, error) {
 		if known[strings.ToUpper(system)] {
 			return []string{strings.ToUpper(system)}, nil
 		}
-		t, err := namesTable(sc.World.Names)
+		t, err := world.NamesTable(sc.World.Names)
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/csmsim/csmsim/engine/rollout"
 	"github.com/csmsim/csmsim/engine/table"
 	"github.com/csmsim/csmsim/sim/fault"
+	"github.com/csmsim/csmsim/sim/world"
 )
 
 // Validate loads a file and reports its problems, without running it.
@@ -83,25 +84,25 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 			}
 		}
 	}
-	world := valueOf(root, "world")
+	worldNode := valueOf(root, "world")
 	if sc.World.Count > 0 && len(sc.World.Systems) > 0 {
-		at(valueOf(world, "count"), "use either systems: or count: with prefix:", "world has both systems and count")
+		at(valueOf(worldNode, "count"), "use either systems: or count: with prefix:", "world has both systems and count")
 	}
 	if sc.World.Count < 0 || sc.World.Count > MaxSystems {
-		at(valueOf(world, "count"), "", "world count must be 0..%d", MaxSystems)
+		at(valueOf(worldNode, "count"), "", "world count must be 0..%d", MaxSystems)
 	}
 	if len(sc.World.Systems) > MaxSystems {
-		at(valueOf(world, "systems"), "", "world has %d systems; at most %d", len(sc.World.Systems), MaxSystems)
+		at(valueOf(worldNode, "systems"), "", "world has %d systems; at most %d", len(sc.World.Systems), MaxSystems)
 	}
 	blocks := func(n *yaml.Node, what string, v int64) {
 		if v < 0 || v > MaxVMPSFSBlocks {
 			at(n, fmt.Sprintf("4K blocks, 1..%d; leave it out for the default", int64(MaxVMPSFSBlocks)), "%s vmpsfs_blocks %d", what, v)
 		}
 	}
-	blocks(valueOf(valueOf(world, "principal"), "vmpsfs_blocks"), "principal", sc.World.Principal.VMPSFSBlocks)
+	blocks(valueOf(valueOf(worldNode, "principal"), "vmpsfs_blocks"), "principal", sc.World.Principal.VMPSFSBlocks)
 	for i, s := range sc.World.Systems {
 		var n *yaml.Node
-		if sys := valueOf(world, "systems"); sys != nil && i < len(sys.Content) {
+		if sys := valueOf(worldNode, "systems"); sys != nil && i < len(sys.Content) {
 			n = valueOf(sys.Content[i], "vmpsfs_blocks")
 		}
 		blocks(n, "system "+strings.ToUpper(s.Name), s.VMPSFSBlocks)
@@ -111,7 +112,7 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 		name := strings.ToUpper(s.Name)
 		if known[name] {
 			var n *yaml.Node
-			if sys := valueOf(world, "systems"); sys != nil && i < len(sys.Content) {
+			if sys := valueOf(worldNode, "systems"); sys != nil && i < len(sys.Content) {
 				n = sys.Content[i]
 			}
 			at(n, "", "system %s is defined twice", name)
@@ -119,17 +120,17 @@ func (sc *Scenario) check(root *yaml.Node) Errors {
 		known[name] = true
 		if _, err := sc.link(s); err != nil {
 			var n *yaml.Node
-			if sys := valueOf(world, "systems"); sys != nil && i < len(sys.Content) {
+			if sys := valueOf(worldNode, "systems"); sys != nil && i < len(sys.Content) {
 				n = sys.Content[i]
 			} else {
-				n = world
+				n = worldNode
 			}
 			at(n, "latency like 40ms, bandwidth like 10MB/s or 100kbit/s", "system %s: %v", name, err)
 		}
 	}
 	if len(sc.World.Names) > 0 {
-		names := valueOf(world, "names")
-		if t, err := namesTable(sc.World.Names); err != nil {
+		names := valueOf(worldNode, "names")
+		if t, err := world.NamesTable(sc.World.Names); err != nil {
 			at(names, "a nickname must not contain itself, through others either", "names: %v", err)
 		} else {
 			for _, en := range t.List() {

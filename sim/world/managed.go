@@ -169,3 +169,15 @@ func (s *System) minidisk(m *cmsfs.Minidisk) cms.Minidisk {
 	}
 	return &DASDMinidisk{Minidisk: m, io: ddr.MinidiskIO{FS: s.fs, Volume: vol, Start: start, Cylinders: m.Cylinders()}}
 }
+
+// Sysuf reads the system's VM SYSSUF (MAINTvrm 051D) as it is, without
+// writing anything and without the agent's lock, which a crashed or
+// stalled job may hold: what the system says of itself, for whoever
+// watches it from outside (the simulator, a test).
+func (s *System) Sysuf() (*table.Table, error) {
+	disk, err := s.Minidisk(agent.MaintUser(s.cfg.Release), agent.SysufVaddr)
+	if err != nil {
+		return nil, err
+	}
+	return agent.Sysuf().Read(table.NewStore(disk, table.NewMemLocker()))
+}

@@ -182,3 +182,14 @@ func (n *Node) Running() bool {
 func (n *Node) Stop(ctx context.Context) error {
 	return errors.Join(n.Jobs.Shutdown(ctx), n.Down(ctx))
 }
+
+// UntilChanged is a node's long poll (csmserve.Config.AwaitChange) in a
+// simulated world: until the job moves on, on no clock, so that how long a
+// job takes never depends on the machine's load. A job that cannot move on
+// is stalled, and the node's faults answer for it (Faults.awaitChange).
+func UntilChanged(changed, stop <-chan struct{}) {
+	select {
+	case <-changed:
+	case <-stop:
+	}
+}
