@@ -42,6 +42,6 @@ func newRoot(fs afero.Fs) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newDasdCmd(fs), newDDRCmd(fs), newPrincipalCmd(fs), newCMSCmd(fs), newFixturesCmd(fs), newServmgrCmd(fs), newNodeCmd(fs))
-	root.AddCommand(newRunCmd(fs), newValidateCmd(fs), newListCmd(fs), newTableCmd(fs), newSweepCmd(fs), newShrinkCmd(fs))
+	root.AddCommand(newRunCmd(fs), newReportCmd(fs), newValidateCmd(fs), newListCmd(fs), newTableCmd(fs), newSweepCmd(fs), newShrinkCmd(fs))
 	return root
 }
