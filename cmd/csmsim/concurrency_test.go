@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -52,6 +53,15 @@ var _ = Describe("processes sharing a state", func() {
 		Consistently(first, time.Second).ShouldNot(gexec.Exit())
 		second := add("vm02")
 		Eventually(second.Err, 10*time.Second).Should(gbytes.Say(`csmsim: waiting for VMPSFS:MAINTCSM\. SERVMGR: another command in .* holds it`))
+
+		// With --log-format json the wait is an event of the log: every
+		// line of stderr stays one JSON object.
+		third, err := gexec.Start(exec.Command(csmsim, "servmgr", "--state", state, "--password-file", pwFile, "--log-format", "json",
+			"system add 720 vm03 L1 hostname 127.0.0.1 (port "+port+" norequire"), GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { third.Kill() })
+		Eventually(third.Err, 10*time.Second).Should(gbytes.Say(`"msg":"waiting for a lock another command holds","resource":"VMPSFS:MAINTCSM\. SERVMGR","state":"` + regexp.QuoteMeta(state) + `"`))
+		Expect(jsonLines(string(third.Err.Contents()))).NotTo(BeEmpty())
 	})
 
 	It("answers a query at once while a SEND waits for a node that does not answer", func() {

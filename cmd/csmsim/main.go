@@ -48,7 +48,7 @@ func newRoot(fs afero.Fs) *cobra.Command {
 	// --version prints what csmsim version does.
 	root.SetVersionTemplate(info.Long())
 	root.AddCommand(newDasdCmd(fs), newDDRCmd(fs), newPrincipalCmd(fs), newCMSCmd(fs), newFixturesCmd(fs), newServmgrCmd(fs), newNodeCmd(fs))
-	root.AddCommand(newRunCmd(fs), newValidateCmd(fs), newListCmd(fs), newTableCmd(fs), newSweepCmd(fs), newShrinkCmd(fs))
+	root.AddCommand(newRunCmd(fs), newReportCmd(fs), newValidateCmd(fs), newListCmd(fs), newTableCmd(fs), newSweepCmd(fs), newShrinkCmd(fs))
 	root.AddCommand(newVersionCmd(info))
 	return root
 }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -18,6 +21,7 @@ import (
 	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/msg"
 	"github.com/csmsim/csmsim/sim/csmserve"
+	"github.com/csmsim/csmsim/sim/csmserve/metrics"
 	"github.com/csmsim/csmsim/sim/world"
 )
 
@@ -118,13 +122,17 @@ func lineError(lines []msg.Line) error {
 }
 
 func newNodeServeCmd(fs afero.Fs) *cobra.Command {
-	var root, listen, pwFile, at, certFile, keyFile string
+	var root, listen, pwFile, at, certFile, keyFile, logFormat, metricsListen string
 	var fromDataPort bool
 	cmd := &cobra.Command{
-		Use:   "serve --root DIR --listen ADDR --password-file F",
+		Use:   "serve --root DIR --listen ADDR --password-file F [--log-format text|json] [--metrics-listen ADDR]",
 		Short: "Run the system's CSMSERVE until stopped (SIGTERM or SIGINT: the job in flight finishes or is abandoned cleanly)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(logFormat, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
 			pw, err := password(fs, pwFile)
 			if err != nil {
 				return err
@@ -140,13 +148,23 @@ func newNodeServeCmd(fs afero.Fs) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg := csmserve.Config{Password: pw, ListenAddr: listen, ActiveFromDataPort: fromDataPort}
+			cfg := csmserve.Config{Password: pw, ListenAddr: listen, ActiveFromDataPort: fromDataPort, Logger: log}
 			if certFile != "" {
 				if cfg.TLS, err = serverTLS(certFile, keyFile); err != nil {
 					return err
 				}
 			}
-			n, err := s.Serve(s.Agent(clock, stateLocks(root, cmd.ErrOrStderr())), cfg)
+			env := s.Agent(clock, loggedLocks(root, logFormat, log, cmd.ErrOrStderr()))
+			var exposed *metricsServer
+			if metricsListen != "" {
+				m := metrics.New(s.Name(), nil)
+				cfg.Metrics, env.Observe = m, m.Job
+				if exposed, err = serveMetrics(metricsListen, m); err != nil {
+					return err
+				}
+				defer exposed.close()
+			}
+			n, err := s.Serve(env, cfg)
 			var busy *csmserve.DataPortError
 			if errors.As(err, &busy) {
 				return fmt.Errorf("%w; free port %d, or send active-mode data from any port with --active-from-data-port=false", err, busy.Port)
@@ -159,6 +177,9 @@ func newNodeServeCmd(fs afero.Fs) *cobra.Command {
 				data = fmt.Sprint("port ", p)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "CSMSERVE of %s listening on %s; active-mode data from %s\n", s.Name(), n.Server.Addr(), data)
+			if exposed != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "metrics of %s on http://%s/metrics\n", s.Name(), exposed.addr)
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			<-ctx.Done()
@@ -179,7 +200,51 @@ func newNodeServeCmd(fs afero.Fs) *cobra.Command {
 		"send active-mode (PORT, EPRT) data from the control port minus one (4534 for 4535), as FTP's 20 for 21 and vsftpd's connect_from_port_20; false: from any free port")
 	cmd.Flags().StringVar(&certFile, "tls-cert", "", "PEM certificate to offer AUTH TLS with")
 	cmd.Flags().StringVar(&keyFile, "tls-key", "", "PEM key of --tls-cert")
+	logFormatFlag(cmd, &logFormat)
+	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "",
+		"serve Prometheus metrics over HTTP at ADDR/metrics (host:port; port 0 picks a free one, printed on stdout); default: none")
 	return cmd
+}
+
+// metricsServer serves a node's metrics over HTTP.
+type metricsServer struct {
+	srv  *http.Server
+	addr string // as bound: the port chosen for port 0
+}
+
+// serveMetrics listens on addr and serves m at /metrics, in the
+// background, until close.
+func serveMetrics(addr string, m *metrics.Node) (*metricsServer, error) {
+	if err := hostPortAny(addr); err != nil {
+		return nil, fmt.Errorf("--metrics-listen %s: %v", addr, err)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen %s: %v; free the port or choose another address (port 0 picks a free one)", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	ms := &metricsServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, addr: l.Addr().String()}
+	go func() { _ = ms.srv.Serve(l) }() // ends with close
+	return ms, nil
+}
+
+func (ms *metricsServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = ms.srv.Shutdown(ctx)
+}
+
+// hostPortAny checks a host:port to listen on: port 0 picks a free one.
+func hostPortAny(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q is not host:port with a port from 0 to 65535", s)
+	}
+	return nil
 }
 
 func newNodeRunCmd(fs afero.Fs) *cobra.Command {

@@ -299,7 +299,7 @@ func autoWorkers(n int) int {
 }
 
 func newServmgrCmd(fs afero.Fs) *cobra.Command {
-	var state, user, at, pwFile, caFile string
+	var state, user, at, pwFile, caFile, logFormat string
 	var workers int
 	var timeout time.Duration
 	var connectTo, verifyBy map[string]string
@@ -313,6 +313,10 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			strings.Join(servmgr.Forms(), "\n"),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := newLogger(logFormat, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
 			for from, to := range connectTo {
 				if err := hostPort(from); err != nil {
 					return fmt.Errorf("--connect-to %s=%s: %v", from, to, err)
@@ -333,7 +337,7 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			env := &level.Env{Sys: s, Locker: stateLocks(state, cmd.ErrOrStderr()), Clock: clock, User: strings.ToUpper(user)}
+			env := &level.Env{Sys: s, Locker: loggedLocks(state, logFormat, log, cmd.ErrOrStderr()), Clock: clock, User: strings.ToUpper(user)}
 			pw, err := password(fs, pwFile)
 			if err != nil {
 				return err
@@ -342,8 +346,11 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 			if pw != "" { // no CSMWORK password, no transport
 				ftp := transport.NewFTP(transport.FTPOptions{Timeout: timeout, ConnectTo: connectTo,
 					VerifyFor: verifyFor, Active: activeFTP})
+				// Each system's phases are logged as they start and end,
+				// timed on the wall clock (--time fixes the CMS clock only).
 				wire = &fleet.Wire{Transport: ftp, Password: pw,
-					CAFile: caFile, Workers: autoWorkers(workers), Pause: pause(100 * time.Millisecond)}
+					CAFile: caFile, Workers: autoWorkers(workers), Pause: pause(100 * time.Millisecond),
+					Observe: phaseLog(log), Now: time.Now}
 			}
 			res := servmgr.Run(cmd.Context(), env, wire, args)
 			for _, l := range res.Strings() {
@@ -368,6 +375,7 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 	cmd.Flags().StringToStringVar(&verifyBy, "verify", nil,
 		"SYSTEM=xsha256|readback|size: how uploads to SYSTEM are verified: the node's SHA-256 (XSHA256, the default), "+
 			"reading each file back and hashing it, or its SIZE only; for a system whose FTP server has no XSHA256; repeatable")
+	logFormatFlag(cmd, &logFormat)
 	cmd.Flags().BoolVar(&activeFTP, "active-ftp", false,
 		"open FTP data connections in active mode (PORT/EPRT): each node connects back to this host; default passive (EPSV/PASV)")
 	return cmd

@@ -22,11 +22,11 @@ import (
 
 const realPassword = "Csmwork-Test-Pw-42"
 
-// serveNode starts `csmsim node serve` for root on a free loopback port and
-// returns the session and the port.
-func serveNode(root, pwFile string) (*gexec.Session, string) {
+// serveNode starts `csmsim node serve` for root on a free loopback port,
+// with flags added, and returns the session and the port.
+func serveNode(root, pwFile string, flags ...string) (*gexec.Session, string) {
 	GinkgoHelper()
-	cmd := exec.Command(csmsim, "node", "serve", "--root", root, "--listen", "127.0.0.1:0", "--password-file", pwFile)
+	cmd := exec.Command(csmsim, append([]string{"node", "serve", "--root", root, "--listen", "127.0.0.1:0", "--password-file", pwFile}, flags...)...)
 	s, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() { s.Kill().Wait(5 * time.Second) })

@@ -20,15 +20,16 @@ import (
 // steps, check its expectations, print the summary and write a report.
 func newRunCmd(fs afero.Fs) *cobra.Command {
 	var (
-		seed    uint64
-		report  string
-		out     string
-		workdir string
-		quiet   bool
-		swarm   bool
+		seed     uint64
+		report   string
+		out      string
+		workdir  string
+		quiet    bool
+		swarm    bool
+		timeline bool
 	)
 	cmd := &cobra.Command{
-		Use:   "run FILE... [--seed N] [--report json|junit|html|summary] [--out PATH] [--workdir DIR] [--quiet]",
+		Use:   "run FILE... [--seed N] [--report json|junit|html|summary] [--timeline] [--out PATH] [--workdir DIR] [--quiet]",
 		Short: "Run scenarios: build the world, run the steps, check every expectation, report",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
@@ -36,6 +37,9 @@ func newRunCmd(fs afero.Fs) *cobra.Command {
 			case "", "summary", "json", "junit", "html":
 			default:
 				return fmt.Errorf("--report %q: use json, junit, html or summary", report)
+			}
+			if timeline && report != "json" {
+				return fmt.Errorf("--timeline goes with --report json (for csmsim report to draw it); the HTML report always has the timeline, JUnit and the summary none")
 			}
 			var opts harness.Options
 			if cmd.Flags().Changed("seed") {
@@ -78,7 +82,7 @@ func newRunCmd(fs afero.Fs) *cobra.Command {
 			var buf bytes.Buffer
 			switch report {
 			case "json":
-				if err := harness.WriteJSONAll(&buf, reports); err != nil {
+				if err := harness.WriteJSONWith(&buf, reports, harness.JSONOptions{Timeline: timeline}); err != nil {
 					return err
 				}
 			case "junit":
@@ -100,7 +104,7 @@ func newRunCmd(fs afero.Fs) *cobra.Command {
 			}
 			if buf.Len() > 0 {
 				if out != "" {
-					if err := afero.WriteFile(fs, out, buf.Bytes(), 0o644); err != nil {
+					if err := writeReport(fs, out, buf.Bytes()); err != nil {
 						return err
 					}
 				} else if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
@@ -119,6 +123,8 @@ func newRunCmd(fs afero.Fs) *cobra.Command {
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed for the run (default: the scenario's seed)")
 	cmd.Flags().StringVar(&report, "report", "", "report to write: json, junit, html (self-contained, with a timeline) or summary")
+	cmd.Flags().BoolVar(&timeline, "timeline", false,
+		"with --report json: add the phases' timeline (wall time), so that csmsim report can draw the HTML report from the JSON; the JSON then differs between runs in its times")
 	cmd.Flags().StringVar(&out, "out", "", "write the report to this file instead of stdout")
 	cmd.Flags().StringVar(&workdir, "workdir", "", "build a disk-backed world in a fresh directory under DIR (default: in memory)")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no summary and no progress lines")

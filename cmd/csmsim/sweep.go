@@ -393,7 +393,7 @@ func deliver(cmd *cobra.Command, fs afero.Fs, rep *sweepReport, report, out stri
 	}
 	if body.Len() > 0 {
 		if out != "" {
-			if err := afero.WriteFile(fs, out, body.Bytes(), 0o644); err != nil {
+			if err := writeReport(fs, out, body.Bytes()); err != nil {
 				return err
 			}
 		} else if _, err := cmd.OutOrStdout().Write(body.Bytes()); err != nil {

@@ -24,6 +24,9 @@ type Env struct {
 	// Watch, if set, hears each phase a job enters, in the job, before the
 	// phase begins: the simulator crashes or stalls a node there.
 	Watch func(phase proto.Phase)
+	// Observe, if set, hears each job start, enter a phase and end, as it
+	// happens (a node's metrics). It runs in the job and must not block.
+	Observe func(JobEvent)
 	// Receipts, if set, are what CSMSERVE learnt of each staging file in
 	// the pass that stored it: LOAD checks a SERVLINK's size and SHA-256
 	// from its receipt instead of hashing the file again.

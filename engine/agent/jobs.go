@@ -41,6 +41,16 @@ type Jobs struct {
 	changed chan struct{} // closed, and replaced, when a job starts, enters a phase or ends
 }
 
+// JobEvent is a moment of a job's life, as Env.Observe hears it: the job
+// starts (Phase "", not End), enters a phase, or ends with its RC.
+type JobEvent struct {
+	Job   int
+	Kind  string      // the request's verb: LOAD, PUT2PROD, QUERY
+	Phase proto.Phase // the phase the job enters; "" when it starts or ends
+	End   bool
+	RC    int // when End
+}
+
 type job struct {
 	name  string
 	phase proto.Phase
@@ -87,6 +97,32 @@ func (j *Jobs) Submit(name string, fn func() (msg.Result, error)) (int, error) {
 	return id, nil
 }
 
+// kind is a job's verb, from its name.
+func kind(name string) string {
+	verb, _, _ := strings.Cut(name, " ")
+	return verb
+}
+
+func (j *Jobs) observe(e JobEvent) {
+	if j.env.Observe != nil {
+		j.env.Observe(e)
+	}
+}
+
+// entered tells Env.Observe that the running job entered phase, without
+// telling STATUS: a job of one phase (PUT2PROD) names none.
+func (j *Jobs) entered(phase proto.Phase) {
+	j.mu.Lock()
+	id, name := j.running, ""
+	if jb := j.jobs[id]; jb != nil {
+		name = jb.name
+	}
+	j.mu.Unlock()
+	if name != "" {
+		j.observe(JobEvent{Job: id, Kind: kind(name), Phase: phase})
+	}
+}
+
 // Changed is closed at the next change of any job: one starts, enters a
 // phase or ends. A STATUS WAIT takes it before reading the status, then
 // waits on it, so it misses no change in between.
@@ -110,6 +146,7 @@ func (j *Jobs) Running() int {
 }
 
 func (j *Jobs) run(id int, jb *job, start time.Time, fn func() (msg.Result, error)) {
+	j.observe(JobEvent{Job: id, Kind: kind(jb.name)})
 	res := safeRun(fn)
 	lines := make([]msg.Line, 0, len(res.Lines)+2)
 	lines = append(lines, msg.Messagef(msg.CSM3160I, jb.name, id))
@@ -121,6 +158,9 @@ func (j *Jobs) run(id int, jb *job, start time.Time, fn func() (msg.Result, erro
 	// that cannot be written must not fail the job.
 	lost := j.writeMessages(id, lines) != nil
 	_ = j.env.appendLog(start, end, lines)
+	// Heard before STATUS can say ENDED: whoever learns that the job
+	// ended finds it counted.
+	j.observe(JobEvent{Job: id, Kind: kind(jb.name), End: true, RC: res.RC})
 
 	j.mu.Lock()
 	jb.rc, jb.lines, jb.lost = res.RC, lines, lost
@@ -166,11 +206,15 @@ func (j *Jobs) writeMessages(id int, lines []msg.Line) error {
 // Mark records the phase the running job entered; STATUS reports it.
 func (j *Jobs) Mark(phase proto.Phase) {
 	j.mu.Lock()
-	if jb := j.jobs[j.running]; jb != nil {
-		jb.phase = phase
+	id, name := j.running, ""
+	if jb := j.jobs[id]; jb != nil {
+		jb.phase, name = phase, jb.name
 		j.broadcast()
 	}
 	j.mu.Unlock()
+	if name != "" {
+		j.observe(JobEvent{Job: id, Kind: kind(name), Phase: phase})
+	}
 	if j.env.Watch != nil {
 		j.env.Watch(phase) // outside the lock: a watcher may stall the job, STATUS must still answer
 	}

@@ -39,7 +39,10 @@ func Handle(jobs *Jobs, env *Env, req proto.Request) proto.Reply {
 		marked.Progress = jobs.Mark
 		return submit(jobs, r, func() (msg.Result, error) { return Load(&marked, r.Level, r.Stable, r.Cond) })
 	case proto.Put2Prod:
-		return submit(jobs, r, func() (msg.Result, error) { return Put2Prod(env, r.Level) })
+		return submit(jobs, r, func() (msg.Result, error) {
+			jobs.entered(proto.PhasePut2Prod)
+			return Put2Prod(env, r.Level)
+		})
 	case proto.Query:
 		return submit(jobs, r, func() (msg.Result, error) {
 			_, res, err := Query(env)

@@ -47,7 +47,8 @@ type SystemOutcome struct {
 	// Drift is what SERVCHECK found different from the level, part by part.
 	Drift []Drift
 
-	update map[string]string // the SYSSTAT tags to set
+	rollout string            // the command's roll-out id, which its phases carry
+	update  map[string]string // the SYSSTAT tags to set
 	// confirmed: the system confirmed what was recorded with NOCONTACT
 	// (session.confirm), so SYSSTAT's mark goes.
 	confirmed bool

@@ -57,18 +57,19 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 		levelOf: func(string) string { return lvl }}
 	o.do = func(ctx context.Context, s string) SystemOutcome {
 		en, _ := sys.Get(s)
-		out := SystemOutcome{System: s, update: map[string]string{tagStatus: "SENDFAILED"}}
+		out := SystemOutcome{System: s, rollout: o.id, update: map[string]string{tagStatus: "SENDFAILED"}}
 		sent := w.phase(&out, proto.PhaseTransfer, sendPhases()) // from the dial: an unreachable system fails here
 		ss, err := w.open(ctx, en, &out)
 		if err != nil {
 			out.Lines = level.Lines(err)
-			sent(false, err.Error(), 0)
+			sent(ended{line: firstLine(out.Lines), detail: err.Error()})
 			return out
 		}
 		defer ss.conn.Close()
 		if err := ss.confirm(en); err != nil {
-			out.Lines = append(out.Lines, level.Lines(err)...)
-			sent(false, err.Error(), 0)
+			lines := level.Lines(err)
+			out.Lines = append(out.Lines, lines...)
+			sent(ended{line: firstLine(lines), detail: err.Error()})
 			return out
 		}
 		var bytesSent int64
@@ -78,20 +79,23 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 			rd.Close()
 			if err != nil {
 				out.Lines = []msg.Line{msg.Messagef(msg.CSM3052E, s, err.Error())}
-				sent(false, err.Error(), bytesSent)
+				sent(ended{line: &out.Lines[0], bytes: bytesSent, detail: err.Error()})
 				return out
 			}
 			bytesSent += f.Bytes
 		}
-		sent(true, fmt.Sprintf("%d files, %d bytes", len(files), bytesSent), bytesSent)
-		out.Lines = append(out.Lines, msg.Messagef(msg.CSM3053I, s, lvl, ss.addr, len(files), bytesSent))
-		job, err := ss.job(load, sendPhases(), 1)
+		transferred := msg.Messagef(msg.CSM3053I, s, lvl, ss.addr, len(files), bytesSent)
+		sent(ended{ok: true, line: &transferred, bytes: bytesSent, detail: fmt.Sprintf("%d files, %d bytes", len(files), bytesSent)})
+		out.Lines = append(out.Lines, transferred)
+		job, done, err := ss.job(load, sendPhases(), 1)
 		if err != nil {
 			out.Lines = append(out.Lines, level.Lines(err)...)
 			return out
 		}
 		if job.RC >= 8 {
-			out.Lines = append(out.Lines, msg.Messagef(msg.CSM3055E, s, "LOAD", job.RC, why(&out)))
+			failed := msg.Messagef(msg.CSM3055E, s, "LOAD", job.RC, why(&out))
+			done(failed)
+			out.Lines = append(out.Lines, failed)
 			out.update[tagStatus] = "LOADFAILED"
 			return out
 		}
@@ -107,7 +111,9 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 		if slices.ContainsFunc(job.Lines, func(l msg.Line) bool { return l.ID == "CSM3125I" }) {
 			state = "STABLE" // the system had the level STABLE already and keeps it so
 		}
-		out.Lines = append(out.Lines, msg.Messagef(msg.CSM3056I, s, lvl, state))
+		loaded := msg.Messagef(msg.CSM3056I, s, lvl, state)
+		done(loaded)
+		out.Lines = append(out.Lines, loaded)
 		out.update = map[string]string{tagLevel: lvl, tagState: state, tagStatus: "LOADED"}
 		return out
 	}
@@ -212,7 +218,7 @@ func Put2Prod(ctx context.Context, e *Env, w *Wire, r Put2ProdRequest) (Outcome,
 	o.do = func(ctx context.Context, s string) SystemOutcome {
 		en, _ := sys.Get(s)
 		lvl := get(en, tagLevel)
-		out := SystemOutcome{System: s}
+		out := SystemOutcome{System: s, rollout: o.id}
 		if get(en, tagState) != "STABLE" {
 			out.Lines = []msg.Line{msg.Messagef(msg.CSM3063E, s, lvl, vrm, vrm, lvl, s)}
 			return out
@@ -227,18 +233,22 @@ func Put2Prod(ctx context.Context, e *Env, w *Wire, r Put2ProdRequest) (Outcome,
 			out.Lines = append(out.Lines, level.Lines(err)...)
 			return out
 		}
-		job, err := ss.job(proto.Put2Prod{Level: lvl}, put2prodPhases(), 0)
+		job, done, err := ss.job(proto.Put2Prod{Level: lvl}, put2prodPhases(), 0)
 		if err != nil {
 			out.Lines = append(out.Lines, level.Lines(err)...)
 			return out
 		}
 		if job.RC >= 8 {
-			out.Lines = append(out.Lines, msg.Messagef(msg.CSM3055E, s, "PUT2PROD", job.RC, why(&out)))
+			failed := msg.Messagef(msg.CSM3055E, s, "PUT2PROD", job.RC, why(&out))
+			done(failed)
+			out.Lines = append(out.Lines, failed)
 			out.update = map[string]string{tagStatus: "P2PFAILED"}
 			return out
 		}
 		out.OK = true
-		out.Lines = append(out.Lines, msg.Messagef(msg.CSM3057I, s, lvl))
+		inProd := msg.Messagef(msg.CSM3057I, s, lvl)
+		done(inProd)
+		out.Lines = append(out.Lines, inProd)
 		out.update = map[string]string{"PROD": lvl, tagStatus: "PROD"}
 		return out
 	}

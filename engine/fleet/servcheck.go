@@ -78,7 +78,7 @@ func query(ctx context.Context, e *Env, w *Wire, en table.Entry, out *SystemOutc
 	if err := ss.confirm(en); err != nil {
 		return nil, err
 	}
-	job, err := ss.job(proto.Query{}, nil, 0)
+	job, _, err := ss.job(proto.Query{}, nil, 0) // QUERY has no phases to end
 	if err != nil {
 		return nil, err
 	}

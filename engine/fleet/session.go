@@ -91,41 +91,58 @@ func (s *session) reply(req proto.Request, code int, text string, err error) (pr
 // next ones (RUNNING PHASE LOAD). A long poll answers as the job moves on,
 // so a phase's end is known when it happens; Wire.Pause runs only when a
 // reply brought no news (the node's wait ran out, or it is polled).
-func (s *session) job(req proto.Request, of []proto.Phase, from int) (job *Job, err error) {
+//
+// The job's last phase ends when the caller says how the job came out:
+// it calls done once with the line it issues (CSM3056I, CSM3055E), which
+// the phase's end carries. On an error job ends the phases itself, with
+// the error's line.
+func (s *session) job(req proto.Request, of []proto.Phase, from int) (job *Job, done func(msg.Line), err error) {
 	phases := of[min(from, len(of)):]
 	var phase proto.Phase
-	end, seen := func(bool, string, int64) {}, 0
+	end, seen := func(ended) {}, 0
 	if len(phases) > 0 {
 		phase, seen = phases[0], 1
 		end = s.w.phase(s.out, phase, of)
-		defer func() {
-			ok := err == nil && job.RC < 8
-			end(ok, "", 0)
-			// A phase shorter than one poll was not seen; it still
-			// happened, in no measurable time.
-			for _, p := range phases[seen:] {
-				if ok {
-					s.w.phase(s.out, p, of)(ok, "shorter than one STATUS poll", 0)
-				}
-			}
-		}()
 	}
+	// finish ends the phase the job is in and, when it went well, the
+	// phases after it that no poll saw: they still happened, in no
+	// measurable time. The last phase ended carries the line.
+	finish := func(ok bool, l *msg.Line, detail string) {
+		rest := phases[seen:]
+		if !ok || len(rest) == 0 {
+			end(ended{ok: ok, line: l, detail: detail})
+			return
+		}
+		end(ended{ok: true})
+		for i, p := range rest {
+			e := ended{ok: true, detail: "shorter than one STATUS poll"}
+			if i == len(rest)-1 {
+				e.line = l
+			}
+			s.w.phase(s.out, p, of)(e)
+		}
+	}
+	defer func() {
+		if err != nil {
+			finish(false, firstLine(level.Lines(err)), err.Error())
+		}
+	}()
 	rep, err := s.request(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	started, ok := rep.(proto.Started)
 	if !ok {
-		return nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("unexpected CSMAGENT reply to %s: %s", req, rep))
+		return nil, nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("unexpected CSMAGENT reply to %s: %s", req, rep))
 	}
 	for {
 		rep, err := s.status(started.Job)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		st, ok := rep.(proto.JobStatus)
 		if !ok || st.Job != started.Job {
-			return nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("unexpected CSMAGENT reply to STATUS %d: %s", started.Job, rep))
+			return nil, nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("unexpected CSMAGENT reply to STATUS %d: %s", started.Job, rep))
 		}
 		if st.Ended {
 			// The job's RC is its outcome; its messages explain it. Messages
@@ -142,10 +159,10 @@ func (s *session) job(req proto.Request, of []proto.Phase, from int) (job *Job, 
 			if job.RC >= 8 {
 				s.out.Cause = cause(job.Lines)
 			}
-			return job, nil
+			return job, func(l msg.Line) { finish(job.RC < 8, &l, "") }, nil
 		}
 		if next := st.Phase; phase != "" && next != "" && next != phase {
-			end(true, "", 0)
+			end(ended{ok: true})
 			phase, end = next, s.w.phase(s.out, next, of)
 			if i := slices.Index(phases, next); i >= seen {
 				seen = i + 1
@@ -155,7 +172,7 @@ func (s *session) job(req proto.Request, of []proto.Phase, from int) (job *Job, 
 			}
 		}
 		if err := s.w.pause(s.ctx); err != nil {
-			return nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("waiting for job %d: %s", started.Job, err))
+			return nil, nil, level.Refuse(msg.CSM3052E, s.system(), fmt.Sprintf("waiting for job %d: %s", started.Job, err))
 		}
 	}
 }

@@ -268,6 +268,7 @@ func (f *file) Write(p []byte) (int, error) {
 		}
 	}
 	n, err := f.File.Write(p)
+	f.d.srv.cfg.Metrics.Received(int64(n))
 	if err != nil && isFull(err) {
 		f.failed = err
 		return len(p), nil

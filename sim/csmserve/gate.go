@@ -51,6 +51,7 @@ func (l *gateListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		l.s.cfg.Metrics.Connected()
 		if back := l.s.admit(c); back != nil {
 			return back, nil
 		}
@@ -322,6 +323,7 @@ func (g *gate) check(cmd, arg string) (int, string) {
 		return 502, printable(cmd) + " is not supported by CSMSERVE"
 	case cmd == "PASS":
 		if why := g.s.logins.lockedOut(g.ip); why != "" {
+			g.s.cfg.Metrics.LoginFailed()
 			return 421, why
 		}
 	case holds(cmd) && g.loggedIn.Load():

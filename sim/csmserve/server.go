@@ -110,6 +110,7 @@ type Config struct {
 	RequireTLS bool
 	System     string        // the system's name, for the banner and logs
 	Logger     *slog.Logger  // nil: no logging
+	Metrics    Metrics       // nil: nothing counted
 	Idle       time.Duration // idle timeout of a session; 0 means 15 minutes
 
 	// CutUpload injects a fault: when set, it is asked at each STOR/APPE;
@@ -195,6 +196,9 @@ func (c *Config) defaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Metrics == nil {
+		c.Metrics = noMetrics{}
 	}
 }
 
@@ -434,11 +438,13 @@ var errLogin = errors.New("only " + User + " may log in, with its password")
 func (s *Server) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
 	ip := hostOf(cc.RemoteAddr())
 	if why := s.logins.lockedOut(ip); why != "" {
+		s.cfg.Metrics.LoginFailed()
 		return nil, errors.New(why) // the gate answers 421 first; this is a backstop
 	}
 	userOK := strings.EqualFold(user, User)
 	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.Password)) == 1
 	if !userOK || !passOK {
+		s.cfg.Metrics.LoginFailed()
 		delay, n, locked := s.logins.failed(ip)
 		s.log.Warn("login refused", "client", cc.ID(), "user", user, "remote", cc.RemoteAddr().String(),
 			"failures", n, "delay", delay)

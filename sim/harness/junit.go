@@ -11,29 +11,40 @@ import (
 // per expectation.
 func (r *Report) WriteJUnit(w io.Writer) error { return WriteJUnitAll(w, []*Report{r}) }
 
-// WriteJUnitAll writes one testsuite per report.
+// WriteJUnitAll writes one testsuite per report. A failed step's failure
+// text is its message lines, as SERVMGR issued them (a CI page shows them
+// under the failure); a failed expectation's says what was wanted and
+// what was found. The failure's message is the one-line reason.
 func WriteJUnitAll(w io.Writer, reports []*Report) error {
 	var all junitSuites
 	for _, r := range reports {
 		s := junitSuite{Name: r.Scenario, Properties: VersionProperties(r.Version)}
-		add := func(name, status, reason, out string) {
-			c := junitCase{Name: name, Classname: "scenario." + r.Scenario, SystemOut: out}
+		add := func(name, kind, status, reason string, lines []string) {
+			c := junitCase{Name: name, Classname: "scenario." + r.Scenario}
 			switch status {
 			case "fail":
-				c.Failure = &junitFailure{Message: reason, Type: "expectation", Text: reason}
+				c.Failure = &junitFailure{Message: reason, Type: kind, Text: strings.Join(lines, "\n")}
 				s.Failures++
 			case "skipped":
 				c.Skipped = &junitSkipped{Message: reason}
 				s.Skipped++
 			}
+			if c.Failure == nil && kind == "step" {
+				c.SystemOut = strings.Join(lines, "\n")
+			}
 			s.Cases = append(s.Cases, c)
 			s.Tests++
 		}
 		for _, st := range r.Steps {
-			add(fmt.Sprintf("step %02d %s: %s", st.Index, st.Kind, st.Line), st.Status, st.Reason, strings.Join(st.Output, "\n"))
+			lines := st.Output
+			if len(lines) == 0 && st.Status == "fail" {
+				lines = []string{st.Reason} // a step that issued no line: its reason is all there is
+			}
+			add(fmt.Sprintf("step %02d %s: %s", st.Index, st.Kind, st.Line), "step", st.Status, st.Reason, lines)
 		}
 		for _, e := range r.Expectations {
-			add("expect "+e.Name, e.Status, e.Reason, "")
+			add("expect "+e.Name, "expectation", e.Status, e.Reason,
+				[]string{"want: " + e.Want, "got: " + e.Got, e.Reason})
 		}
 		all.Tests += s.Tests
 		all.Failures += s.Failures

@@ -28,9 +28,10 @@ type Report struct {
 	Violations []Violation `json:"violations,omitempty"`
 	// Faults are the faults that fired, with what they hit.
 	Faults []fault.Fired `json:"faults,omitempty"`
-	// Timeline is every system's phases in wall time, plus the link time
-	// charged meanwhile (LinkTime). It is left out of
-	// JSON, which must not depend on timing; the HTML report draws it.
+	// Timeline is every system's phases, timed as Options.Now says, plus
+	// the link time charged meanwhile (LinkTime); the HTML report draws
+	// it. Which phase a STATUS poll saw end depends on timing, so the
+	// JSON report carries it only when asked to (JSONOptions.Timeline).
 	Timeline []Span `json:"-"`
 	// LinkTime is the time each distant system's link charged to the
 	// scenario's virtual clock instead of waiting it (latency and
@@ -42,17 +43,17 @@ type Report struct {
 	StepStart map[int]time.Duration `json:"-"`
 }
 
-// Span is one phase of one system's work during a step, in wall time
-// since the scenario started.
+// Span is one phase of one system's work during a step, in time since
+// the scenario started.
 type Span struct {
-	Step   int           // the StepReport.Index the phase belongs to
-	System string        // VM01
-	Phase  string        // transfer, validate, load or put2prod
-	Start  time.Duration // since the scenario started
-	End    time.Duration
-	OK     bool
-	Detail string // e.g. "3 files, 1.2 MB" or the failure's message
-	Bytes  int64  // sent to the system in the phase (a transfer's files)
+	Step   int           `json:"step"`   // the StepReport.Index the phase belongs to
+	System string        `json:"system"` // VM01
+	Phase  string        `json:"phase"`  // transfer, validate, load or put2prod
+	Start  time.Duration `json:"start_ns"`
+	End    time.Duration `json:"end_ns"`
+	OK     bool          `json:"ok"`
+	Detail string        `json:"detail,omitempty"` // e.g. "3 files, 1.2 MB" or the failure's message
+	Bytes  int64         `json:"bytes,omitempty"`  // sent to the system in the phase (a transfer's files)
 }
 
 // RolloutReport is one staged roll-out run by a step: every system of the

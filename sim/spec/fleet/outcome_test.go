@@ -133,6 +133,26 @@ var _ = Describe("outcomes of SEND, PUT2PROD and SERVCHECK", Ordered, func() {
 		Expect(ids(vm03.Lines)).To(Equal([]string{"CSM3053I", "CSM3055E"}))
 		Expect(vm03.Lines[1].Text).To(HaveSuffix(vm03.Cause.String()))
 
+		// Each phase carries the roll-out it belongs to, what it sent and
+		// the id of the line that ended it: the transfer's CSM3053I, the
+		// job's verdict on its last phase, none where the next phase began.
+		var sent int64
+		_, err = fmt.Sscanf(vm01.Lines[0].Text[strings.Index(vm01.Lines[0].Text, "files, ")+len("files, "):], "%d bytes", &sent)
+		Expect(err).NotTo(HaveOccurred(), vm01.Lines[0].Text)
+		Expect(sent).To(BeNumerically(">", 0))
+		for _, p := range vm01.Phases {
+			Expect(p.Rollout).To(Equal("SEND.TEST.L2.ALL"))
+		}
+		Expect(vm01.Phases[0].Bytes).To(Equal(sent))
+		Expect(vm01.Phases[0].Message).To(Equal("CSM3053I"))
+		Expect(vm01.Phases[1].Bytes).To(BeZero())
+		Expect(vm01.Phases[1].Message).To(BeEmpty())
+		Expect(vm01.Phases[2].Message).To(Equal("CSM3056I"))
+		last := vm03.Phases[len(vm03.Phases)-1]
+		Expect(last.OK).To(BeFalse())
+		Expect(last.Message).To(Equal("CSM3055E"))
+		Expect(vm03.Phases[0].Message).To(Equal("CSM3053I"))
+
 		// The listeners heard the same phases, each begun and ended.
 		heardVM01 := ears.of("VM01")
 		Expect(heardVM01).To(HaveLen(6))
@@ -182,6 +202,8 @@ var _ = Describe("outcomes of SEND, PUT2PROD and SERVCHECK", Ordered, func() {
 		Expect(names(vm01.Phases)).To(Equal([]proto.Phase{proto.PhasePut2Prod}))
 		Expect(vm01.Phases[0].Last()).To(BeTrue())
 		Expect(ids(vm01.Lines)).To(Equal([]string{"CSM3057I"}))
+		Expect(vm01.Phases[0].Message).To(Equal("CSM3057I"))
+		Expect(vm01.Phases[0].Rollout).To(Equal("PUT2PROD.720.VM01"))
 
 		down, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
@@ -196,6 +218,8 @@ var _ = Describe("outcomes of SEND, PUT2PROD and SERVCHECK", Ordered, func() {
 		Expect(vm02.Phases).To(HaveLen(1))
 		Expect(vm02.Phases[0].Name).To(Equal(proto.PhaseTransfer))
 		Expect(vm02.Phases[0].OK).To(BeFalse())
+		Expect(vm02.Phases[0].Message).To(Equal("CSM3051E"))
+		Expect(vm02.Phases[0].Bytes).To(BeZero())
 	})
 
 	It("a staged roll-out gives the schedule's result: every system's record, wave and run", func() {
