@@ -2,8 +2,11 @@ package ckd
 
 import "fmt"
 
-// runBytes bounds the track images a Run holds before it writes them.
-const runBytes = 16 << 20
+// runBytes bounds the track images a Run holds before it writes them:
+// about a 3390 cylinder. Larger runs cost a large, zeroed buffer per
+// restore (a nucleus is 150 tracks) and win nothing on sim/memfs, whose
+// writes cost what they write.
+const runBytes = 1 << 20
 
 // A Run writes track images that follow each other on the volume (head
 // by head, then cylinder by cylinder) in one write per run instead of one
