@@ -53,6 +53,7 @@ const (
 	tlRowH     = 18   // one row per system
 	tlAxisH    = 26   // the time axis above the rows
 	tlStepsH   = 22   // the steps' marks and numbers below the rows
+	tlStepRowH = 12   // each further row of step numbers
 	tlPlotW    = 1000 // the time plot
 	tlRightPad = 48   // room for the last tick label
 	tlBottom   = 6
@@ -171,12 +172,12 @@ type htmlStepLine struct {
 }
 
 // htmlStepMark is a step's tick in the steps lane, whose title names it,
-// and its number where there is room for it ("" where not).
+// and its number ("" where there is no room for it), at LabelX, LabelY.
 type htmlStepMark struct {
-	Path   string
-	Title  string
-	Label  string
-	LabelX int
+	Path           string
+	Title          string
+	Label          string
+	LabelX, LabelY int
 }
 
 type htmlPattern struct {
@@ -376,7 +377,9 @@ func newHTMLTimeline(id string, r *Report) htmlTimeline {
 			Title: fmt.Sprintf("step %d starts at %s", st.step, fmtSeconds(st.start)),
 		})
 	}
-	t.StepMarks = stepLane(r, seen, xOf, plotBottom)
+	var rows int
+	t.StepMarks, rows = stepLane(r, seen, xOf, plotBottom, t.StepsY)
+	t.Height += (rows - 1) * tlStepRowH
 
 	// Spans, and per system and phase the total time and count.
 	type agg struct {
@@ -464,10 +467,12 @@ func spanTitle(sp Span, status string) string {
 }
 
 // stepLane is the lane below the rows: a tick where each step that ran
-// began, titled with the step, and its number where it fits. Steps with
-// phases (hasPhases) get their numbers first, the others where room is
-// left, so that the principal's quick steps do not crowd out a roll-out.
-func stepLane(r *Report, hasPhases map[int]int, xOf func(time.Duration) float64, top int) []htmlStepMark {
+// began, titled with the step, and its number at labelY. Steps with phases
+// (hasPhases) are always numbered, in as many rows as they need when they
+// ran close together; the others where room is left in those rows, so
+// that the principal's quick steps do not crowd out a roll-out. It returns
+// the marks and the rows of numbers.
+func stepLane(r *Report, hasPhases map[int]int, xOf func(time.Duration) float64, top, labelY int) ([]htmlStepMark, int) {
 	steps := map[int]StepReport{}
 	for _, st := range r.Steps {
 		steps[st.Index] = st
@@ -488,7 +493,7 @@ func stepLane(r *Report, hasPhases map[int]int, xOf func(time.Duration) float64,
 	}
 	// A digit is about 6.5px wide at 11px; numbers stay 4px apart.
 	type extent struct{ from, to float64 }
-	var taken []extent
+	taken := [][]extent{nil} // by row
 	for _, first := range []bool{true, false} {
 		for k, i := range order {
 			if _, ok := hasPhases[i]; ok != first {
@@ -497,13 +502,19 @@ func stepLane(r *Report, hasPhases map[int]int, xOf func(time.Duration) float64,
 			x := xOf(r.StepStart[i])
 			w := 6.5*float64(len(strconv.Itoa(i))) + 4
 			e := extent{x - w/2, x + w/2}
-			if !slices.ContainsFunc(taken, func(o extent) bool { return e.from < o.to && o.from < e.to }) {
-				taken = append(taken, e)
-				marks[k].Label, marks[k].LabelX = strconv.Itoa(i), int(x+0.5)
+			row := slices.IndexFunc(taken, func(row []extent) bool {
+				return !slices.ContainsFunc(row, func(o extent) bool { return e.from < o.to && o.from < e.to })
+			})
+			if row < 0 && first {
+				row, taken = len(taken), append(taken, nil)
+			}
+			if row >= 0 {
+				taken[row] = append(taken[row], e)
+				marks[k].Label, marks[k].LabelX, marks[k].LabelY = strconv.Itoa(i), int(x+0.5), labelY+row*tlStepRowH
 			}
 		}
 	}
-	return marks
+	return marks, len(taken)
 }
 
 // fmtSeconds is a duration as seconds with millisecond precision: 0.120s.

@@ -440,6 +440,29 @@ var _ = Describe("HTML report", func() {
 		Expect(findAll(parseHTML(renderHTML(htmlSampleReport())), "g")).To(BeEmpty(), "no step times, no marks")
 	})
 
+	It("numbers every step with phases, a row below where they ran too close together for one", func() {
+		ms := time.Millisecond
+		rep.StepStart = map[int]time.Duration{1: 0, 2: 1 * ms, 3: 2 * ms} // steps 2 and 3 have phases
+		d := parseHTML(renderHTML(rep))
+		ys := map[string]string{}
+		for _, g := range findAll(d, "g") {
+			for _, t := range findAll(g, "text") {
+				if attr(g, "class") == "step" {
+					ys[textOf(t)] = attr(t, "y")
+				}
+			}
+		}
+		Expect(ys).To(HaveKey("2"))
+		Expect(ys).To(HaveKey("3"))
+		Expect(ys["2"]).NotTo(Equal(ys["3"]), "a pixel apart: one row each")
+		Expect(ys).NotTo(HaveKey("1"), "a step without phases gets no new row")
+		h, err := strconv.Atoi(attr(findAll(d, "svg")[0], "height"))
+		Expect(err).NotTo(HaveOccurred())
+		y3, err := strconv.Atoi(ys["3"])
+		Expect(err).NotTo(HaveOccurred())
+		Expect(y3).To(BeNumerically("<", h), "the second row is inside the drawing")
+	})
+
 	It("says so when there is no timeline", func() {
 		rep.Timeline = nil
 		p := renderHTML(rep)
