@@ -132,20 +132,20 @@ vet:
 # (54 systems in fleet54) included. The suites run as two halves at once:
 # ginkgo runs one suite at a time, and most specs wait on sockets, child
 # processes and disks, so one half alone keeps 2 cores less than half busy.
-# The CLI's half (cmd and most of sim/spec; about as long as the rest)
-# prints when it ends; JUnit per half.
+# The CLI's half (cmd and sim/spec; about as long as the rest) prints
+# when it ends; JUnit per half.
 # Then each module under examples/, as an outside user's module would run
 # its tests: its own go test with its own go.mod (ginkgo -r would find it
 # too, and run it uncounted, so it is skipped there).
 GINKGO_FLAGS := --keep-going --randomize-all --trace $(if $(CI),--no-color)
-HALF_CLI     := ./cmd/... ./sim/spec/agent/... ./sim/spec/level/... ./sim/spec/servmgr/...
+HALF_CLI     := ./cmd/... ./sim/spec/...
 test: deps vet
 	@mkdir -p $(REPORTS) && rm -f $(REPORTS)/junit*.xml
 	@status=0; \
 	$(GINKGO) -r $(GINKGO_FLAGS) --race --junit-report=junit-cli.xml --output-dir=$(REPORTS) $(HALF_CLI) \
 		> $(REPORTS)/ginkgo-cli.log 2>&1 & cli=$$!; \
 	$(GINKGO) -r $(GINKGO_FLAGS) --race --junit-report=junit.xml --output-dir=$(REPORTS) \
-		--skip-package=cmd/csmsim,sim/spec/agent,sim/spec/level,sim/spec/servmgr,examples/ ./... || status=$$?; \
+		--skip-package=cmd/csmsim,sim/spec,examples/ ./... || status=$$?; \
 	wait $$cli || status=$$?; \
 	cat $(REPORTS)/ginkgo-cli.log; \
 	sed -n 's/.*<testsuites tests="\([0-9]*\)" disabled="\([0-9]*\)" errors="\([0-9]*\)" failures="\([0-9]*\)".*/\1 \2 \3 \4/p' $(REPORTS)/junit.xml $(REPORTS)/junit-cli.xml \
