@@ -1,8 +1,6 @@
 package csmserve
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/csmsim/csmsim/engine/agent"
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/engine/servlink"
 )
 
 // What a session does to the staging area goes through the methods below,
@@ -165,11 +164,11 @@ func (d *session) ComputeHash(name string, algo ftpserver.HASHAlgo, start, end i
 		return "", d.replyErr("hash", name, err)
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(f, start, end-start)); err != nil {
+	_, sum, err := servlink.HashReader(io.NewSectionReader(f, start, end-start))
+	if err != nil {
 		return "", d.replyErr("hash", name, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return sum, nil
 }
 
 // Create goes through OpenFile.

@@ -1,13 +1,12 @@
 package csmserve
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"hash"
 	"sync"
 	"time"
 
 	"github.com/spf13/afero"
+
+	"github.com/csmsim/csmsim/engine/servlink"
 )
 
 // Receipt is what a node learnt of a file in the pass that stored it: its
@@ -70,23 +69,17 @@ func trimSlash(s string) string {
 	return s
 }
 
-// digest hashes an upload as it is written; broken once a write goes
-// elsewhere than at the end (WriteAt, Seek), as the hash then no longer
-// describes the file.
+// digest hashes an upload as it is written (servlink.Digest: size and
+// SHA-256); broken once a write goes elsewhere than at the end (WriteAt,
+// Seek), as the hash then no longer describes the file.
 type digest struct {
-	h      hash.Hash
-	n      int64
+	servlink.Digest
 	broken bool
 }
-
-func newDigest() *digest { return &digest{h: sha256.New()} }
 
 func (d *digest) wrote(p []byte) {
 	if d == nil || d.broken {
 		return
 	}
-	d.h.Write(p)
-	d.n += int64(len(p))
+	_, _ = d.Write(p)
 }
-
-func (d *digest) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }

@@ -236,7 +236,7 @@ func (s *StagingFs) replace(p string) (afero.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &upload{File: f, fs: s, target: p, tmp: f.Name(), digest: newDigest()}, nil
+	return &upload{File: f, fs: s, target: p, tmp: f.Name(), digest: &digest{}}, nil
 }
 
 // upload is a staging file opened for writing: a temporary that replaces
@@ -314,8 +314,8 @@ func (u *upload) Close() error {
 			err = u.fs.base.Rename(u.tmp, u.target)
 		}
 		if err == nil && u.digest != nil && !u.digest.broken {
-			if fi, serr := u.fs.base.Stat(u.target); serr == nil && fi.Size() == u.digest.n {
-				u.fs.receipts.put(u.target, Receipt{Size: fi.Size(), SHA256: u.digest.sum(), mtime: fi.ModTime()})
+			if fi, serr := u.fs.base.Stat(u.target); serr == nil && fi.Size() == u.digest.Size() {
+				u.fs.receipts.put(u.target, Receipt{Size: fi.Size(), SHA256: u.digest.Sum(), mtime: fi.ModTime()})
 			}
 		}
 	}
