@@ -52,3 +52,17 @@ maxrss() {
 new_password() {
 	(umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$1" && echo >>"$1")
 }
+
+# size_arg takes a positional argument: the first is SYSTEMS, the second
+# MIB (both scripts take them so).
+size_arg() {
+	if [[ -z $systems ]]; then systems=$1
+	elif [[ -z $target_mib ]]; then target_mib=$1
+	else die "one SYSTEMS and one MIB, got also $1"; fi
+}
+
+# check_size_args refuses a SYSTEMS or MIB out of range.
+check_size_args() {
+	[[ $systems =~ ^[1-9][0-9]?$ ]] || die "SYSTEMS must be 1 to 99 (usage: bench/${0##*/} SYSTEMS MIB)"
+	[[ $target_mib =~ ^[1-9][0-9]*$ ]] || die "MIB must be a whole number of MiB, 1 or more"
+}

@@ -48,15 +48,10 @@ while (($#)); do
 	--row) row_only=1; shift ;;
 	-h | --help) usage ;;
 	-*) die "unknown option $1 (see --help)" ;;
-	*)
-		if [[ -z $systems ]]; then systems=$1
-		elif [[ -z $target_mib ]]; then target_mib=$1
-		else die "one SYSTEMS and one MIB, got also $1"; fi
-		shift ;;
+	*) size_arg "$1"; shift ;;
 	esac
 done
-if ! [[ $systems =~ ^[1-9][0-9]?$ ]]; then die "SYSTEMS must be 1 to 99 (usage: bench/scenario.sh SYSTEMS MIB)"; fi
-if ! [[ $target_mib =~ ^[1-9][0-9]*$ ]]; then die "MIB must be a whole number of MiB, 1 or more"; fi
+check_size_args
 
 [[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) is missing: install the Debian package time (make deps)"
 need python3 "install the Debian package python3 (make deps)"
