@@ -217,12 +217,12 @@ var _ = Describe("a newcomer's first hour", func() {
 			doc, err := html.Parse(strings.NewReader(page))
 			Expect(err).NotTo(HaveOccurred())
 			var header, generator string
-			walkHTML(doc, func(n *html.Node) {
+			htmltest.Walk(doc, func(n *html.Node) {
 				if n.Data == "header" {
-					header = nodeText(n)
+					header = htmltest.Text(n)
 				}
-				if n.Data == "meta" && attrOf(n, "name") == "generator" {
-					generator = attrOf(n, "content")
+				if n.Data == "meta" && htmltest.Attr(n, "name") == "generator" {
+					generator = htmltest.Attr(n, "content")
 				}
 			})
 			Expect(header).To(ContainSubstring("written by csmsim " + v))
@@ -304,11 +304,11 @@ var _ = Describe("a newcomer's first hour", func() {
 		Expect(err).NotTo(HaveOccurred())
 
 		var svg, steps *html.Node
-		walkHTML(doc, func(n *html.Node) {
+		htmltest.Walk(doc, func(n *html.Node) {
 			if n.Data == "svg" && svg == nil {
 				svg = n
 			}
-			if n.Data == "table" && attrOf(n, "class") == "steps" {
+			if n.Data == "table" && htmltest.Attr(n, "class") == "steps" {
 				steps = n
 			}
 		})
@@ -317,38 +317,38 @@ var _ = Describe("a newcomer's first hour", func() {
 		var axisX float64
 		var ticks []*html.Node
 		var bars, stepMarks, stepLabels []string
-		walkHTML(svg, func(n *html.Node) {
-			switch cls := attrOf(n, "class"); {
+		htmltest.Walk(svg, func(n *html.Node) {
+			switch cls := htmltest.Attr(n, "class"); {
 			case n.Data == "path" && cls == "axis":
-				_, err := fmt.Sscanf(attrOf(n, "d"), "M%g", &axisX)
+				_, err := fmt.Sscanf(htmltest.Attr(n, "d"), "M%g", &axisX)
 				Expect(err).NotTo(HaveOccurred())
 			case n.Data == "text" && cls == "tick":
 				ticks = append(ticks, n)
 			case n.Data == "g" && cls == "step":
-				walkHTML(n, func(c *html.Node) {
+				htmltest.Walk(n, func(c *html.Node) {
 					switch c.Data {
 					case "title":
-						stepMarks = append(stepMarks, nodeText(c))
+						stepMarks = append(stepMarks, htmltest.Text(c))
 					case "text":
-						stepLabels = append(stepLabels, nodeText(c))
+						stepLabels = append(stepLabels, htmltest.Text(c))
 					}
 				})
 			case n.Data == "rect":
-				bars = append(bars, nodeText(n))
-				x, err := strconv.ParseFloat(attrOf(n, "x"), 64)
+				bars = append(bars, htmltest.Text(n))
+				x, err := strconv.ParseFloat(htmltest.Attr(n, "x"), 64)
 				Expect(err).NotTo(HaveOccurred())
 				Expect(x).To(BeNumerically(">", axisX+1), "the principal's steps took time before the first phase")
 			}
 		})
 		Expect(ticks).NotTo(BeEmpty())
-		Expect(nodeText(ticks[0])).To(MatchRegexp(`^0m?s$`), "the axis starts at the scenario's start")
-		Expect(attrOf(ticks[0], "x")).To(Equal(strconv.Itoa(int(axisX))))
+		Expect(htmltest.Text(ticks[0])).To(MatchRegexp(`^0m?s$`), "the axis starts at the scenario's start")
+		Expect(htmltest.Attr(ticks[0], "x")).To(Equal(strconv.Itoa(int(axisX))))
 
 		// Every step that ran has a mark titled with its line, at 0 for the
 		// first; every step with phases is numbered.
 		ran := 0
-		walkHTML(steps, func(n *html.Node) {
-			if n.Data == "tr" && !strings.Contains(nodeText(n), "skipped") && nodeText(n) != "" && n.Parent.Data == "tbody" {
+		htmltest.Walk(steps, func(n *html.Node) {
+			if n.Data == "tr" && !strings.Contains(htmltest.Text(n), "skipped") && htmltest.Text(n) != "" && n.Parent.Data == "tbody" {
 				ran++
 			}
 		})
@@ -431,38 +431,3 @@ var _ = Describe("a newcomer's first hour", func() {
 		Expect(string(out)).To(ContainSubstring("(" + strings.TrimPrefix(pinned[1], "v") + ")"))
 	})
 })
-
-// walkHTML calls f on every element under n, in document order.
-func walkHTML(n *html.Node, f func(*html.Node)) {
-	if n.Type == html.ElementNode {
-		f(n)
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		walkHTML(c, f)
-	}
-}
-
-func attrOf(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-// nodeText is the text under n.
-func nodeText(n *html.Node) string {
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return b.String()
-}

@@ -83,46 +83,6 @@ func parseHTML(page string) *html.Node {
 	return doc
 }
 
-// findAll is every element named tag, in document order.
-func findAll(n *html.Node, tag string) []*html.Node {
-	var out []*html.Node
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode && n.Data == tag {
-			out = append(out, n)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return out
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func textOf(n *html.Node) string {
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return b.String()
-}
-
 // svgFragment is the page's first <svg>...</svg>, checked to be
 // well-formed XML.
 func svgFragment(page string) string {
@@ -157,9 +117,9 @@ var _ = Describe("HTML report", func() {
 
 	It("is one self-contained page that parses, with a well-formed SVG", func() {
 		Expect(page).To(HavePrefix("<!DOCTYPE html>"))
-		Expect(findAll(doc, "html")).To(HaveLen(1))
-		Expect(findAll(doc, "body")).To(HaveLen(1))
-		Expect(findAll(doc, "svg")).To(HaveLen(1))
+		Expect(htmltest.FindAll(doc, "html")).To(HaveLen(1))
+		Expect(htmltest.FindAll(doc, "body")).To(HaveLen(1))
+		Expect(htmltest.FindAll(doc, "svg")).To(HaveLen(1))
 		svgFragment(page)
 
 		lower := strings.ToLower(page)
@@ -168,28 +128,28 @@ var _ = Describe("HTML report", func() {
 		Expect(lower).NotTo(ContainSubstring("<script"))
 		Expect(lower).NotTo(ContainSubstring("<link"))
 		for _, tag := range []string{"script", "link", "img", "iframe", "object", "embed"} {
-			Expect(findAll(doc, tag)).To(BeEmpty(), tag)
+			Expect(htmltest.FindAll(doc, tag)).To(BeEmpty(), tag)
 		}
 		Expect(lower).NotTo(ContainSubstring(" src="))
 		Expect(lower).NotTo(ContainSubstring("@import"))
-		Expect(findAll(doc, "style")).To(HaveLen(1))
+		Expect(htmltest.FindAll(doc, "style")).To(HaveLen(1))
 	})
 
 	It("shows the verdict, scenario, file, seed, release and failures", func() {
-		h2 := findAll(doc, "h2")
+		h2 := htmltest.FindAll(doc, "h2")
 		Expect(h2).To(HaveLen(1))
-		Expect(textOf(h2[0])).To(Equal("FAIL" + rep.Scenario))
-		txt := textOf(doc)
+		Expect(htmltest.Text(h2[0])).To(Equal("FAIL" + rep.Scenario))
+		txt := htmltest.Text(doc)
 		for _, s := range []string{rep.File, "42", "VM0802", "failures2"} {
 			Expect(txt).To(ContainSubstring(s))
 		}
 		pass := htmlSampleReport()
 		pass.Pass, pass.Failures = true, 0
-		Expect(textOf(findAll(parseHTML(renderHTML(pass)), "h2")[0])).To(HavePrefix("PASS"))
+		Expect(htmltest.Text(htmltest.FindAll(parseHTML(renderHTML(pass)), "h2")[0])).To(HavePrefix("PASS"))
 	})
 
 	It("names every system and every phase in the DOM text", func() {
-		txt := textOf(doc)
+		txt := htmltest.Text(doc)
 		for _, s := range []string{"VM01", "VM02", "VM03", "VM09"} {
 			Expect(txt).To(ContainSubstring(s))
 		}
@@ -198,47 +158,47 @@ var _ = Describe("HTML report", func() {
 		}
 		// The SVG itself labels each row with a <text> element, in the
 		// order of r.Systems, then timeline-only systems.
-		svg := findAll(doc, "svg")[0]
+		svg := htmltest.FindAll(doc, "svg")[0]
 		var labels []string
-		for _, t := range findAll(svg, "text") {
-			if attr(t, "class") == "label" {
-				labels = append(labels, textOf(t))
+		for _, t := range htmltest.FindAll(svg, "text") {
+			if htmltest.Attr(t, "class") == "label" {
+				labels = append(labels, htmltest.Text(t))
 			}
 		}
 		Expect(labels).To(Equal([]string{"VM01", "VM02", "VM03", "VM09"}))
 	})
 
 	It("draws one rect per span, by phase, with a title, and marks the failed one", func() {
-		rects := findAll(doc, "rect")
+		rects := htmltest.FindAll(doc, "rect")
 		Expect(rects).To(HaveLen(len(rep.Timeline)))
 		for i, sp := range rep.Timeline {
 			r := rects[i]
-			cls := strings.Fields(attr(r, "class"))
+			cls := strings.Fields(htmltest.Attr(r, "class"))
 			Expect(cls).To(ContainElements("span", "ph-"+sp.Phase))
-			Expect(attr(r, "data-phase")).To(Equal(sp.Phase))
-			w, err := strconv.ParseFloat(attr(r, "width"), 64)
+			Expect(htmltest.Attr(r, "data-phase")).To(Equal(sp.Phase))
+			w, err := strconv.ParseFloat(htmltest.Attr(r, "width"), 64)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(w).To(BeNumerically(">=", 1), "instant phases stay visible")
-			titles := findAll(r, "title")
+			titles := htmltest.FindAll(r, "title")
 			Expect(titles).To(HaveLen(1))
-			Expect(textOf(titles[0])).To(HavePrefix(fmt.Sprintf("%s %s, step %d: ", sp.System, sp.Phase, sp.Step)))
+			Expect(htmltest.Text(titles[0])).To(HavePrefix(fmt.Sprintf("%s %s, step %d: ", sp.System, sp.Phase, sp.Step)))
 			if sp.OK {
 				Expect(cls).NotTo(ContainElement("failed"))
 			} else {
 				Expect(cls).To(ContainElement("failed"))
-				Expect(attr(r, "fill")).To(HavePrefix("url(#"))
+				Expect(htmltest.Attr(r, "fill")).To(HavePrefix("url(#"))
 			}
 		}
 		// Hovering a bar names system, phase, step, duration, a transfer's
 		// bytes and the outcome.
-		Expect(textOf(findAll(rects[0], "title")[0])).To(Equal("VM01 transfer, step 2: 0.120s, from 0.000s to 0.120s, 1200000 bytes, ok — 3 files, 1.2 MB"))
-		Expect(textOf(findAll(rects[4], "title")[0])).To(Equal("VM02 transfer, step 2: 0.250s, from 0.950s to 1.200s, 0 bytes, ok"))
-		Expect(textOf(findAll(rects[5], "title")[0])).To(Equal("VM02 validate, step 2: 0.100s, from 1.200s to 1.300s, failed — checksum mismatch <a&b>"))
+		Expect(htmltest.Text(htmltest.FindAll(rects[0], "title")[0])).To(Equal("VM01 transfer, step 2: 0.120s, from 0.000s to 0.120s, 1200000 bytes, ok — 3 files, 1.2 MB"))
+		Expect(htmltest.Text(htmltest.FindAll(rects[4], "title")[0])).To(Equal("VM02 transfer, step 2: 0.250s, from 0.950s to 1.200s, 0 bytes, ok"))
+		Expect(htmltest.Text(htmltest.FindAll(rects[5], "title")[0])).To(Equal("VM02 validate, step 2: 0.100s, from 1.200s to 1.300s, failed — checksum mismatch <a&b>"))
 		// each phase has its own colour
 		fills := map[string]string{}
 		for i, sp := range rep.Timeline {
 			if sp.OK {
-				fills[sp.Phase] = attr(rects[i], "fill")
+				fills[sp.Phase] = htmltest.Attr(rects[i], "fill")
 			}
 		}
 		Expect(fills).To(HaveLen(4))
@@ -249,10 +209,10 @@ var _ = Describe("HTML report", func() {
 		}
 		// the hatch pattern the failed span uses is defined in the SVG
 		failed := rects[5]
-		id := strings.TrimSuffix(strings.TrimPrefix(attr(failed, "fill"), "url(#"), ")")
+		id := strings.TrimSuffix(strings.TrimPrefix(htmltest.Attr(failed, "fill"), "url(#"), ")")
 		var ids []string
-		for _, p := range findAll(doc, "pattern") {
-			ids = append(ids, attr(p, "id"))
+		for _, p := range htmltest.FindAll(doc, "pattern") {
+			ids = append(ids, htmltest.Attr(p, "id"))
 		}
 		Expect(ids).To(ContainElement(id))
 	})
@@ -260,9 +220,9 @@ var _ = Describe("HTML report", func() {
 	It("has a time axis, a legend and a phases-per-system table", func() {
 		ticks := func(doc *html.Node) []string {
 			var out []string
-			for _, t := range findAll(findAll(doc, "svg")[0], "text") {
-				if attr(t, "class") == "tick" {
-					out = append(out, textOf(t))
+			for _, t := range htmltest.FindAll(htmltest.FindAll(doc, "svg")[0], "text") {
+				if htmltest.Attr(t, "class") == "tick" {
+					out = append(out, htmltest.Text(t))
 				}
 			}
 			return out
@@ -279,33 +239,33 @@ var _ = Describe("HTML report", func() {
 		}
 		d := parseHTML(renderHTML(late))
 		Expect(ticks(d)).To(Equal([]string{"0s", "0.5s", "1s", "1.5s", "2s", "2.5s", "3s"}))
-		first := findAll(d, "rect")[0]
-		Expect(attr(first, "x")).To(Equal("630.8"), "1.9s of 3.4s along the 1000px plot, after the 72px labels")
+		first := htmltest.FindAll(d, "rect")[0]
+		Expect(htmltest.Attr(first, "x")).To(Equal("630.8"), "1.9s of 3.4s along the 1000px plot, after the 72px labels")
 
 		var legend *html.Node
-		for _, d := range findAll(doc, "div") {
-			if attr(d, "class") == "legend" {
+		for _, d := range htmltest.FindAll(doc, "div") {
+			if htmltest.Attr(d, "class") == "legend" {
 				legend = d
 			}
 		}
 		Expect(legend).NotTo(BeNil())
 		for _, p := range htmlPhases {
-			Expect(textOf(legend)).To(ContainSubstring(p))
+			Expect(htmltest.Text(legend)).To(ContainSubstring(p))
 		}
 
 		var phases *html.Node
-		for _, t := range findAll(doc, "table") {
-			if attr(t, "class") == "phases" {
+		for _, t := range htmltest.FindAll(doc, "table") {
+			if htmltest.Attr(t, "class") == "phases" {
 				phases = t
 			}
 		}
 		Expect(phases).NotTo(BeNil())
 		var rows [][]string
-		for _, tr := range findAll(phases, "tr") {
+		for _, tr := range htmltest.FindAll(phases, "tr") {
 			var cells []string
 			for c := tr.FirstChild; c != nil; c = c.NextSibling {
 				if c.Type == html.ElementNode {
-					cells = append(cells, textOf(c))
+					cells = append(cells, htmltest.Text(c))
 				}
 			}
 			rows = append(rows, cells)
@@ -320,10 +280,10 @@ var _ = Describe("HTML report", func() {
 	})
 
 	It("shows steps, systems, roll-outs and expectations", func() {
-		txt := textOf(doc)
+		txt := htmltest.Text(doc)
 		Expect(txt).To(ContainSubstring("rc 8, want 0"))
 		Expect(txt).To(ContainSubstring("CSM2040E CSM2041I"))
-		Expect(findAll(doc, "details")).To(HaveLen(2))
+		Expect(htmltest.FindAll(doc, "details")).To(HaveLen(2))
 		Expect(txt).To(ContainSubstring("CSM2040E VM02 validate failed: <checksum>"))
 		Expect(txt).To(ContainSubstring("SEND.TEST.VM010802_BLD2.ALL"))
 		Expect(txt).To(ContainSubstring("halted: wave 1 failed"))
@@ -331,17 +291,17 @@ var _ = Describe("HTML report", func() {
 		Expect(txt).To(ContainSubstring("not rolled out"))
 
 		var ro *html.Node
-		for _, t := range findAll(doc, "table") {
-			if attr(t, "class") == "rollout-systems" {
+		for _, t := range htmltest.FindAll(doc, "table") {
+			if htmltest.Attr(t, "class") == "rollout-systems" {
 				ro = t
 			}
 		}
 		Expect(ro).NotTo(BeNil())
 		var statuses, waves []string
-		for _, tr := range findAll(ro, "tr")[1:] {
-			tds := findAll(tr, "td")
-			waves = append(waves, textOf(tds[1]))
-			statuses = append(statuses, attr(tds[2], "class")+"="+textOf(tds[2]))
+		for _, tr := range htmltest.FindAll(ro, "tr")[1:] {
+			tds := htmltest.FindAll(tr, "td")
+			waves = append(waves, htmltest.Text(tds[1]))
+			statuses = append(statuses, htmltest.Attr(tds[2], "class")+"="+htmltest.Text(tds[2]))
 		}
 		Expect(waves).To(Equal([]string{"canary", "1", "1"}))
 		Expect(statuses).To(Equal([]string{"st-ok=done", "st-fail=failed", "st-skip=untouched"}))
@@ -361,12 +321,12 @@ var _ = Describe("HTML report", func() {
 		Expect(err).NotTo(HaveOccurred())
 		rows := func(class string) []string {
 			var out []string
-			for _, t := range findAll(d, "table") {
-				if attr(t, "class") == class {
-					for _, tr := range findAll(t, "tr")[1:] {
+			for _, t := range htmltest.FindAll(d, "table") {
+				if htmltest.Attr(t, "class") == class {
+					for _, tr := range htmltest.FindAll(t, "tr")[1:] {
 						var cells []string
-						for _, td := range findAll(tr, "td") {
-							cells = append(cells, textOf(td))
+						for _, td := range htmltest.FindAll(tr, "td") {
+							cells = append(cells, htmltest.Text(td))
 						}
 						out = append(out, strings.Join(cells, " | "))
 					}
@@ -379,15 +339,15 @@ var _ = Describe("HTML report", func() {
 			"2 | crash | VM02 | phase load | 2026-11-23 14:05:00 | 2026-11-23 14:15:00",
 			"2 | principal_crash | principal | after 1 systems | 2026-11-23 14:05:01 | at the end of the steps",
 		}))
-		Expect(textOf(doc)).NotTo(ContainSubstring("Faults"), "a run without faults has no such section")
+		Expect(htmltest.Text(doc)).NotTo(ContainSubstring("Faults"), "a run without faults has no such section")
 	})
 
 	It("escapes special characters from the report", func() {
 		Expect(page).NotTo(ContainSubstring(`<b>&"x"`))
 		Expect(page).To(ContainSubstring(`&lt;b&gt;&amp;&#34;x&#34;&lt;/b&gt;`))
 		Expect(page).NotTo(ContainSubstring("<a&b>"))
-		Expect(findAll(doc, "b")).To(HaveLen(len(rep.Rollouts[0].Waves)), "only the waves' own <b> labels")
-		Expect(textOf(doc)).To(ContainSubstring(`SEND TEST <b>&"x"</b>`))
+		Expect(htmltest.FindAll(doc, "b")).To(HaveLen(len(rep.Rollouts[0].Waves)), "only the waves' own <b> labels")
+		Expect(htmltest.Text(doc)).To(ContainSubstring(`SEND TEST <b>&"x"</b>`))
 	})
 
 	It("is byte-identical for two renders, alone and with several reports", func() {
@@ -402,12 +362,12 @@ var _ = Describe("HTML report", func() {
 		a, b := all(), all()
 		Expect(a).To(Equal(b))
 		d := parseHTML(a)
-		Expect(findAll(d, "section")).To(HaveLen(2))
-		Expect(findAll(d, "svg")).To(HaveLen(2))
+		Expect(htmltest.FindAll(d, "section")).To(HaveLen(2))
+		Expect(htmltest.FindAll(d, "svg")).To(HaveLen(2))
 		ids := map[string]bool{}
-		for _, p := range findAll(d, "pattern") {
-			Expect(ids).NotTo(HaveKey(attr(p, "id")), "element ids are unique across sections")
-			ids[attr(p, "id")] = true
+		for _, p := range htmltest.FindAll(d, "pattern") {
+			Expect(ids).NotTo(HaveKey(htmltest.Attr(p, "id")), "element ids are unique across sections")
+			ids[htmltest.Attr(p, "id")] = true
 		}
 	})
 
@@ -416,13 +376,13 @@ var _ = Describe("HTML report", func() {
 		rep.StepStart = map[int]time.Duration{1: 0, 2: 1 * ms}
 		d := parseHTML(renderHTML(rep))
 		var titles, labels []string
-		for _, g := range findAll(d, "g") {
-			if attr(g, "class") != "step" {
+		for _, g := range htmltest.FindAll(d, "g") {
+			if htmltest.Attr(g, "class") != "step" {
 				continue
 			}
-			titles = append(titles, textOf(findAll(g, "title")[0]))
-			for _, t := range findAll(g, "text") {
-				labels = append(labels, textOf(t))
+			titles = append(titles, htmltest.Text(htmltest.FindAll(g, "title")[0]))
+			for _, t := range htmltest.FindAll(g, "text") {
+				labels = append(labels, htmltest.Text(t))
 			}
 		}
 		Expect(titles).To(Equal([]string{
@@ -431,13 +391,13 @@ var _ = Describe("HTML report", func() {
 		}))
 		Expect(labels).To(Equal([]string{"2"}), "step 2 has phases: its number wins the room over step 1's, a pixel away")
 		var dashed []string
-		for _, p := range findAll(d, "path") {
-			if attr(p, "class") == "stepline" {
-				dashed = append(dashed, textOf(p))
+		for _, p := range htmltest.FindAll(d, "path") {
+			if htmltest.Attr(p, "class") == "stepline" {
+				dashed = append(dashed, htmltest.Text(p))
 			}
 		}
 		Expect(dashed).To(Equal([]string{"step 2 starts at 0.001s", "step 3 starts at 1.400s"}), "when the step began, where the report says")
-		Expect(findAll(parseHTML(renderHTML(htmlSampleReport())), "g")).To(BeEmpty(), "no step times, no marks")
+		Expect(htmltest.FindAll(parseHTML(renderHTML(htmlSampleReport())), "g")).To(BeEmpty(), "no step times, no marks")
 	})
 
 	It("numbers every step with phases, a row below where they ran too close together for one", func() {
@@ -445,10 +405,10 @@ var _ = Describe("HTML report", func() {
 		rep.StepStart = map[int]time.Duration{1: 0, 2: 1 * ms, 3: 2 * ms} // steps 2 and 3 have phases
 		d := parseHTML(renderHTML(rep))
 		ys := map[string]string{}
-		for _, g := range findAll(d, "g") {
-			for _, t := range findAll(g, "text") {
-				if attr(g, "class") == "step" {
-					ys[textOf(t)] = attr(t, "y")
+		for _, g := range htmltest.FindAll(d, "g") {
+			for _, t := range htmltest.FindAll(g, "text") {
+				if htmltest.Attr(g, "class") == "step" {
+					ys[htmltest.Text(t)] = htmltest.Attr(t, "y")
 				}
 			}
 		}
@@ -456,7 +416,7 @@ var _ = Describe("HTML report", func() {
 		Expect(ys).To(HaveKey("3"))
 		Expect(ys["2"]).NotTo(Equal(ys["3"]), "a pixel apart: one row each")
 		Expect(ys).NotTo(HaveKey("1"), "a step without phases gets no new row")
-		h, err := strconv.Atoi(attr(findAll(d, "svg")[0], "height"))
+		h, err := strconv.Atoi(htmltest.Attr(htmltest.FindAll(d, "svg")[0], "height"))
 		Expect(err).NotTo(HaveOccurred())
 		y3, err := strconv.Atoi(ys["3"])
 		Expect(err).NotTo(HaveOccurred())
@@ -485,20 +445,20 @@ var _ = Describe("HTML report", func() {
 		p := renderHTML(rep)
 		svgFragment(p)
 		d := parseHTML(p)
-		svg := findAll(d, "svg")[0]
-		h, err := strconv.Atoi(attr(svg, "height"))
+		svg := htmltest.FindAll(d, "svg")[0]
+		h, err := strconv.Atoi(htmltest.Attr(svg, "height"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(h).To(BeNumerically(">=", 54*18))
-		Expect(findAll(svg, "rect")).To(HaveLen(54 * 4))
+		Expect(htmltest.FindAll(svg, "rect")).To(HaveLen(54 * 4))
 		var labels, ticks int
-		for _, t := range findAll(svg, "text") {
-			switch attr(t, "class") {
+		for _, t := range htmltest.FindAll(svg, "text") {
+			switch htmltest.Attr(t, "class") {
 			case "label":
 				labels++
 			case "tick":
 				ticks++
-				Expect(textOf(t)).To(HaveSuffix("s"))
-				Expect(textOf(t)).NotTo(HaveSuffix("ms"))
+				Expect(htmltest.Text(t)).To(HaveSuffix("s"))
+				Expect(htmltest.Text(t)).NotTo(HaveSuffix("ms"))
 			}
 		}
 		Expect(labels).To(Equal(54))

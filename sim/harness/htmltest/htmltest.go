@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/net/html"
 )
 
 // ChromiumDOM renders page in headless Debian chromium and returns the DOM
@@ -52,4 +54,51 @@ func ChromiumDOM(dir, page string) (string, error) {
 		return "", fmt.Errorf("chromium rendering %s dumped no <html> DOM; stderr:\n%s", path, stderr.String())
 	}
 	return stdout.String(), nil
+}
+
+// Walk calls f on every element under n, n included, in document order.
+func Walk(n *html.Node, f func(*html.Node)) {
+	if n.Type == html.ElementNode {
+		f(n)
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		Walk(c, f)
+	}
+}
+
+// FindAll is every element named tag under n, in document order.
+func FindAll(n *html.Node, tag string) []*html.Node {
+	var out []*html.Node
+	Walk(n, func(e *html.Node) {
+		if e.Data == tag {
+			out = append(out, e)
+		}
+	})
+	return out
+}
+
+// Attr is the value of n's attribute key, "" if it has none.
+func Attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// Text is the text under n.
+func Text(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return b.String()
 }
