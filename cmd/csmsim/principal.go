@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/csmsim/csmsim/sim/hostfs"
+
 	"github.com/spf13/afero"
 	"github.com/spf13/cobra"
 
@@ -28,7 +30,7 @@ import (
 )
 
 // stateFs is a principal's state directory as an afero.Fs.
-func stateFs(fs afero.Fs, dir string) afero.Fs { return afero.NewBasePathFs(fs, dir) }
+func stateFs(fs afero.Fs, dir string) afero.Fs { return hostfs.Sub(fs, dir) }
 
 var scales = map[string]fixtures.Scale{"tiny": fixtures.ScaleTiny, "small": fixtures.ScaleSmall, "large": fixtures.ScaleLarge}
 

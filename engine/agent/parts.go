@@ -80,7 +80,9 @@ func (e *Env) checkBlocks(p cms.FilePool, need int64, what string) error {
 // writeParts streams a validated SERVLINK stream's parts that keep selects
 // into their areas, creating directories as needed. The reader verifies
 // each part's size and SHA-256 again as it is written; a part that does
-// not match is not committed.
+// not match is not committed. A trusted stream (its receipt matched) is
+// not verified again, and its parts are linked into place where the
+// system can (cms.RangeLinker) instead of written.
 func (e *Env) writeParts(p cms.FilePool, r io.Reader, trusted bool, keep func(servlink.Part) bool) ([]servlink.Part, error) {
 	open := servlink.NewReader
 	if trusted {
@@ -109,6 +111,16 @@ func (e *Env) writeParts(p cms.FilePool, r io.Reader, trusted bool, keep func(se
 		id, err := cms.ParseFileID(part.File)
 		if err != nil {
 			return done, err
+		}
+		if l, ok := a.(cms.RangeLinker); ok && trusted {
+			linked, err := l.LinkRange(r, rd.ContentOffset(), part.Size, id)
+			if err != nil {
+				return done, err
+			}
+			if linked {
+				done = append(done, part)
+				continue
+			}
 		}
 		if err := cms.WriteFile(a, id, func(w io.Writer) error {
 			_, err := io.Copy(w, body)

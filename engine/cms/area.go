@@ -64,6 +64,24 @@ type FileArea interface {
 	Rename(from, to FileID) error
 }
 
+// RangeLinker is a FileArea that can put bytes of a file open from another
+// area of the same system in place as a file of its own without writing
+// them again, where its storage allows (the simulator: a hard link of a
+// SERVLINK member that CSMSERVE kept as a file of its own). It is an
+// optional capability, as the extension interfaces of an FTP server
+// driver are: LOAD copies where it is missing or says no.
+type RangeLinker interface {
+	// CanLinkRange reports whether LinkRange would link size bytes at off
+	// of src (a Guard asks its checks only then, so that a link is
+	// checked as the one create and commit a copy is).
+	CanLinkRange(src io.Reader, off, size int64) bool
+	// LinkRange makes dst the size bytes at off of src, a reader that an
+	// Open of a FileArea returned. linked false (and no error) means it
+	// cannot: nothing was changed, and the caller copies. Space is
+	// charged as Create charges it.
+	LinkRange(src io.Reader, off, size int64, dst FileID) (linked bool, err error)
+}
+
 // Minidisk is a CMS-formatted minidisk. The last RecompCylinders hold the
 // nucleus and are outside the file area: CapacityBlocks excludes them.
 type Minidisk interface {

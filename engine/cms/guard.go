@@ -130,6 +130,27 @@ func (a guardedArea) Rename(from, to FileID) error {
 	return a.FileArea.Rename(from, to)
 }
 
+// LinkRange is a file created and committed at once: it asks for both
+// before the link, and only when the area would link (else the caller's
+// copy asks).
+func (a guardedArea) LinkRange(src io.Reader, off, size int64, dst FileID) (bool, error) {
+	l, ok := a.FileArea.(RangeLinker)
+	if !ok || !l.CanLinkRange(src, off, size) {
+		return false, nil
+	}
+	for _, op := range []Write{WriteCreate, WriteCommit} {
+		if err := a.check(op, a.String()); err != nil {
+			return false, err
+		}
+	}
+	return l.LinkRange(src, off, size, dst)
+}
+
+func (a guardedArea) CanLinkRange(src io.Reader, off, size int64) bool {
+	l, ok := a.FileArea.(RangeLinker)
+	return ok && l.CanLinkRange(src, off, size)
+}
+
 // guardedWriter asks again when the file is committed: a process killed
 // while it streamed a file leaves no file.
 type guardedWriter struct {
@@ -156,6 +177,12 @@ func (d guardedDisk) area() guardedArea { return guardedArea{d.Minidisk, d.check
 func (d guardedDisk) Create(id FileID) (FileWriter, error) { return d.area().Create(id) }
 func (d guardedDisk) Erase(id FileID) error                { return d.area().Erase(id) }
 func (d guardedDisk) Rename(from, to FileID) error         { return d.area().Rename(from, to) }
+func (d guardedDisk) LinkRange(src io.Reader, off, size int64, dst FileID) (bool, error) {
+	return d.area().LinkRange(src, off, size, dst)
+}
+func (d guardedDisk) CanLinkRange(src io.Reader, off, size int64) bool {
+	return d.area().CanLinkRange(src, off, size)
+}
 
 type guardedDASD struct {
 	guardedDisk

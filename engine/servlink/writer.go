@@ -290,3 +290,22 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+var errNoSeek = errors.New("servlink: the stream cannot skip")
+
+// Seek lets archive/tar skip content it is not asked for without reading
+// it, when the stream below can (a file): only forward from where the
+// count is, so the count stays the offset.
+func (c *countingReader) Seek(off int64, whence int) (int64, error) {
+	s, ok := c.r.(io.Seeker)
+	if !ok || whence != io.SeekCurrent || off < 0 {
+		return -1, errNoSeek
+	}
+	if off > 0 {
+		if _, err := s.Seek(off, io.SeekCurrent); err != nil {
+			return -1, err
+		}
+		c.n += off
+	}
+	return c.n, nil
+}

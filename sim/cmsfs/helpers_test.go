@@ -11,6 +11,7 @@ import (
 
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/sim/cmsfs"
+	"github.com/csmsim/csmsim/sim/hostfs"
 )
 
 // backends runs body once over MemMapFs and once over a disk-backed
@@ -21,6 +22,9 @@ func backends(body func(newFs func() afero.Fs)) {
 	})
 	Context("on BasePathFs over a temp dir", func() {
 		body(func() afero.Fs { return afero.NewBasePathFs(afero.NewOsFs(), GinkgoT().TempDir()) })
+	})
+	Context("on a host directory, where minidisk files are split as they are written", func() {
+		body(func() afero.Fs { return hostfs.New(GinkgoT().TempDir()) })
 	})
 }
 

@@ -10,6 +10,8 @@
 //	/mdisk/<OWNER>.<VADDR>/<FN>.<FT>
 //	<any area>/.fm.json                 mode numbers other than 1, by "FN.FT"
 //	.tmp*                               writes in progress; removed by New
+//	/mdisk/<OWNER>.<VADDR>/.extents/    on a host file system, the large members of
+//	                                    tar streams written to the disk (sim/extents)
 //
 // Block usage is not stored: New recounts it from the files, so it cannot
 // drift. One World should own an fs at a time.
@@ -26,10 +28,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/sim/extents"
 )
 
 const (
@@ -48,6 +52,11 @@ type World struct {
 	mu    sync.Mutex
 	pools map[string]*FilePool
 	disks map[string]*Minidisk // by "OWNER.VADDR"
+	links atomic.Int64         // names LinkRange's temporaries
+	// linkMu guards linked: directories with links that are not durable
+	// yet (LinkRange), made so by the next commit.
+	linkMu sync.Mutex
+	linked map[string]bool
 }
 
 // New opens the world kept in fsys, or an empty one. It removes temporaries
@@ -60,7 +69,7 @@ func New(fsys afero.Fs) (*World, error) { return open(fsys, true) }
 func Join(fsys afero.Fs) (*World, error) { return open(fsys, false) }
 
 func open(fsys afero.Fs, tidy bool) (*World, error) {
-	w := &World{fs: fsys, pools: map[string]*FilePool{}, disks: map[string]*Minidisk{}}
+	w := &World{fs: extents.New(fsys, minidiskFile), pools: map[string]*FilePool{}, disks: map[string]*Minidisk{}}
 	for _, root := range []string{sfsRoot, mdiskRoot} {
 		if err := w.fs.MkdirAll(root, 0o755); err != nil {
 			return nil, err
@@ -78,7 +87,27 @@ func open(fsys afero.Fs, tidy bool) (*World, error) {
 	if err := w.loadMinidisks(); err != nil {
 		return nil, err
 	}
+	if x, ok := w.fs.(*extents.Fs); ok && tidy {
+		for _, m := range w.disks {
+			if err := x.Tidy(m.dir); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return w, nil
+}
+
+// minidiskFile says which files are split as they are written, on a host
+// file system: the files of minidisks, where CSMSERVE stores what it
+// receives (SERVLINKs) and LOAD links their parts from.
+func minidiskFile(name string) bool {
+	rest, ok := strings.CutPrefix(filepath.ToSlash(filepath.Clean("/"+name)), mdiskRoot+"/")
+	if !ok {
+		return false
+	}
+	disk, file, ok := strings.Cut(rest, "/")
+	return ok && disk != "" && file != "" && !strings.Contains(file, "/") &&
+		file != ".minidisk.json" && file != modesFile && file != extents.DirName
 }
 
 func (w *World) removeTemps(root string) error {
@@ -194,8 +223,39 @@ func (w *World) writeJSON(name string, v any) error {
 }
 
 // syncDir makes a rename in dir durable: until the directory itself is
-// on disk, a crash may bring back the old file, or none.
+// on disk, a crash may bring back the old file, or none. The links not
+// yet durable go first, so that whatever a commit records (a level in VM
+// SYSSUF) never outlives the parts it names.
 func (w *World) syncDir(dir string) error {
+	w.linkMu.Lock()
+	dirs := sortedKeys(w.linked)
+	w.linked = nil
+	w.linkMu.Unlock()
+	for i, d := range append(dirs, dir) {
+		if err := w.fsyncDir(d); err != nil {
+			if i < len(dirs) {
+				w.deferSync(dirs[i:]...) // a later commit tries again
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// deferSync notes directories whose new links the next commit makes
+// durable: one journal commit for a LOAD's parts, not one each.
+func (w *World) deferSync(dirs ...string) {
+	w.linkMu.Lock()
+	defer w.linkMu.Unlock()
+	if w.linked == nil {
+		w.linked = map[string]bool{}
+	}
+	for _, d := range dirs {
+		w.linked[d] = true
+	}
+}
+
+func (w *World) fsyncDir(dir string) error {
 	d, err := w.fs.Open(dir)
 	if err != nil {
 		return err

@@ -1,12 +1,17 @@
 package cmsfs
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/cms"
+	"github.com/csmsim/csmsim/sim/extents"
 )
 
 // writer streams a file into a temporary beside its final name and renames
@@ -21,11 +26,15 @@ type writer struct {
 	credit   int64 // blocks of the existing file when the write began
 	reserved int64 // blocks charged to the ledgers beyond the credit
 	size     int64
+	linked   bool // a link of bytes already durable: only its name needs syncing
 	done     bool
 	err      error // returned by every call once done
 }
 
-var _ cms.FileWriter = (*writer)(nil)
+var (
+	_ cms.FileWriter  = (*writer)(nil)
+	_ cms.RangeLinker = (*area)(nil)
+)
 
 func (wr *writer) what() string { return "write of " + wr.id.Name() }
 
@@ -70,7 +79,10 @@ func (wr *writer) Close() error {
 	if wr.done {
 		return wr.err
 	}
-	err := wr.f.Sync()
+	var err error
+	if !wr.linked {
+		err = wr.f.Sync()
+	}
 	if cerr := wr.f.Close(); err == nil {
 		err = cerr
 	}
@@ -83,6 +95,10 @@ func (wr *writer) Close() error {
 	}
 	wr.done = true
 	wr.err = fmt.Errorf("%s: %w", wr.a.object(wr.id), os.ErrClosed)
+	if wr.linked {
+		wr.a.w.deferSync(wr.a.dir) // its bytes are durable; its name is by the next commit
+		return nil
+	}
 	// The file is in place; an error here says a crash now could still
 	// bring back the old one.
 	return wr.a.w.syncDir(wr.a.dir)
@@ -135,4 +151,55 @@ func (wr *writer) fail(err error) {
 	wr.a.w.mu.Unlock()
 	wr.reserved = 0
 	wr.done, wr.err = true, err
+}
+
+// CanLinkRange implements cms.RangeLinker.
+func (a *area) CanLinkRange(src io.Reader, off, size int64) bool {
+	x, ok := a.w.fs.(*extents.Fs)
+	return ok && x.CanLinkRange(src, off, size)
+}
+
+// LinkRange implements cms.RangeLinker: on a host file system, a range
+// of a file split as it was written (sim/extents) is linked into this area
+// as dst, charged and committed as a written file is.
+func (a *area) LinkRange(src io.Reader, off, size int64, dst cms.FileID) (bool, error) {
+	x, ok := a.w.fs.(*extents.Fs)
+	if !ok {
+		return false, nil
+	}
+	if err := checkID(dst); err != nil {
+		return false, err
+	}
+	a.w.mu.Lock()
+	if err := a.check(); err != nil {
+		a.w.mu.Unlock()
+		return false, err
+	}
+	wr := &writer{a: a, id: dst, mode: modeNumber(dst, 1), credit: a.blocksOf(dst)}
+	err := wr.reserveLocked(size)
+	a.w.mu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	// A temporary's name, unique in this process and among live ones; one
+	// a dead process left is stale, and New would tidy it anyway.
+	tmp := filepath.Join(a.dir, fmt.Sprintf("%s-%s-link-%d-%d", tmpPrefix, fileName(dst), os.Getpid(), a.w.links.Add(1)))
+	linked, err := x.LinkRange(src, off, size, tmp)
+	if errors.Is(err, fs.ErrExist) {
+		_ = a.w.fs.Remove(tmp)
+		linked, err = x.LinkRange(src, off, size, tmp)
+	}
+	if err == nil && linked {
+		if wr.f, err = a.w.fs.Open(tmp); err != nil {
+			_ = a.w.fs.Remove(tmp)
+		}
+	}
+	if err != nil || !linked {
+		a.w.mu.Lock()
+		_ = charge(a.ledgers, a.name, "", -wr.reserved)
+		a.w.mu.Unlock()
+		return false, err
+	}
+	wr.size, wr.linked = size, true
+	return true, wr.Close()
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/csmsim/csmsim/sim/hostfs"
+
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/cms"
@@ -226,7 +228,7 @@ func (r *runner) build(ctx context.Context) error {
 			if err := os.MkdirAll(p, 0o755); err != nil {
 				return nil, err
 			}
-			return afero.NewBasePathFs(afero.NewOsFs(), p), nil
+			return hostfs.New(p), nil
 		}
 	}
 	pfs, err := fsFor("principal")

@@ -12,6 +12,8 @@ import (
 	"path"
 	"sync"
 
+	"github.com/csmsim/csmsim/sim/hostfs"
+
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/cms"
@@ -89,7 +91,7 @@ func open(fsys afero.Fs, cfg Config, openCMS func(afero.Fs) (*cmsfs.World, error
 	if err := fsys.MkdirAll(cmsRoot, 0o755); err != nil {
 		return nil, err
 	}
-	w, err := openCMS(afero.NewBasePathFs(fsys, cmsRoot))
+	w, err := openCMS(hostfs.Sub(fsys, cmsRoot))
 	if err != nil {
 		return nil, err
 	}
