@@ -18,12 +18,12 @@ import (
 // A level of large parts sent to two systems: on disk, each system stores
 // every byte once (the parts linked from what CSMSERVE received).
 const largeParts = `name: large-parts
-description: a level of 24 parts of 160 KiB sent to two systems
+description: a level of 16 parts of 160 KiB sent to two systems
 seed: 7
 world: {count: 2}
 fixtures:
   envelopes:
-    - {name: BIGENV, kind: RSU, parts: 24, part_bytes: 163840}
+    - {name: BIGENV, kind: RSU, parts: 16, part_bytes: 163840}
 steps:
   - servmgr: initialize 720
   - servmgr: srvlvl add 720 L1 basedon BASE nonesm
@@ -86,17 +86,15 @@ var _ = Describe("a disk-backed world stores what a SEND carries once", func() {
 				}
 				return nil
 			})).To(Succeed())
-			Expect(linked).To(BeNumerically(">=", 24), sys)
+			Expect(linked).To(BeNumerically(">=", 16), sys)
 		}
 	})
 
-	DescribeTable("faults in transfer and load report on disk as in memory",
-		func(file string) {
-			sc, err := harness.Load(file)
-			Expect(err).NotTo(HaveOccurred())
-			Expect(report(sc, GinkgoT().TempDir())).To(Equal(report(sc, "")))
-		},
-		Entry("connections cut and resumed", "../../scenarios/fault-network.yaml"),
-		Entry("a node killed during LOAD", "../../scenarios/fault-crash-during-load.yaml"),
-	)
+	// A resumed upload (made whole first) is sim/csmserve's spec; here a
+	// LOAD killed among its links, and the same LOAD again.
+	It("reports a node killed during LOAD on disk as in memory", func() {
+		sc, err := harness.Load("../../scenarios/fault-crash-during-load.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(report(sc, GinkgoT().TempDir())).To(Equal(report(sc, "")))
+	})
 })
