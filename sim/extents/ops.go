@@ -36,7 +36,7 @@ func removeExtents(path string, ix index) {
 // whose bytes no longer count: its index goes, then its extents. For a
 // file about to be truncated.
 func release(path string) error {
-	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func release(path string) error {
 // split file that reads the same. A file that is not split is left as it
 // is.
 func Materialize(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|noFollow, 0)
 	if err != nil {
 		return err
 	}

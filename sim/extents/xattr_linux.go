@@ -8,6 +8,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// noFollow keeps release and Materialize from writing through a link
+// planted where a split file was.
+const noFollow = syscall.O_NOFOLLOW
+
 // maxIndex bounds an index: one extended attribute block on ext4 holds
 // about 4 KiB for all of a file's attributes.
 const maxIndex = 3 << 10

@@ -10,7 +10,10 @@ import (
 // Elsewhere than Linux files are never split: no index is ever found.
 var errUnsupported = errors.New("extents: not supported on this system")
 
-const maxIndex = 3 << 10
+const (
+	maxIndex = 3 << 10
+	noFollow = 0
+)
 
 func fgetIndex(*os.File) (index, bool, error) { return index{}, false, nil }
 func pathIndex(string) (index, bool, error)   { return index{}, false, nil }
