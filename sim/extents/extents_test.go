@@ -235,6 +235,25 @@ var _ = Describe("a file split as it is written", func() {
 		Expect(os.ReadFile(w.host("other/B.TEXT"))).To(Equal(data[off[2] : off[2]+int64(3*big)]))
 	})
 
+	It("says no to a link across file systems, so that the caller copies", func() {
+		data := stream(15, servlink...)
+		off := offsets(servlink...)
+		w.write("disk/S", data, 4096)
+		shm, err := os.MkdirTemp("/dev/shm", "extents-")
+		if err != nil {
+			Fail("this spec needs a second file system at /dev/shm (tmpfs): " + err.Error())
+		}
+		DeferCleanup(os.RemoveAll, shm)
+		Expect(os.Remove(w.host("other"))).To(Succeed())
+		Expect(os.Symlink(shm, w.host("other"))).To(Succeed())
+		f, err := w.fs.Open("disk/S")
+		Expect(err).NotTo(HaveOccurred())
+		defer f.Close()
+		Expect(w.fs.(*extents.Fs).LinkRange(f, off[2], int64(3*big), "other/B.TEXT")).To(BeFalse())
+		_, err = os.Stat(filepath.Join(shm, "B.TEXT"))
+		Expect(os.IsNotExist(err)).To(BeTrue())
+	})
+
 	It("tidies the extents no file names, which a crash leaves, and keeps the ones a file does", func() {
 		data := stream(12, servlink...)
 		w.write("disk/LIVE", data, 4096)
