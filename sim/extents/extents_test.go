@@ -28,16 +28,19 @@ func offsets(members ...member) []int64 {
 	return out
 }
 
-var big = extents.MinExtent
+const big = extents.MinExtent
 
-// A SERVLINK-like stream: a manifest, large parts, a small one, a large one.
-var servlink = []member{
-	{name: "MANIFEST.JSON", size: 700},
-	{name: "CMS/BUILD/A.TEXT", size: big + 1},
-	{name: "CMS/DELTA/B.TEXT", size: 3 * big},
-	{name: "CMS/APPLY/C.TEXT", size: 100},
-	{name: "CMS/BUILD/D.TEXT", size: big},
-	{name: "CMS/BUILD/E.TEXT", size: 0},
+// servlinkMembers are a SERVLINK-like stream's: a manifest, large parts, a
+// small one, a large one, an empty one.
+func servlinkMembers() []member {
+	return []member{
+		{name: "MANIFEST.JSON", size: 700},
+		{name: "CMS/BUILD/A.TEXT", size: big + 1},
+		{name: "CMS/DELTA/B.TEXT", size: 3 * big},
+		{name: "CMS/APPLY/C.TEXT", size: 100},
+		{name: "CMS/BUILD/D.TEXT", size: big},
+		{name: "CMS/BUILD/E.TEXT", size: 0},
+	}
 }
 
 var _ = Describe("a file split as it is written", func() {
@@ -45,7 +48,7 @@ var _ = Describe("a file split as it is written", func() {
 	BeforeEach(func() { w = newWorld(GinkgoT().TempDir()) })
 
 	It("reads back byte for byte, holds each large member once, as an extent, and its skeleton only around them", func() {
-		data := stream(1, servlink...)
+		data := stream(1, servlinkMembers()...)
 		for _, chunk := range []int{1, 511, 512, 4096, 32 << 10, len(data)} {
 			name := "disk/S" + string(rune('A'+chunk%26))
 			w.write(name, data, chunk)
@@ -60,7 +63,7 @@ var _ = Describe("a file split as it is written", func() {
 	})
 
 	It("tells a writer how much it wrote while it splits, by Stat and a seek to where it is, without leaving the split", func() {
-		data := stream(14, servlink...)
+		data := stream(14, servlinkMembers()...)
 		f, err := w.fs.OpenFile("disk/S", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		Expect(err).NotTo(HaveOccurred())
 		for at := 0; at < len(data); at += 10000 {
@@ -93,7 +96,7 @@ var _ = Describe("a file split as it is written", func() {
 	})
 
 	It("splits only where it is told to", func() {
-		data := stream(4, servlink...)
+		data := stream(4, servlinkMembers()...)
 		w.write("other/S", data, 4096)
 		Expect(w.read("other/S")).To(Equal(data))
 		Expect(index(w.host("other/S"))).To(BeEmpty())
@@ -101,7 +104,7 @@ var _ = Describe("a file split as it is written", func() {
 	})
 
 	It("reads any range of a split file as the stream, by ReadAt, Seek and Read, and io.Copy", func() {
-		data := stream(5, servlink...)
+		data := stream(5, servlinkMembers()...)
 		w.write("disk/S", data, 32<<10)
 		f, err := w.fs.Open("disk/S")
 		Expect(err).NotTo(HaveOccurred())
@@ -131,8 +134,8 @@ var _ = Describe("a file split as it is written", func() {
 	})
 
 	It("becomes whole and plain when a writer leaves the stream's order: a seek, WriteAt or Truncate", func() {
-		data := stream(6, servlink...)
-		mid := offsets(servlink...)[2] + 1000 // inside the second large member
+		data := stream(6, servlinkMembers()...)
+		mid := offsets(servlinkMembers()...)[2] + 1000 // inside the second large member
 		for i, leave := range []func(f afero.File){
 			func(f afero.File) {
 				Expect(f.Seek(0, io.SeekStart)).To(BeZero())
@@ -155,8 +158,8 @@ var _ = Describe("a file split as it is written", func() {
 	})
 
 	It("keeps what arrived of a stream cut short inside a large member, split, so that it can be resumed", func() {
-		data := stream(7, servlink...)
-		cut := offsets(servlink...)[2] + 12345
+		data := stream(7, servlinkMembers()...)
+		cut := offsets(servlinkMembers()...)[2] + 12345
 		f, err := w.fs.OpenFile("disk/CUT", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(f.Write(data[:cut])).To(Equal(int(cut)))
@@ -174,7 +177,7 @@ var _ = Describe("a file split as it is written", func() {
 	})
 
 	It("renames with its extents, and a split file replaced or removed takes its extents with it", func() {
-		a, b := stream(8, servlink...), stream(9, servlink...)
+		a, b := stream(8, servlinkMembers()...), stream(9, servlinkMembers()...)
 		w.write("disk/A", a, 4096)
 		w.write("disk/B", b, 4096)
 		Expect(w.extentFiles()).To(HaveLen(6))
@@ -201,8 +204,8 @@ var _ = Describe("a file split as it is written", func() {
 	})
 
 	It("links a large member into place instead of copying it, and only an extent, only the one that was read", func() {
-		data := stream(10, servlink...)
-		off := offsets(servlink...)
+		data := stream(10, servlinkMembers()...)
+		off := offsets(servlinkMembers()...)
 		w.write("disk/S", data, 4096)
 		x := w.fs.(*extents.Fs)
 		f, err := w.fs.Open("disk/S")
@@ -223,7 +226,7 @@ var _ = Describe("a file split as it is written", func() {
 		Expect(os.IsNotExist(err)).To(BeTrue())
 
 		By("the file replaced since it was opened: nothing of the new one is linked, and the old one still reads")
-		w.write("disk/T", stream(11, servlink...), 4096)
+		w.write("disk/T", stream(11, servlinkMembers()...), 4096)
 		Expect(w.fs.Rename("disk/T", "disk/S")).To(Succeed())
 		Expect(x.LinkRange(f, off[4], int64(big), "other/D.TEXT")).To(BeFalse())
 		got, err := io.ReadAll(io.NewSectionReader(f, 0, int64(len(data))))
@@ -236,8 +239,8 @@ var _ = Describe("a file split as it is written", func() {
 	})
 
 	It("says no to a link across file systems, so that the caller copies", func() {
-		data := stream(15, servlink...)
-		off := offsets(servlink...)
+		data := stream(15, servlinkMembers()...)
+		off := offsets(servlinkMembers()...)
 		w.write("disk/S", data, 4096)
 		shm, err := os.MkdirTemp("/dev/shm", "extents-")
 		if err != nil {
@@ -255,7 +258,7 @@ var _ = Describe("a file split as it is written", func() {
 	})
 
 	It("tidies the extents no file names, which a crash leaves, and keeps the ones a file does", func() {
-		data := stream(12, servlink...)
+		data := stream(12, servlinkMembers()...)
 		w.write("disk/LIVE", data, 4096)
 		live := w.extentFiles()
 		Expect(live).To(HaveLen(3))
@@ -272,7 +275,7 @@ var _ = Describe("a file split as it is written", func() {
 	})
 
 	It("refuses to read a split file whose extent is gone, and says what to do", func() {
-		w.write("disk/S", stream(13, servlink...), 4096)
+		w.write("disk/S", stream(13, servlinkMembers()...), 4096)
 		Expect(os.Remove(filepath.Join(w.host("disk/"+extents.DirName), w.extentFiles()[0]))).To(Succeed())
 		_, err := w.fs.Open("disk/S")
 		Expect(err).To(MatchError(And(ContainSubstring("disk/S"), ContainSubstring("damaged"), ContainSubstring("send it again"))))
