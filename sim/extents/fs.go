@@ -76,9 +76,11 @@ func (s *Fs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, erro
 	if !write {
 		return openRead(p, name, flag)
 	}
-	if flag&os.O_TRUNC != 0 {
+	switch {
+	case flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL: // a new file: nothing to release
+	case flag&os.O_TRUNC != 0:
 		err = release(p)
-	} else {
+	default:
 		err = Materialize(p)
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -168,12 +170,18 @@ func (s *Fs) Rename(oldname, newname string) error {
 // CanLinkRange reports whether size bytes at off of src, a file opened
 // through an Fs, are one of its extents, which LinkRange links.
 func (s *Fs) CanLinkRange(src io.Reader, off, size int64) bool {
+	_, ok := extentOf(src, off, size)
+	return ok
+}
+
+// extentOf is the extent that is exactly size bytes at off of src, if src
+// is a split file opened through an Fs.
+func extentOf(src io.Reader, off, size int64) (heldExtent, bool) {
 	r, ok := src.(*namedReader)
 	if !ok {
-		return false
+		return heldExtent{}, false
 	}
-	_, ok = r.extentAt(off, size)
-	return ok
+	return r.extentAt(off, size)
 }
 
 // LinkRange puts size bytes at off of src, a split file opened through
@@ -181,12 +189,7 @@ func (s *Fs) CanLinkRange(src io.Reader, off, size int64) bool {
 // the range is one of src's extents. linked false: it is not, or the host
 // cannot link here; copy instead.
 func (s *Fs) LinkRange(src io.Reader, off, size int64, newname string) (linked bool, err error) {
-	r, ok := src.(*namedReader)
-	if !ok {
-		return false, nil
-	}
-
-	e, ok := r.extentAt(off, size)
+	e, ok := extentOf(src, off, size)
 	if !ok {
 		return false, nil
 	}

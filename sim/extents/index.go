@@ -55,22 +55,18 @@ func parseIndex(b []byte) (index, error) {
 	return ix, nil
 }
 
-// validID keeps an id to digits, as ids are made (the skeleton's inode
+// validID keeps an id to a number, as ids are made (the skeleton's inode
 // number): it names files, so nothing in it may climb out of the
 // directory.
 func validID(id string) bool {
-	if id == "" {
-		return false
-	}
-	for _, r := range id {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
+	_, err := strconv.ParseUint(id, 10, 64)
+	return err == nil
 }
+
+// extentDir is the directory of the extents of split files in dir.
+func extentDir(dir string) string { return filepath.Join(dir, DirName) }
 
 // extentPath is where extent i of the split file at path (host paths) is.
 func extentPath(path, id string, i int) string {
-	return filepath.Join(filepath.Dir(path), DirName, id+"."+strconv.Itoa(i))
+	return filepath.Join(extentDir(filepath.Dir(path)), id+"."+strconv.Itoa(i))
 }

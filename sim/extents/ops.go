@@ -6,10 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
-
-func dirOf(p string) string { return filepath.Dir(p) }
 
 // syncDir makes the names in dir durable.
 func syncDir(dir string) error {
@@ -32,19 +31,35 @@ func removeExtents(path string, ix index) {
 	}
 }
 
+// openSplit opens the file at path (a host path) with flag, never through
+// a link planted there, and reads its index; split false: it has none,
+// and f is nil.
+func openSplit(path string, flag int) (f *os.File, ix index, split bool, err error) {
+	if f, err = os.OpenFile(path, flag|noFollow, 0); err != nil {
+		return nil, ix, false, err
+	}
+	if ix, split, err = fgetIndex(f); err != nil || !split {
+		_ = f.Close()
+		return nil, ix, false, err
+	}
+	return f, ix, true, nil
+}
+
+// fill writes n bytes of an extent's file into its hole in the skeleton.
+func fill(skeleton *os.File, e Extent, from *os.File, n int64) error {
+	_, err := io.Copy(io.NewOffsetWriter(skeleton, e.Off), io.NewSectionReader(from, 0, n))
+	return err
+}
+
 // release makes the split file at path (a host path) an ordinary file
 // whose bytes no longer count: its index goes, then its extents. For a
 // file about to be truncated.
 func release(path string) error {
-	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
-	if err != nil {
+	f, ix, split, err := openSplit(path, os.O_RDONLY)
+	if !split {
 		return err
 	}
 	defer f.Close()
-	ix, split, err := fgetIndex(f)
-	if err != nil || !split {
-		return err
-	}
 	if err := fremoveIndex(f); err != nil {
 		return err
 	}
@@ -58,21 +73,17 @@ func release(path string) error {
 // split file that reads the same. A file that is not split is left as it
 // is.
 func Materialize(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|noFollow, 0)
-	if err != nil {
+	f, ix, split, err := openSplit(path, os.O_RDWR)
+	if !split {
 		return err
 	}
 	defer f.Close()
-	ix, split, err := fgetIndex(f)
-	if err != nil || !split {
-		return err
-	}
 	for i, e := range ix.ext {
 		ef, err := os.Open(extentPath(path, ix.id, i))
 		if err != nil {
 			return err
 		}
-		_, err = io.Copy(io.NewOffsetWriter(f, e.Off), io.NewSectionReader(ef, 0, e.Size))
+		err = fill(f, e, ef, e.Size)
 		_ = ef.Close()
 		if err != nil {
 			return err
@@ -93,54 +104,31 @@ func Materialize(path string) error {
 
 // tidy removes the extents in dir/.extents that no file in dir names.
 func tidy(dir string) error {
-	names, err := readNames(filepath.Join(dir, DirName))
+	names, err := os.ReadDir(extentDir(dir))
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(names) == 0) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	files, err := readNames(dir)
+	files, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	live := map[string]int{} // id -> extents
-	for _, n := range files {
-		if ix, split, _ := pathIndex(filepath.Join(dir, n)); split {
+	for _, f := range files {
+		if ix, split, _ := pathIndex(filepath.Join(dir, f.Name())); split {
 			live[ix.id] = len(ix.ext)
 		}
 	}
-	for _, n := range names {
-		id, i, ok := strings.Cut(n, ".")
-		if count, isLive := live[id]; ok && isLive && extentNumber(i) >= 0 && extentNumber(i) < count {
+	for _, e := range names {
+		id, i, _ := strings.Cut(e.Name(), ".")
+		if n, err := strconv.Atoi(i); err == nil && n >= 0 && n < live[id] {
 			continue
 		}
-		if err := os.Remove(filepath.Join(dir, DirName, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(filepath.Join(extentDir(dir), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
 	return nil
-}
-
-func extentNumber(s string) int {
-	n := 0
-	for _, r := range s {
-		if r < '0' || r > '9' || n > 1<<20 {
-			return -1
-		}
-		n = n*10 + int(r-'0')
-	}
-	if s == "" {
-		return -1
-	}
-	return n
-}
-
-func readNames(dir string) ([]string, error) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	return d.Readdirnames(-1)
 }

@@ -168,8 +168,8 @@ func (r *reader) Seek(off int64, whence int) (int64, error) {
 	return off, nil
 }
 
-// WriteTo streams what is left, so that io.Copy does not go byte-slice
-// by byte-slice through an *os.File's own WriteTo, which reads holes.
+// WriteTo streams what is left through Read: the skeleton's own WriteTo,
+// which io.Copy would find, would send its holes in place of the extents.
 func (r *reader) WriteTo(w io.Writer) (int64, error) {
 	if len(r.ext) == 0 {
 		return r.File.WriteTo(w)

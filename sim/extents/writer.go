@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -88,14 +89,22 @@ func (w *writer) step(p []byte) (int, error) {
 	switch {
 	case w.tail:
 		return w.f.WriteAt(p, w.pos)
+	case w.body > 0 && !w.toExt:
+		n, err := w.f.WriteAt(p[:min(int64(len(p)), w.body)], w.pos)
+		w.body -= int64(n)
+		return n, err
 	case w.body > 0:
-		n := int(min(int64(len(p)), w.body))
-		var err error
-		if w.toExt {
-			n, err = w.cur.Write(p[:n])
-		} else {
-			n, err = w.f.WriteAt(p[:n], w.pos)
+		if w.cur == nil { // the content's first byte: its extent begins
+			err := w.newExtent()
+			if errors.Is(err, errNoIndex) {
+				w.plain = true // Write goes on with the rest as it comes
+				_, err = w.f.Seek(w.pos, io.SeekStart)
+			}
+			if err != nil || w.plain {
+				return 0, err
+			}
 		}
+		n, err := w.cur.Write(p[:min(int64(len(p)), w.body)])
 		w.body -= int64(n)
 		return n, err
 	case w.pad > 0:
@@ -111,56 +120,52 @@ func (w *writer) step(p []byte) (int, error) {
 		return n, err
 	}
 	w.hn = 0
-	return n, w.member(w.pos + int64(n))
+	w.member()
+	return n, nil
 }
 
 // member reads the header block just stored and says where the member's
-// content, from start on, goes.
-func (w *writer) member(start int64) error {
+// content goes.
+func (w *writer) member() {
 	size, typ, ok := parseHeader(w.hdr[:])
 	if !ok {
 		w.tail = true // the end-of-archive blocks, or not tar at all
-		return nil
+		return
 	}
-	w.body, w.pad, w.toExt = size, (block-size%block)%block, false
+	w.body, w.pad, w.cur = size, (block-size%block)%block, nil
 	regular := typ == '0' || typ == 0
-	if regular && !w.extHdr && size >= MinExtent && len(w.ext) < MaxExtents {
-		f, err := w.newExtent(len(w.ext))
-		if errors.Is(err, errNoIndex) {
-			w.plain = true
-			_, err = w.f.Seek(start, io.SeekStart)
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		w.cur, w.toExt = f, true
-		w.ext = append(w.ext, Extent{Off: start, Size: size})
-		w.files = append(w.files, f)
-	}
+	w.toExt = regular && !w.extHdr && size >= MinExtent && len(w.ext) < MaxExtents
 	w.extHdr = typ == 'x' || typ == 'g' || typ == 'L' || typ == 'K'
-	return nil
 }
 
-// newExtent creates extent file i. A leftover of that name (from a file
-// with the same inode number, removed by a crash) is removed, never
-// truncated: it may be linked elsewhere.
-func (w *writer) newExtent(i int) (*os.File, error) {
+// newExtent starts the next extent at the stream's position, for the
+// current member's content. A leftover of its name (from a file with the
+// same inode number, removed by a crash) is removed, never truncated: it
+// may be linked elsewhere.
+func (w *writer) newExtent() error {
+	i := len(w.ext)
 	p := extentPath(w.path, w.id, i)
 	if i == 0 {
-		if err := os.Mkdir(dirOf(p), 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-			return nil, err
+		if err := os.Mkdir(filepath.Dir(p), 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
 		}
 		// No index, no extents: probe that the file system keeps one
 		// before the first extent is written.
 		if err := fsetIndex(w.f, index{id: w.id}); err != nil {
-			return nil, fmt.Errorf("%w: %v", errNoIndex, err)
+			return fmt.Errorf("%w: %v", errNoIndex, err)
 		}
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+		return err
 	}
-	return os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644) // read back if the file is made whole
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644) // read back if the file is made whole
+	if err != nil {
+		return err
+	}
+	w.cur = f
+	w.ext = append(w.ext, Extent{Off: w.pos, Size: w.body})
+	w.files = append(w.files, f)
+	return nil
 }
 
 var errNoIndex = errors.New("extended attributes not kept here")
@@ -222,7 +227,7 @@ func (w *writer) whole() error {
 	w.plain = true
 	if len(w.ext) > 0 {
 		for i, e := range w.ext {
-			if _, err := io.Copy(io.NewOffsetWriter(w.f, e.Off), io.NewSectionReader(w.files[i], 0, e.Size-max(0, e.End()-w.pos))); err != nil {
+			if err := fill(w.f, e, w.files[i], min(e.Size, w.pos-e.Off)); err != nil {
 				return err
 			}
 		}
@@ -343,15 +348,10 @@ func (w *writer) finish() error {
 		w.plain = true // nothing was split: a plain file (a probe's index, if any, goes)
 		return fremoveIndex(w.f)
 	}
-	// A stream cut short inside an extent: the index says what arrived.
+	// A stream cut short inside an extent: the index says what arrived
+	// (at least its first byte: an extent begins with it).
 	if last := &w.ext[len(w.ext)-1]; last.End() > w.pos {
 		last.Size = w.pos - last.Off
-		if last.Size == 0 {
-			w.ext = w.ext[:len(w.ext)-1]
-			_ = w.files[len(w.files)-1].Close()
-			_ = os.Remove(extentPath(w.path, w.id, len(w.files)-1))
-			w.files = w.files[:len(w.files)-1]
-		}
 	}
 	if err := fsetIndex(w.f, index{id: w.id, ext: w.ext}); err != nil {
 		return err
@@ -373,7 +373,7 @@ func (w *writer) Sync() error {
 			}
 		}
 		if len(w.files) > 0 {
-			if err := syncDir(dirOf(extentPath(w.path, w.id, 0))); err != nil {
+			if err := syncDir(extentDir(filepath.Dir(w.path))); err != nil {
 				return err
 			}
 		}
@@ -391,14 +391,12 @@ func (w *writer) Close() error {
 	if w.failed == nil {
 		err = w.finish()
 	}
-	for _, f := range w.files {
-		_ = f.Close()
-	}
 	if w.failed != nil || err != nil {
 		_ = fremoveIndex(w.f)
-		for i := range w.files {
-			_ = os.Remove(extentPath(w.path, w.id, i))
-		}
+		w.dropExtents()
+	}
+	for _, f := range w.files {
+		_ = f.Close()
 	}
 	w.files = nil
 	if cerr := w.f.Close(); err == nil {

@@ -3,6 +3,7 @@ package extents
 import (
 	"errors"
 	"os"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -55,20 +56,7 @@ func inode(fi os.FileInfo) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return uitoa(st.Ino), true
-}
-
-func uitoa(n uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
+	return strconv.FormatUint(st.Ino, 10), true
 }
 
 // notLinkable reports a link(2) that cannot be made here (another file
