@@ -87,7 +87,7 @@ func open(fsys afero.Fs, tidy bool) (*World, error) {
 	if err := w.loadMinidisks(); err != nil {
 		return nil, err
 	}
-	if x, ok := w.fs.(*extents.Fs); ok && tidy {
+	if x := w.extents(); x != nil && tidy {
 		for _, m := range w.disks {
 			if err := x.Tidy(m.dir); err != nil {
 				return nil, err

@@ -146,25 +146,37 @@ func (wr *writer) Abort() error {
 func (wr *writer) fail(err error) {
 	_ = wr.f.Close()
 	_ = wr.a.w.fs.Remove(wr.f.Name())
+	wr.unreserve()
+	wr.done, wr.err = true, err
+}
+
+// unreserve gives back the blocks the write reserved.
+func (wr *writer) unreserve() {
 	wr.a.w.mu.Lock()
 	_ = charge(wr.a.ledgers, wr.a.name, "", -wr.reserved)
 	wr.a.w.mu.Unlock()
 	wr.reserved = 0
-	wr.done, wr.err = true, err
+}
+
+// extents is the world's split-file store, nil where files are not split
+// (memory).
+func (w *World) extents() *extents.Fs {
+	x, _ := w.fs.(*extents.Fs)
+	return x
 }
 
 // CanLinkRange implements cms.RangeLinker.
 func (a *area) CanLinkRange(src io.Reader, off, size int64) bool {
-	x, ok := a.w.fs.(*extents.Fs)
-	return ok && x.CanLinkRange(src, off, size)
+	x := a.w.extents()
+	return x != nil && x.CanLinkRange(src, off, size)
 }
 
 // LinkRange implements cms.RangeLinker: on a host file system, a range
 // of a file split as it was written (sim/extents) is linked into this area
 // as dst, charged and committed as a written file is.
 func (a *area) LinkRange(src io.Reader, off, size int64, dst cms.FileID) (bool, error) {
-	x, ok := a.w.fs.(*extents.Fs)
-	if !ok {
+	x := a.w.extents()
+	if x == nil {
 		return false, nil
 	}
 	if err := checkID(dst); err != nil {
@@ -195,9 +207,7 @@ func (a *area) LinkRange(src io.Reader, off, size int64, dst cms.FileID) (bool, 
 		}
 	}
 	if err != nil || !linked {
-		a.w.mu.Lock()
-		_ = charge(a.ledgers, a.name, "", -wr.reserved)
-		a.w.mu.Unlock()
+		wr.unreserve()
 		return false, err
 	}
 	wr.size, wr.linked = size, true
