@@ -66,3 +66,17 @@ check_size_args() {
 	[[ $systems =~ ^[1-9][0-9]?$ ]] || die "SYSTEMS must be 1 to 99 (usage: bench/${0##*/} SYSTEMS MIB)"
 	[[ $target_mib =~ ^[1-9][0-9]*$ ]] || die "MIB must be a whole number of MiB, 1 or more"
 }
+
+# workdir_or_temp NAME: wd is --workdir's directory (created, must be
+# empty; kept: keep=1), or a new temporary one (keep=0).
+workdir_or_temp() {
+	keep=0
+	if [[ -n $workdir ]]; then
+		mkdir -p "$workdir" || die "cannot create $workdir"
+		[[ -z $(ls -A "$workdir") ]] || die "--workdir $workdir is not empty"
+		wd=$(cd "$workdir" && pwd)
+		keep=1
+	else
+		wd=$(mktemp -d "${TMPDIR:-/tmp}/csmsim-$1.XXXXXX")
+	fi
+}

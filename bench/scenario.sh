@@ -57,15 +57,7 @@ check_size_args
 need python3 "install the Debian package python3 (make deps)"
 BIN=$(csmsim_bin)
 
-keep=0
-if [[ -n $workdir ]]; then
-	mkdir -p "$workdir" || die "cannot create $workdir"
-	[[ -z $(ls -A "$workdir") ]] || die "--workdir $workdir is not empty"
-	wd=$(cd "$workdir" && pwd)
-	keep=1
-else
-	wd=$(mktemp -d "${TMPDIR:-/tmp}/csmsim-scenario.XXXXXX")
-fi
+workdir_or_temp scenario   # sets wd, and keep=1 for a --workdir
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM

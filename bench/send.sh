@@ -72,15 +72,7 @@ if ((trace)); then
 fi
 BIN=$(csmsim_bin)
 
-keep=0
-if [[ -n $workdir ]]; then
-	mkdir -p "$workdir" || die "cannot create $workdir"
-	[[ -z $(ls -A "$workdir") ]] || die "--workdir $workdir is not empty"
-	wd=$(cd "$workdir" && pwd)
-	keep=1
-else
-	wd=$(mktemp -d "${TMPDIR:-/tmp}/csmsim-send.XXXXXX")
-fi
+workdir_or_temp send   # sets wd, and keep=1 for a --workdir
 
 # Every background process, by pid: the trap ends those still running
 # and waits for them.
