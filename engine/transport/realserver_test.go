@@ -1,7 +1,6 @@
 package transport_test
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -10,12 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 )
 
 // realServer is a real FTP server (pure-ftpd, vsftpd) a spec started on
@@ -34,7 +33,7 @@ type realServer struct {
 	full     string // a directory on the 1 MiB tmpfs, as the server names it
 	root     string // the server's "/" on this host
 	cmd      *exec.Cmd
-	out      *syncBuffer
+	out      *gbytes.Buffer
 }
 
 func (s *realServer) addr() string { return net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
@@ -114,7 +113,7 @@ func serve(s *realServer, full string, uid, gid int, argv ...string) {
 	// sh mounts, then becomes the server: the server is the process
 	// started, and the mount goes with its namespace when it exits
 	script := `mount -t tmpfs -o size=1m,mode=0755,uid=` + strconv.Itoa(uid) + `,gid=` + strconv.Itoa(gid) + ` tmpfs "$1" && shift && exec "$@"`
-	s.out = &syncBuffer{}
+	s.out = gbytes.NewBuffer()
 	s.cmd = exec.Command(unshare, append([]string{"--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", full}, argv...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	Expect(s.cmd.Start()).To(Succeed())
@@ -132,7 +131,7 @@ func serve(s *realServer, full string, uid, gid int, argv ...string) {
 	Eventually(func() error {
 		select {
 		case <-exited:
-			StopTrying(s.name + " exited: " + s.out.String()).Now()
+			StopTrying(s.name + " exited: " + string(s.out.Contents())).Now()
 		default:
 		}
 		c, err := net.DialTimeout("tcp", s.addr(), time.Second)
@@ -157,23 +156,6 @@ func freePort() int {
 	port := l.Addr().(*net.TCPAddr).Port
 	Expect(l.Close()).To(Succeed())
 	return port
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -16,6 +16,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/agent/proto"
@@ -266,12 +267,12 @@ var _ = Describe("failed logins", func() {
 		n     *node
 		clock *fakeClock
 		slept *sleeps
-		logs  *syncBuffer
+		logs  *gbytes.Buffer
 	)
 	BeforeEach(func() {
 		clock = &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 		slept = &sleeps{}
-		logs = &syncBuffer{}
+		logs = gbytes.NewBuffer()
 		n = startNode(csmserve.Config{Fs: afero.NewMemMapFs(), Now: clock.Now, Sleep: slept.Sleep,
 			Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	})
@@ -292,7 +293,7 @@ var _ = Describe("failed logins", func() {
 		ms := time.Millisecond
 		Expect(slept.Take()).To(Equal([]time.Duration{500 * ms, 1000 * ms, 2000 * ms, 4000 * ms,
 			8000 * ms, 8000 * ms, 8000 * ms, 8000 * ms, 8000 * ms, 8000 * ms}))
-		lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+		lines := strings.Split(strings.TrimSpace(string(logs.Contents())), "\n")
 		refused := 0
 		for _, l := range lines {
 			Expect(l).NotTo(ContainSubstring("secret"))
@@ -302,7 +303,7 @@ var _ = Describe("failed logins", func() {
 				Expect(l).To(ContainSubstring("remote=127.0.0.1:"))
 			}
 		}
-		Expect(refused).To(Equal(10), logs.String())
+		Expect(refused).To(Equal(10), string(logs.Contents()))
 
 		// locked out: even the right password is refused, before any delay
 		c, code, text := dialCtl(n)

@@ -20,6 +20,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/transport"
@@ -30,17 +31,17 @@ import (
 var _ = Describe("transport.FTP against CSMSERVE", func() {
 	var (
 		ctx context.Context
-		log *syncBuffer
+		log *gbytes.Buffer
 		tr  transport.Transport
 	)
 	BeforeEach(func() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.Background(), 45*time.Second)
 		DeferCleanup(cancel)
-		log = &syncBuffer{}
+		log = gbytes.NewBuffer()
 		tr = transport.NewFTP(transport.FTPOptions{Timeout: 10 * time.Second, Logger: log, Debug: true})
 		DeferCleanup(func() {
-			Expect(log.String()).NotTo(ContainSubstring(password), "the password is in the transport log")
+			Expect(string(log.Contents())).NotTo(ContainSubstring(password), "the password is in the transport log")
 		})
 	})
 	target := func(n *node) transport.Target {
@@ -156,7 +157,7 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 		Expect(res.VerifiedBy).To(Equal("SHA-256"))
 		Expect(fileSHA(filepath.Join(n.dir, "CMS.SERVLINK"))).To(Equal(fileSHA(src)))
 		Expect(res.SHA256).To(Equal(fileSHA(src)))
-		Expect(log.String()).To(ContainSubstring("attempt 2 of 4, resuming at byte"))
+		Expect(string(log.Contents())).To(ContainSubstring("attempt 2 of 4, resuming at byte"))
 	})
 
 	It("gives up after its retries and says so", func() {
@@ -243,7 +244,7 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 		err := c.Put(cctx, "SLOW.FILE", &slowReader{left: 1 << 30}, 1<<30)
 		Expect(err).To(MatchError(And(HavePrefix("VM01 ("+n.srv.Addr()+"): put SLOW.FILE"), ContainSubstring("context deadline exceeded"))))
 		Expect(c.Put(ctx, "NEXT.FILE", strings.NewReader("next"), 4)).To(Succeed())
-		Expect(log.String()).To(ContainSubstring("reconnecting"))
+		Expect(string(log.Contents())).To(ContainSubstring("reconnecting"))
 	})
 
 	It("works in active mode (PORT), the node connecting back from its data port", func() {
@@ -257,8 +258,8 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 		var got bytes.Buffer
 		Expect(c.Get(ctx, "CMS.SERVLINK", &got)).To(Succeed())
 		Expect(got.Bytes()).To(Equal(body))
-		Expect(log.String()).To(MatchRegexp(`sending command PORT 127,0,0,1,\d+,\d+`))
-		Expect(log.String()).NotTo(ContainSubstring("sending command EPSV"))
+		Expect(string(log.Contents())).To(MatchRegexp(`sending command PORT 127,0,0,1,\d+,\d+`))
+		Expect(string(log.Contents())).NotTo(ContainSubstring("sending command EPSV"))
 	})
 
 	It("uses the configured passive ports", func() {
@@ -272,17 +273,17 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 	})
 
 	It("logs neither password, and ends open sessions when stopped", func() {
-		var slogBuf syncBuffer
-		n := startNode(csmserve.Config{Logger: slog.New(slog.NewTextHandler(&slogBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		slogBuf := gbytes.NewBuffer()
+		n := startNode(csmserve.Config{Logger: slog.New(slog.NewTextHandler(slogBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 		c := dial(n)
 		t := target(n)
 		t.Password = "Wrong-Secret-42"
 		_, err := tr.Dial(ctx, t)
 		Expect(err).To(HaveOccurred())
 		Expect(c.Put(ctx, "A.B", strings.NewReader("x"), 1)).To(Succeed())
-		Expect(slogBuf.String()).To(ContainSubstring("login refused"))
-		Expect(slogBuf.String()).NotTo(ContainSubstring(password))
-		Expect(slogBuf.String()).NotTo(ContainSubstring("Wrong-Secret-42"))
+		Expect(string(slogBuf.Contents())).To(ContainSubstring("login refused"))
+		Expect(string(slogBuf.Contents())).NotTo(ContainSubstring(password))
+		Expect(string(slogBuf.Contents())).NotTo(ContainSubstring("Wrong-Secret-42"))
 
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
@@ -309,7 +310,7 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(HavePrefix("VM01 (" + n.srv.Addr() + "): login as CSMWORK refused: 530"))
 		Expect(err.Error()).NotTo(ContainSubstring(wrong))
-		Expect(log.String()).NotTo(ContainSubstring(wrong))
+		Expect(string(log.Contents())).NotTo(ContainSubstring(wrong))
 		var te *transport.Error
 		Expect(errors.As(err, &te)).To(BeTrue())
 		Expect(te.Code).To(Equal(530))
@@ -360,8 +361,8 @@ var _ = Describe("transport.FTP against CSMSERVE", func() {
 			Expect(c.Get(ctx, "CSMPKG.MANIFEST", &got)).To(Succeed())
 			Expect(got.Bytes()).To(Equal(body))
 			Expect(fileSHA(filepath.Join(m.dir, "CSMPKG.MANIFEST"))).To(Equal(c.(*transport.FTPConn).LastPut().SHA256))
-			Expect(log.String()).To(ContainSubstring("sending command PROT P"))
-			Expect(log.String()).To(MatchRegexp(`sending command PORT 127,0,0,1,\d+,\d+`))
+			Expect(string(log.Contents())).To(ContainSubstring("sending command PROT P"))
+			Expect(string(log.Contents())).To(MatchRegexp(`sending command PORT 127,0,0,1,\d+,\d+`))
 		})
 
 		It("fails with another CA, saying the certificate does not verify", func() {
@@ -469,23 +470,6 @@ func (c *corruptFile) Write(p []byte) (int, error) {
 		return c.File.Write(q)
 	}
 	return c.File.Write(p)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func fileSHA(p string) string {
