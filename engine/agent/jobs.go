@@ -53,6 +53,7 @@ type JobEvent struct {
 
 type job struct {
 	name  string
+	kind  string // the request's verb, the first word of name
 	phase proto.Phase
 	done  chan struct{}
 	rc    int
@@ -88,19 +89,14 @@ func (j *Jobs) Submit(name string, fn func() (msg.Result, error)) (int, error) {
 	}
 	id := j.next
 	j.next++
-	jb := &job{name: name, done: make(chan struct{})}
+	verb, _, _ := strings.Cut(name, " ")
+	jb := &job{name: name, kind: verb, done: make(chan struct{})}
 	j.jobs[id] = jb
 	j.running = id
 	j.broadcast()
 	start := j.env.Clock.Now()
 	go j.run(id, jb, start, fn)
 	return id, nil
-}
-
-// kind is a job's verb, from its name.
-func kind(name string) string {
-	verb, _, _ := strings.Cut(name, " ")
-	return verb
 }
 
 func (j *Jobs) observe(e JobEvent) {
@@ -111,15 +107,20 @@ func (j *Jobs) observe(e JobEvent) {
 
 // entered tells Env.Observe that the running job entered phase, without
 // telling STATUS: a job of one phase (PUT2PROD) names none.
-func (j *Jobs) entered(phase proto.Phase) {
+func (j *Jobs) entered(phase proto.Phase) { j.enter(phase, false) }
+
+// enter notes that the running job entered phase: for Env.Observe, and
+// for STATUS too when status is set.
+func (j *Jobs) enter(phase proto.Phase, status bool) {
 	j.mu.Lock()
-	id, name := j.running, ""
-	if jb := j.jobs[id]; jb != nil {
-		name = jb.name
+	id, jb := j.running, j.jobs[j.running]
+	if jb != nil && status {
+		jb.phase = phase
+		j.broadcast()
 	}
 	j.mu.Unlock()
-	if name != "" {
-		j.observe(JobEvent{Job: id, Kind: kind(name), Phase: phase})
+	if jb != nil {
+		j.observe(JobEvent{Job: id, Kind: jb.kind, Phase: phase})
 	}
 }
 
@@ -146,7 +147,7 @@ func (j *Jobs) Running() int {
 }
 
 func (j *Jobs) run(id int, jb *job, start time.Time, fn func() (msg.Result, error)) {
-	j.observe(JobEvent{Job: id, Kind: kind(jb.name)})
+	j.observe(JobEvent{Job: id, Kind: jb.kind})
 	res := safeRun(fn)
 	lines := make([]msg.Line, 0, len(res.Lines)+2)
 	lines = append(lines, msg.Messagef(msg.CSM3160I, jb.name, id))
@@ -160,7 +161,7 @@ func (j *Jobs) run(id int, jb *job, start time.Time, fn func() (msg.Result, erro
 	_ = j.env.appendLog(start, end, lines)
 	// Heard before STATUS can say ENDED: whoever learns that the job
 	// ended finds it counted.
-	j.observe(JobEvent{Job: id, Kind: kind(jb.name), End: true, RC: res.RC})
+	j.observe(JobEvent{Job: id, Kind: jb.kind, End: true, RC: res.RC})
 
 	j.mu.Lock()
 	jb.rc, jb.lines, jb.lost = res.RC, lines, lost
@@ -205,16 +206,7 @@ func (j *Jobs) writeMessages(id int, lines []msg.Line) error {
 
 // Mark records the phase the running job entered; STATUS reports it.
 func (j *Jobs) Mark(phase proto.Phase) {
-	j.mu.Lock()
-	id, name := j.running, ""
-	if jb := j.jobs[id]; jb != nil {
-		jb.phase, name = phase, jb.name
-		j.broadcast()
-	}
-	j.mu.Unlock()
-	if name != "" {
-		j.observe(JobEvent{Job: id, Kind: kind(name), Phase: phase})
-	}
+	j.enter(phase, true)
 	if j.env.Watch != nil {
 		j.env.Watch(phase) // outside the lock: a watcher may stall the job, STATUS must still answer
 	}
