@@ -30,15 +30,8 @@ var _ = Describe("real mode: a SEND of large parts is stored once on the node", 
 	staging := func() string { return filepath.Join(root, "cms", "mdisk", "CSMSERVE.0191") }
 	extentFiles := func() []string {
 		GinkgoHelper()
-		ents, err := os.ReadDir(filepath.Join(staging(), extents.DirName))
-		if os.IsNotExist(err) {
-			return nil
-		}
+		names, err := extents.Names(staging())
 		Expect(err).NotTo(HaveOccurred())
-		var names []string
-		for _, e := range ents {
-			names = append(names, e.Name())
-		}
 		return names
 	}
 	curl := func(args ...string) *exec.Cmd {

@@ -89,16 +89,9 @@ func (w world) read(name string) []byte {
 
 // extentFiles lists the files in disk/.extents.
 func (w world) extentFiles() []string {
-	ents, err := os.ReadDir(w.host("disk/" + extents.DirName))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
+	names, err := extents.Names(w.host("disk"))
 	Expect(err).NotTo(HaveOccurred())
-	var out []string
-	for _, e := range ents {
-		out = append(out, e.Name())
-	}
-	return out
+	return names
 }
 
 // index is the file's extended attribute, "" if it has none.

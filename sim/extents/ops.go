@@ -102,13 +102,24 @@ func Materialize(path string) error {
 	return nil
 }
 
+// Names lists the extent files of the split files in dir (a host
+// directory), sorted; none when no file there was ever split.
+func Names(dir string) ([]string, error) {
+	ents, err := os.ReadDir(extentDir(dir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names, err
+}
+
 // tidy removes the extents in dir/.extents that no file in dir names.
 func tidy(dir string) error {
-	names, err := os.ReadDir(extentDir(dir))
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(names) == 0) {
-		return nil
-	}
-	if err != nil {
+	names, err := Names(dir)
+	if err != nil || len(names) == 0 {
 		return err
 	}
 	files, err := os.ReadDir(dir)
@@ -121,12 +132,12 @@ func tidy(dir string) error {
 			live[ix.id] = len(ix.ext)
 		}
 	}
-	for _, e := range names {
-		id, i, _ := strings.Cut(e.Name(), ".")
+	for _, name := range names {
+		id, i, _ := strings.Cut(name, ".")
 		if n, err := strconv.Atoi(i); err == nil && n >= 0 && n < live[id] {
 			continue
 		}
-		if err := os.Remove(filepath.Join(extentDir(dir), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(filepath.Join(extentDir(dir), name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
