@@ -57,9 +57,7 @@ func csmsimLines(block string) []string {
 var _ = Describe("docs/ci.md", func() {
 	var root, page string
 	BeforeEach(func() {
-		var err error
-		root, err = filepath.Abs("../..")
-		Expect(err).NotTo(HaveOccurred())
+		root = repoRoot()
 		b, err := os.ReadFile(filepath.Join(root, "docs", "ci.md"))
 		Expect(err).NotTo(HaveOccurred())
 		page = string(b)

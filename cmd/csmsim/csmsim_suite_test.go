@@ -3,6 +3,7 @@ package main_test
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -38,6 +39,14 @@ type result struct {
 }
 
 // csm runs the built binary in dir, as a user would from a shell.
+// repoRoot is the repository's top directory, where scenarios/ and docs/ are.
+func repoRoot() string {
+	GinkgoHelper()
+	root, err := filepath.Abs("../..")
+	Expect(err).NotTo(HaveOccurred())
+	return root
+}
+
 func csm(dir string, args ...string) result { return runBinary(csmsim, dir, nil, args...) }
 
 // runBinary runs build bin of csmsim in dir, as a user would from a shell,

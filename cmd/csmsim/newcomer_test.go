@@ -42,9 +42,7 @@ expect:
 var _ = Describe("a newcomer's first hour", func() {
 	var root, dir string
 	BeforeEach(func() {
-		var err error
-		root, err = filepath.Abs("../..")
-		Expect(err).NotTo(HaveOccurred())
+		root = repoRoot()
 		dir = GinkgoT().TempDir()
 	})
 	write := func(name, text string) string {

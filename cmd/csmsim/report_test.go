@@ -38,9 +38,7 @@ func spans(timeline string) []string {
 var _ = Describe("csmsim report", func() {
 	var root, dir string
 	BeforeEach(func() {
-		var err error
-		root, err = filepath.Abs("../..")
-		Expect(err).NotTo(HaveOccurred())
+		root = repoRoot()
 		dir = GinkgoT().TempDir()
 	})
 	read := func(p string) string {

@@ -13,9 +13,7 @@ import (
 var _ = Describe("csmsim run, validate and list", func() {
 	var root string
 	BeforeEach(func() {
-		var err error
-		root, err = filepath.Abs("../..")
-		Expect(err).NotTo(HaveOccurred())
+		root = repoRoot()
 	})
 
 	It("runs the sample scenario and writes its JSON report", func() {
