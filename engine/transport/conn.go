@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/secsy/goftp"
 )
 
 // fail completes e with the system and address, removes the password and
@@ -33,14 +35,51 @@ func (c *FTPConn) logf(format string, args ...any) {
 }
 
 // guard closes the control connection when ctx ends, so that a blocked
-// read or write returns.
-func (c *FTPConn) guard(ctx context.Context) func() bool {
+// read or write returns, and from then on until stop sends no command:
+// once an operation's deadline has passed, the node hears nothing more
+// of it, whenever the close itself runs.
+func (c *FTPConn) guard(ctx context.Context) (stop func()) {
 	raw := c.raw
-	return context.AfterFunc(ctx, func() {
+	outer := raw.ctx
+	raw.ctx = ctx
+	closeOnEnd := context.AfterFunc(ctx, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		raw.Close()
 	})
+	return func() {
+		closeOnEnd()
+		raw.ctx = outer
+	}
+}
+
+// guardedRaw is goftp's connection that refuses to send once the guarded
+// operation's context has ended (FTPConn.guard).
+type guardedRaw struct {
+	goftp.RawConn
+	ctx context.Context // the guarded operation's; nil outside one
+}
+
+func (g *guardedRaw) ended() error {
+	if g.ctx == nil {
+		return nil
+	}
+	return g.ctx.Err()
+}
+
+func (g *guardedRaw) SendCommand(format string, args ...any) (int, string, error) {
+	if err := g.ended(); err != nil {
+		return 0, "", err
+	}
+	return g.RawConn.SendCommand(format, args...)
+}
+
+// PrepareDataConn sends EPSV (or PASV, PORT, EPRT) in goftp.
+func (g *guardedRaw) PrepareDataConn() (func() (net.Conn, error), error) {
+	if err := g.ended(); err != nil {
+		return nil, err
+	}
+	return g.RawConn.PrepareDataConn()
 }
 
 // opErr wraps a failure of op, a reply or a broken connection, and logs it.

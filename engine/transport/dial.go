@@ -168,13 +168,17 @@ func (c *FTPConn) connect(ctx context.Context, require bool) error {
 	if r.err != nil {
 		return c.fail(c.loginError(r.err, require))
 	}
-	c.raw, c.broken, c.binary = r.raw, false, false
+	c.raw, c.broken, c.binary = &guardedRaw{RawConn: r.raw}, false, false
 	c.feat = map[string]string{}
+	stop := c.guard(ctx)
+	defer stop()
 	code, msg, err := c.raw.SendCommand("FEAT")
+	if err == nil {
+		err = ctx.Err() // the features came, but too late to be used
+	}
 	if err != nil {
 		c.broken = true
-		d, h := describeNetErr(err)
-		return c.fail(&Error{Op: "FEAT", Detail: d, Hint: h, Err: err})
+		return c.opErr(ctx, "FEAT", err)
 	}
 	if code/100 == 2 {
 		for _, line := range strings.Split(msg, "\n") {

@@ -162,7 +162,7 @@ type FTPConn struct {
 
 	client *goftp.Client
 	mu     sync.Mutex // orders guard's Close with goftp's bookkeeping of the data connection
-	raw    goftp.RawConn
+	raw    *guardedRaw
 	broken bool
 	binary bool
 	feat   map[string]string

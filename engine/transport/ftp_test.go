@@ -109,6 +109,41 @@ func realServerSpecs(start func() *realServer) {
 		Entry("active (PORT), by size", true, transport.VerifySize, "SIZE", `sending command PORT 127,0,0,1,\d+,\d+`),
 	)
 
+	// A wave's deadline can pass while a reply is on its way; the reply
+	// still arrives whole, and the transport must not take it as leave to
+	// go on: on a simulated link every command after it would be charged.
+	Describe("once the context has ended, sends the server nothing more, even when the reply in flight arrives", func() {
+		It("while logging in: FEAT's reply comes, and the dial fails with the context's error", func() {
+			p := startProxy(srv.addr())
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			feats := 0 // goftp asks for the features as it logs in; the transport asks again
+			p.onCommand("FEAT", func() {
+				if feats++; feats == 2 {
+					cancel()
+				}
+			})
+			c, err := transport.NewFTP(transport.FTPOptions{Logger: log}).Dial(cctx, target(p.port))
+			if err == nil {
+				c.Close()
+			}
+			Expect(err).To(MatchError(ContainSubstring("FEAT: context canceled")))
+			Consistently(p.sent, 300*time.Millisecond).Should(HaveExactElements("USER", "PASS", "FEAT", "FEAT"))
+		})
+
+		It("in an upload: TYPE's reply comes, and no EPSV or STOR follows", func() {
+			p := startProxy(srv.addr())
+			c := dialAt(p.port, transport.FTPOptions{VerifyFor: verifyVM09(transport.VerifySize)})
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			p.onCommand("TYPE", cancel)
+			data := payload(64<<10, 4)
+			err := c.Put(cctx, srv.path("LATE.FILE"), bytes.NewReader(data), int64(len(data)))
+			Expect(err).To(MatchError(ContainSubstring("context canceled")))
+			Consistently(p.sent, 300*time.Millisecond).Should(HaveExactElements("USER", "PASS", "FEAT", "FEAT", "TYPE"))
+		})
+	})
+
 	DescribeTable("resumes an upload whose connection was cut half-way at the byte the server has, and ends with the same file",
 		func(active bool) {
 			p := startProxy(srv.addr())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,8 @@ type ftpProxy struct {
 	cutAfter map[string]int64 // upload name -> cut its session after this many bytes, once
 	flipAt   map[string]int64 // upload name -> flip the byte at this offset of every upload
 	cuts     int
+	hooks    map[string]func()  // client command verb -> called before it is relayed
+	verbs    []string           // every command verb the clients sent, in order
 	conns    map[io.Closer]bool // every connection and listener open, closed at the end of the spec
 	done     bool
 	wg       sync.WaitGroup
@@ -81,6 +84,24 @@ func (p *ftpProxy) flip(name string, off int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.flipAt[name] = off
+}
+
+// onCommand calls f each time a client sends a command verb, before the
+// server has it.
+func (p *ftpProxy) onCommand(verb string, f func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.hooks == nil {
+		p.hooks = map[string]func(){}
+	}
+	p.hooks[verb] = f
+}
+
+// sent is every command verb the clients sent so far, in order.
+func (p *ftpProxy) sent() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.verbs)
 }
 
 // cutCount is how many sessions the proxy has cut.
@@ -160,7 +181,15 @@ func (s *proxySession) relayLines(src, dst net.Conn, edit func(string) string) {
 // fromClient notes what is being uploaded and relays active-mode data.
 func (s *proxySession) fromClient(line string) string {
 	verb, arg, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
-	switch strings.ToUpper(verb) {
+	verb = strings.ToUpper(verb)
+	s.p.mu.Lock()
+	s.p.verbs = append(s.p.verbs, verb)
+	hook := s.p.hooks[verb]
+	s.p.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	switch verb {
 	case "STOR", "APPE":
 		s.p.mu.Lock()
 		s.upload = arg

@@ -250,10 +250,13 @@ func (g *gate) commands() {
 	}
 }
 
-// replies relays ftpserverlib's replies to the client.
+// replies relays ftpserverlib's replies to the client, each whole in one
+// write as a server sends it: a multi-line reply (FEAT) is then one
+// segment on the wire, and one latency on a shaped link, not one a line.
 func (g *gate) replies() {
 	defer g.close()
 	br := bufio.NewReader(g.pipe)
+	var reply strings.Builder
 	for {
 		line, err := br.ReadString('\n')
 		code, final := replyCode(line)
@@ -265,7 +268,11 @@ func (g *gate) replies() {
 			g.timer.Stop()
 		}
 		if line != "" && g.offered(line, final) {
-			g.write(line)
+			reply.WriteString(line)
+		}
+		if (final || err != nil) && reply.Len() > 0 {
+			g.write(reply.String())
+			reply.Reset()
 		}
 		if err != nil {
 			return

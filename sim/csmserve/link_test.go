@@ -5,8 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net"
+	"net/textproto"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -47,5 +51,31 @@ var _ = Describe("a node behind a shaped link", func() {
 		var got bytes.Buffer
 		Expect(c.Get(ctx, "CMS.SERVLINK", &got)).To(Succeed())
 		Expect(bytes.Equal(got.Bytes(), body)).To(BeTrue(), "the file came back different")
+	})
+
+	It("sends each reply whole, a multi-line one too: FEAT costs one latency, as any reply", func() {
+		const latency = 150 * time.Millisecond
+		var clock netem.Clock
+		n := startNode(csmserve.Config{Link: netem.Link{Latency: latency, Charge: clock.Charge}})
+		tc, err := textproto.Dial("tcp", net.JoinHostPort(n.host, strconv.Itoa(n.port)))
+		Expect(err).NotTo(HaveOccurred())
+		defer tc.Close()
+		exchange := func(cmd string, want int) string {
+			GinkgoHelper()
+			if cmd != "" {
+				Expect(tc.PrintfLine("%s", cmd)).To(Succeed())
+			}
+			_, msg, err := tc.ReadResponse(want)
+			Expect(err).NotTo(HaveOccurred())
+			return msg
+		}
+		exchange("", 220)
+		exchange("USER CSMWORK", 331)
+		exchange("PASS "+password, 230)
+		before := clock.Elapsed()
+		feat := exchange("FEAT", 211)
+		Expect(strings.Count(feat, "\n")).To(BeNumerically(">=", 4), "FEAT's reply has several lines:\n%s", feat)
+		Expect(clock.Elapsed() - before).To(Equal(latency))
+		Expect(before).To(Equal(3*latency), "the greeting, USER's and PASS's replies")
 	})
 })

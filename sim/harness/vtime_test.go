@@ -135,8 +135,9 @@ expect:
 			rep, err := harness.Run(context.Background(), sc, harness.Options{Now: time.Now})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(rep.Pass).To(BeTrue(), rep.FailureText())
-			// VM04's dial alone outlasts the deadline: greeting, USER,
-			// PASS, FEAT... 150 ms each, and the rest never happens.
+			// VM04's login and first commands outlast the deadline: the
+			// greeting, USER, PASS, FEAT... 150 ms each, and once it has
+			// passed the transport sends VM04 nothing more.
 			Expect(rep.LinkTime["VM04"]).To(BeNumerically(">=", time.Second))
 			var b bytes.Buffer
 			Expect(rep.WriteJSON(&b)).To(Succeed())
