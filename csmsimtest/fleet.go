@@ -147,7 +147,7 @@ func (f *Fleet) start(ctx context.Context, c *config) error {
 	// the wall.
 	phaseClock := cms.NewStepClock(start(), time.Millisecond)
 	f.wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 20 * time.Second}), Password: f.password,
-		Workers: 1, Pause: func(ctx context.Context) error { return ctx.Err() },
+		Workers: 1, Serial: true, Pause: func(ctx context.Context) error { return ctx.Err() },
 		Now: func() time.Time { return phaseClock.Now().Add(f.link.Elapsed()) }, Deadline: f.link.WithTimeout}
 	for i, name := range c.names {
 		s, err := world.InitManaged(afero.NewMemMapFs(), world.ManagedOptions{Name: name, Release: c.release, Seed: c.seed + uint64(i)})

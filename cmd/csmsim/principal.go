@@ -370,7 +370,7 @@ func newServmgrCmd(fs afero.Fs) *cobra.Command {
 	cmd.Flags().StringVar(&at, "time", "", "fix the clock at this RFC 3339 time (reproducible logs); default: the wall clock")
 	cmd.Flags().StringVar(&pwFile, "password-file", "", "file whose first line is CSMWORK's password (or set "+PasswordEnv+"); without one, no transport")
 	cmd.Flags().StringVar(&caFile, "ca-file", "", "PEM CA that signed the nodes' certificates, for systems added with REQUIRE")
-	cmd.Flags().IntVar(&workers, "workers", 0, "managed systems served at once (0: 4 per CPU, at least 8; docs/performance.md)")
+	cmd.Flags().IntVar(&workers, "workers", 0, "managed systems served at once; in SEND, transfers at once while the nodes validate and load (0: 4 per CPU, at least 8; docs/performance.md)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "timeout of each FTP step")
 	cmd.Flags().StringToStringVar(&connectTo, "connect-to", nil,
 		"HOST:PORT=HOST2:PORT2: reach the system recorded at HOST:PORT at HOST2:PORT2 instead, as curl's --connect-to (a tunnel, a stand-in); repeatable")

@@ -42,6 +42,9 @@ type op struct {
 	sc      *scope
 	levelOf func(system string) string // the level the work puts on system
 	do      func(ctx context.Context, system string) SystemOutcome
+	// transfers, if not nil, bounds the systems sending at once: a SEND's
+	// system holds a slot for its transfer only (Wire.Workers).
+	transfers chan struct{}
 	// finish runs when every system of the command is done.
 	finish func(res *msg.Result) error
 }
@@ -50,7 +53,7 @@ func (o *op) run(ctx context.Context, e *Env, w *Wire, roll *Rollout) (Outcome, 
 	if roll != nil {
 		return o.rollout(ctx, e, w, roll)
 	}
-	outs := w.fanOut(o.sc.systems, func(s string) SystemOutcome { return o.doOne(ctx, s) })
+	outs := fanOut(o.sc.systems, o.inFlight(w), func(s string) SystemOutcome { return o.doOne(ctx, s) })
 	out := Outcome{Targets: o.sc.systems, Systems: outs}
 	res := &out.Result
 	good := e.record(res, outs)
@@ -61,6 +64,32 @@ func (o *op) run(ctx context.Context, e *Env, w *Wire, roll *Rollout) (Outcome, 
 		}
 	}
 	return out, nil
+}
+
+// inFlight is how many systems the op serves at once: Workers, or twice
+// that when only the transfers are bounded by Workers (the others are
+// waiting for their jobs).
+func (o *op) inFlight(w *Wire) int {
+	if o.transfers == nil {
+		return w.workers()
+	}
+	return 2 * cap(o.transfers)
+}
+
+// sending takes one of the op's transfer slots, waiting for it; release
+// gives it back and may be called more than once. With no slots, or once
+// ctx has ended (the dial then fails with ctx's error), there is nothing
+// to take.
+func (o *op) sending(ctx context.Context) (release func()) {
+	if o.transfers == nil {
+		return func() {}
+	}
+	select {
+	case o.transfers <- struct{}{}:
+	case <-ctx.Done():
+		return func() {}
+	}
+	return sync.OnceFunc(func() { <-o.transfers })
 }
 
 // doOne does the op on one system; a system of another release (reached
@@ -103,7 +132,7 @@ func (o *op) rollout(ctx context.Context, e *Env, w *Wire, roll *Rollout) (Outco
 	}
 	var mu sync.Mutex
 	outs := map[string]SystemOutcome{}
-	cfg := rollout.Config{ID: o.id, Systems: systems, Policy: pol, Restart: roll.Restart, Workers: w.Workers,
+	cfg := rollout.Config{ID: o.id, Systems: systems, Policy: pol, Restart: roll.Restart, Workers: o.inFlight(w),
 		Store: &rolloutStore{st: o.sc.levels, levelOf: o.levelOf}, WithTimeout: w.Deadline,
 		Do: func(wctx context.Context, s string, wave int) rollout.Outcome {
 			so := o.doOne(wctx, s)

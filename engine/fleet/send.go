@@ -55,9 +55,14 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 	mode := load.Mode()
 	o := &op{name: "SRVLVL SEND", id: rolloutID("SEND", mode, lvl, r.Target), vrm: vrm, sc: sc,
 		levelOf: func(string) string { return lvl }}
+	if !w.Serial {
+		o.transfers = make(chan struct{}, w.workers())
+	}
 	o.do = func(ctx context.Context, s string) SystemOutcome {
 		en, _ := sys.Get(s)
 		out := SystemOutcome{System: s, rollout: o.id, update: map[string]string{tagStatus: "SENDFAILED"}}
+		release := o.sending(ctx)
+		defer release()
 		sent := w.phase(&out, proto.PhaseTransfer, sendPhases()) // from the dial: an unreachable system fails here
 		ss, err := w.open(ctx, en, &out)
 		if err != nil {
@@ -87,6 +92,7 @@ func Send(ctx context.Context, e *Env, w *Wire, r SendRequest) (Outcome, error) 
 		transferred := msg.Messagef(msg.CSM3053I, s, lvl, ss.addr, len(files), bytesSent)
 		sent(ended{ok: true, line: &transferred, bytes: bytesSent, detail: fmt.Sprintf("%d files, %d bytes", len(files), bytesSent)})
 		out.Lines = append(out.Lines, transferred)
+		release() // the node validates and loads; the next system's transfer may begin
 		job, done, err := ss.job(load, sendPhases(), 1)
 		if err != nil {
 			out.Lines = append(out.Lines, level.Lines(err)...)

@@ -40,7 +40,7 @@ func Servcheck(ctx context.Context, e *Env, w *Wire, r ServcheckRequest) (Outcom
 			}
 		}
 	}
-	outs := w.fanOut(systems, func(s string) SystemOutcome {
+	outs := fanOut(systems, w.workers(), func(s string) SystemOutcome {
 		en, _ := sys.Get(s)
 		lvl := get(en, tagLevel)
 		out := SystemOutcome{System: s}

@@ -18,7 +18,17 @@ type Wire struct {
 	Transport transport.Transport
 	Password  string // CSMWORK's; never logged
 	CAFile    string // for systems added with REQUIRE
-	Workers   int    // systems served at once; 0 means 8
+	// Workers is how many systems are served at once; 0 means 8. In
+	// SRVLVL SEND it bounds the transfers: a system whose package has
+	// arrived waits for its node's validate and load without holding a
+	// worker, so the next system's transfer overlaps that job, and up to
+	// Workers more systems may be waiting for their jobs meanwhile.
+	Workers int
+	// Serial keeps every system in its worker from the dial to the end of
+	// its job: no transfer overlaps another system's job. The simulator
+	// sets it (with Workers 1) so that the systems are served one at a
+	// time and the links' time is charged in the same order on every run.
+	Serial bool
 	// Pause waits between STATUS polls of a running job; the caller
 	// supplies the time source.
 	Pause func(ctx context.Context) error
@@ -48,12 +58,12 @@ func (w *Wire) target(en table.Entry) transport.Target {
 		CAFile: w.CAFile, User: "CSMWORK", Password: w.Password}
 }
 
-// fanOut runs do for each system, at most Workers at once, and returns
-// the outcomes in the systems' order. One system's failure does not stop
-// the others.
-func (w *Wire) fanOut(systems []string, do func(system string) SystemOutcome) []SystemOutcome {
+// fanOut runs do for each system, at most n at once, and returns the
+// outcomes in the systems' order. One system's failure does not stop the
+// others.
+func fanOut(systems []string, n int, do func(system string) SystemOutcome) []SystemOutcome {
 	out := make([]SystemOutcome, len(systems))
-	sem := make(chan struct{}, w.workers())
+	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
 	for i, s := range systems {
 		wg.Add(1)

@@ -267,7 +267,7 @@ func (r *runner) build(ctx context.Context) error {
 	// clock, and none on the wall.
 	wireNow := func() time.Time { return now().Add(r.link.Elapsed()) }
 	r.wire = &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 20 * time.Second}), Password: password,
-		Workers: 1, Pause: r.pause, Now: wireNow, Observe: r.observe, Deadline: r.link.WithTimeout}
+		Workers: 1, Serial: true, Pause: r.pause, Now: wireNow, Observe: r.observe, Deadline: r.link.WithTimeout}
 	var ports []string
 	for i, spec := range sc.systemSpecs() {
 		fsys, err := fsFor(spec.Name)
