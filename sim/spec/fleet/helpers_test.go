@@ -116,6 +116,13 @@ func tagOf(t *table.Table, key, tag string) string {
 // and RSU0802, packaged), and VM01 at L1 added over the wire.
 func principalWithVM01() (*level.Env, *fleet.Wire) {
 	GinkgoHelper()
+	return principalWith("VM01")
+}
+
+// principalWith is principalWithVM01 with the systems named, each a node
+// at L1 added over the wire.
+func principalWith(systems ...string) (*level.Env, *fleet.Wire) {
+	GinkgoHelper()
 	ps, err := world.SamplePrincipal(afero.NewMemMapFs())
 	Expect(err).NotTo(HaveOccurred())
 	clock := cms.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
@@ -137,8 +144,10 @@ func principalWithVM01() (*level.Env, *fleet.Wire) {
 	} {
 		run(l)
 	}
-	n := startNode("VM01", penv, clock, "L1")
-	host, port, _ := strings.Cut(n.Addr(), ":")
-	run("system add 720 vm01 L1 hostname " + host + " (port " + port + " norequire")
+	for _, s := range systems {
+		n := startNode(s, penv, clock, "L1")
+		host, port, _ := strings.Cut(n.Addr(), ":")
+		run("system add 720 " + s + " L1 hostname " + host + " (port " + port + " norequire")
+	}
 	return penv, wire
 }

@@ -2,23 +2,16 @@ package fleet_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/agent/proto"
-	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/engine/fleet"
-	"github.com/csmsim/csmsim/engine/level"
 	"github.com/csmsim/csmsim/engine/servmgr"
-	"github.com/csmsim/csmsim/engine/table"
-	"github.com/csmsim/csmsim/engine/transport"
-	"github.com/csmsim/csmsim/sim/world"
 )
 
 // On a real fleet a node's LOAD takes minutes; a worker that waited for
@@ -30,26 +23,8 @@ var _ = Describe("SEND's workers", func() {
 	// ended.
 	sendWatching := func(serial bool, wait time.Duration) (overlapped bool, events []string) {
 		GinkgoHelper()
-		ps, err := world.SamplePrincipal(afero.NewMemMapFs())
-		Expect(err).NotTo(HaveOccurred())
-		clock := cms.NewStepClock(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC), time.Second)
-		penv := &level.Env{Sys: ps, Locker: table.NewMemLocker(), Clock: clock, User: "MAINTCSM"}
-		wire := &fleet.Wire{Transport: transport.NewFTP(transport.FTPOptions{Timeout: 5 * time.Second, Retries: -1}), Password: fleetPassword,
-			Workers: 1, Serial: serial, Pause: func(ctx context.Context) error { time.Sleep(5 * time.Millisecond); return ctx.Err() }}
-		run := func(line string) {
-			GinkgoHelper()
-			res := servmgr.Run(context.Background(), penv, wire, []string{line})
-			Expect(res.RC).To(Equal(0), "%s\n%s", line, strings.Join(res.Strings(), "\n"))
-		}
-		for _, l := range []string{"initialize 720", "srvlvl add 720 L1 basedon BASE", "srvlvl service 720 L1 all rsu0801",
-			"srvlvl add 720 L2 basedon L1", "srvlvl service 720 L2 all rsu0802", "srvlvl package 720 L2"} {
-			run(l)
-		}
-		for _, s := range []string{"VM01", "VM02"} {
-			n := startNode(s, penv, clock, "L1")
-			host, port, _ := strings.Cut(n.Addr(), ":")
-			run(fmt.Sprintf("system add 720 %s L1 hostname %s (port %s norequire", s, host, port))
-		}
+		penv, wire := principalWith("VM01", "VM02")
+		wire.Workers, wire.Serial = 1, serial
 
 		var mu sync.Mutex
 		vm02Sending := make(chan struct{})
@@ -73,7 +48,8 @@ var _ = Describe("SEND's workers", func() {
 				}
 			}
 		}
-		run("srvlvl send 720 L2 all (test")
+		res := servmgr.Run(context.Background(), penv, wire, []string{"srvlvl send 720 L2 all (test"})
+		Expect(res.RC).To(Equal(0), strings.Join(res.Strings(), "\n"))
 		mu.Lock()
 		defer mu.Unlock()
 		return overlapped, events
