@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"syscall"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -272,6 +274,23 @@ var _ = Describe("a file split as it is written", func() {
 		Expect(w.extentFiles()).To(ConsistOf(live))
 		Expect(w.read("disk/LIVE")).To(Equal(data))
 		Expect(os.ReadFile(w.host("other/LINKED"))).To(Equal([]byte("left by a crash")))
+	})
+
+	It("replaces an extent a crash left at the very name a new file's first extent takes", func() {
+		data := stream(14, servlinkMembers()...)
+		f, err := w.fs.OpenFile("disk/NEW", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		Expect(err).NotTo(HaveOccurred())
+		fi, err := os.Stat(w.host("disk/NEW"))
+		Expect(err).NotTo(HaveOccurred())
+		// extents are named by the file's inode: a crashed file's may be reused
+		dir := w.host("disk/" + extents.DirName)
+		Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
+		stale := filepath.Join(dir, strconv.FormatUint(fi.Sys().(*syscall.Stat_t).Ino, 10)+".0")
+		Expect(os.WriteFile(stale, []byte("left by a crash"), 0o644)).To(Succeed())
+		Expect(f.Write(data)).To(Equal(len(data)))
+		Expect(f.Close()).To(Succeed())
+		Expect(w.extentFiles()).To(ContainElement(filepath.Base(stale)))
+		Expect(w.read("disk/NEW")).To(Equal(data))
 	})
 
 	It("refuses to read a split file whose extent is gone, and says what to do", func() {

@@ -155,10 +155,14 @@ func (w *writer) newExtent() error {
 			return fmt.Errorf("%w: %v", errNoIndex, err)
 		}
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+	// read back if the file is made whole
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		// left by a crash that no tidy has removed yet: no index lists it
+		if err = os.Remove(p); err == nil {
+			f, err = os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		}
 	}
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644) // read back if the file is made whole
 	if err != nil {
 		return err
 	}
