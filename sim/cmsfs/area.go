@@ -203,7 +203,7 @@ func (a *area) Create(id cms.FileID) (cms.FileWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	wr := &writer{a: a, id: id, mode: modeNumber(id, 1), f: f, credit: a.blocksOf(id)}
+	wr := &writer{a: a, id: id, mode: modeNumber(id, 1), f: f, tmp: f.Name(), credit: a.blocksOf(id)}
 	// Even an empty file holds a block: claim it now so a full area
 	// refuses the create itself.
 	if err := wr.reserveLocked(0); err != nil {

@@ -228,14 +228,13 @@ func (w *World) writeJSON(name string, v any) error {
 // SYSSUF) never outlives the parts it names.
 func (w *World) syncDir(dir string) error {
 	w.linkMu.Lock()
-	dirs := sortedKeys(w.linked)
+	delete(w.linked, dir) // last, below: once for its links and the commit
+	dirs := append(sortedKeys(w.linked), dir)
 	w.linked = nil
 	w.linkMu.Unlock()
-	for i, d := range append(dirs, dir) {
+	for i, d := range dirs {
 		if err := w.fsyncDir(d); err != nil {
-			if i < len(dirs) {
-				w.deferSync(dirs[i:]...) // a later commit tries again
-			}
+			w.deferSync(dirs[i:]...) // a later commit tries again
 			return err
 		}
 	}

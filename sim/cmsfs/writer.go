@@ -22,11 +22,11 @@ type writer struct {
 	a        *area
 	id       cms.FileID
 	mode     int
-	f        afero.File
-	credit   int64 // blocks of the existing file when the write began
-	reserved int64 // blocks charged to the ledgers beyond the credit
+	f        afero.File // the temporary, open; nil for a link (LinkRange)
+	tmp      string     // the temporary's name, renamed into place on Close
+	credit   int64      // blocks of the existing file when the write began
+	reserved int64      // blocks charged to the ledgers beyond the credit
 	size     int64
-	linked   bool // a link of bytes already durable: only its name needs syncing
 	done     bool
 	err      error // returned by every call once done
 }
@@ -80,11 +80,11 @@ func (wr *writer) Close() error {
 		return wr.err
 	}
 	var err error
-	if !wr.linked {
+	if wr.f != nil {
 		err = wr.f.Sync()
-	}
-	if cerr := wr.f.Close(); err == nil {
-		err = cerr
+		if cerr := wr.f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err == nil {
 		err = wr.commit()
@@ -95,8 +95,8 @@ func (wr *writer) Close() error {
 	}
 	wr.done = true
 	wr.err = fmt.Errorf("%s: %w", wr.a.object(wr.id), os.ErrClosed)
-	if wr.linked {
-		wr.a.w.deferSync(wr.a.dir) // its bytes are durable; its name is by the next commit
+	if wr.f == nil {
+		wr.a.w.deferSync(wr.a.dir) // a link: its bytes are durable; its name is by the next commit
 		return nil
 	}
 	// The file is in place; an error here says a crash now could still
@@ -122,7 +122,7 @@ func (wr *writer) commit() error {
 		err = a.w.setModes(a.dir, map[string]int{fileName(wr.id): wr.mode})
 	}
 	if err == nil {
-		if err = a.w.fs.Rename(wr.f.Name(), a.path(wr.id)); err != nil {
+		if err = a.w.fs.Rename(wr.tmp, a.path(wr.id)); err != nil {
 			_ = a.w.setModes(a.dir, map[string]int{fileName(wr.id): info(wr.id, 0, modes).ModeNumber})
 		}
 	}
@@ -144,8 +144,10 @@ func (wr *writer) Abort() error {
 
 // fail removes the temporary, releases the reservation and makes err sticky.
 func (wr *writer) fail(err error) {
-	_ = wr.f.Close()
-	_ = wr.a.w.fs.Remove(wr.f.Name())
+	if wr.f != nil {
+		_ = wr.f.Close()
+	}
+	_ = wr.a.w.fs.Remove(wr.tmp)
 	wr.unreserve()
 	wr.done, wr.err = true, err
 }
@@ -201,15 +203,10 @@ func (a *area) LinkRange(src io.Reader, off, size int64, dst cms.FileID) (bool, 
 		_ = a.w.fs.Remove(tmp)
 		linked, err = x.LinkRange(src, off, size, tmp)
 	}
-	if err == nil && linked {
-		if wr.f, err = a.w.fs.Open(tmp); err != nil {
-			_ = a.w.fs.Remove(tmp)
-		}
-	}
 	if err != nil || !linked {
 		wr.unreserve()
 		return false, err
 	}
-	wr.size, wr.linked = size, true
+	wr.tmp, wr.size = tmp, size // no file open: Close commits the link
 	return true, wr.Close()
 }
