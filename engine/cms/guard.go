@@ -134,8 +134,7 @@ func (a guardedArea) Rename(from, to FileID) error {
 // before the link, and only when the area would link (else the caller's
 // copy asks).
 func (a guardedArea) LinkRange(src io.Reader, off, size int64, dst FileID) (bool, error) {
-	l, ok := a.FileArea.(RangeLinker)
-	if !ok || !l.CanLinkRange(src, off, size) {
+	if !a.CanLinkRange(src, off, size) {
 		return false, nil
 	}
 	for _, op := range []Write{WriteCreate, WriteCommit} {
@@ -143,7 +142,7 @@ func (a guardedArea) LinkRange(src io.Reader, off, size int64, dst FileID) (bool
 			return false, err
 		}
 	}
-	return l.LinkRange(src, off, size, dst)
+	return a.FileArea.(RangeLinker).LinkRange(src, off, size, dst)
 }
 
 func (a guardedArea) CanLinkRange(src io.Reader, off, size int64) bool {

@@ -58,14 +58,9 @@ func (w *writer) Write(p []byte) (int, error) {
 	if w.failed != nil {
 		return 0, w.failed
 	}
-	if w.plain {
-		n, err := w.f.Write(p)
-		w.pos += int64(n)
-		return n, err
-	}
 	done := 0
 	for done < len(p) {
-		if w.plain { // the file system keeps no index: the rest as it comes
+		if w.plain { // not split (any more), or no index kept here: the rest as it comes
 			n, err := w.f.Write(p[done:])
 			w.pos += int64(n)
 			return done + n, err
@@ -155,10 +150,9 @@ func (w *writer) newExtent() error {
 			return fmt.Errorf("%w: %v", errNoIndex, err)
 		}
 	}
-	// read back if the file is made whole
+	// O_RDWR: read back if the file is made whole.
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, os.ErrExist) {
-		// left by a crash that no tidy has removed yet: no index lists it
+	if errors.Is(err, os.ErrExist) { // no tidy has run since the crash
 		if err = os.Remove(p); err == nil {
 			f, err = os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		}
