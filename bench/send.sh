@@ -224,7 +224,7 @@ wchar() {
 # the package's files as FN.SUFFIX; sets peer_s and peer_w (the nodes'
 # wchar meanwhile) and checks every file arrived whole.
 peer_run() {
-	local s f got t w
+	local s f got t w args
 	local -A curlpid=()
 	sync
 	w=$(wchar) t=$(now)

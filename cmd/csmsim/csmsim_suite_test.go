@@ -38,7 +38,6 @@ type result struct {
 	stdout, stderr string
 }
 
-// csm runs the built binary in dir, as a user would from a shell.
 // repoRoot is the repository's top directory, where scenarios/ and docs/ are.
 func repoRoot() string {
 	GinkgoHelper()
@@ -47,6 +46,7 @@ func repoRoot() string {
 	return root
 }
 
+// csm runs the built binary in dir, as a user would from a shell.
 func csm(dir string, args ...string) result { return runBinary(csmsim, dir, nil, args...) }
 
 // runBinary runs build bin of csmsim in dir, as a user would from a shell,

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/csmsim/csmsim/sim/hostfs"
-
 	"github.com/spf13/afero"
 	"github.com/spf13/cobra"
 
@@ -26,6 +24,7 @@ import (
 	"github.com/csmsim/csmsim/engine/transport"
 	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/sim/flock"
+	"github.com/csmsim/csmsim/sim/hostfs"
 	"github.com/csmsim/csmsim/sim/world"
 )
 

@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/csmsim/csmsim/sim/hostfs"
-
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/cms"
@@ -25,6 +23,7 @@ import (
 	"github.com/csmsim/csmsim/fixtures"
 	"github.com/csmsim/csmsim/internal/buildinfo"
 	"github.com/csmsim/csmsim/sim/csmserve"
+	"github.com/csmsim/csmsim/sim/hostfs"
 	"github.com/csmsim/csmsim/sim/leakcheck"
 	"github.com/csmsim/csmsim/sim/memfs"
 	"github.com/csmsim/csmsim/sim/netem"

@@ -47,13 +47,3 @@ func Sub(fsys afero.Fs, dir string) afero.Fs {
 	}
 	return afero.NewBasePathFs(fsys, dir)
 }
-
-// Path is name's host path, if fsys keeps its files on the host.
-func Path(fsys afero.Fs, name string) (string, bool) {
-	p, ok := fsys.(Pather)
-	if !ok {
-		return "", false
-	}
-	h, err := p.HostPath(name)
-	return h, err == nil
-}

@@ -12,14 +12,13 @@ import (
 	"path"
 	"sync"
 
-	"github.com/csmsim/csmsim/sim/hostfs"
-
 	"github.com/spf13/afero"
 
 	"github.com/csmsim/csmsim/engine/cms"
 	"github.com/csmsim/csmsim/sim/ckd"
 	"github.com/csmsim/csmsim/sim/cmsfs"
 	"github.com/csmsim/csmsim/sim/ddr"
+	"github.com/csmsim/csmsim/sim/hostfs"
 )
 
 // Layout inside a system's fs.
